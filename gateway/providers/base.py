@@ -1,0 +1,26 @@
+"""The one small protocol every model provider (and every resilience wrapper) implements."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol, runtime_checkable
+
+from gateway.types import ModelRequest, ModelResponse, StreamEvent
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A model behind a wire. ``request.model`` is already the pinned model id here."""
+
+    name: str
+
+    async def complete(self, request: ModelRequest) -> ModelResponse: ...
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        """Anthropic-shaped events; the last ``message_delta`` carries cumulative usage.
+
+        Raises ``gateway.errors.StreamInterrupted`` on an error event after the stream began.
+        """
+        ...
+
+    async def count_tokens(self, request: ModelRequest) -> int: ...

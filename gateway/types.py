@@ -1,0 +1,169 @@
+"""The canonical shapes that flow through the gateway.
+
+The canonical request and response follow the Anthropic Messages API (content blocks, system
+blocks with ``cache_control``, tools, usage with cache fields); the OpenAI provider and the
+OpenAI-compatible endpoint translate to and from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ModelRequest(BaseModel):
+    """One request to a model, before routing. ``model`` names a model alias or a route."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    messages: list[dict[str, Any]]
+    max_tokens: int = Field(default=1024, gt=0)
+    system: str | list[dict[str, Any]] | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop_sequences: list[str] | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    # Anything else the client sent (passed through untouched to Anthropic upstreams).
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    # anthropic-beta and similar headers, passed through untouched.
+    extra_headers: dict[str, str] = Field(default_factory=dict)
+
+
+class Usage(BaseModel):
+    """Token usage of one call. Cache creation is split by TTL when the upstream says so."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_creation_5m_input_tokens: int = 0
+    cache_creation_1h_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+    @property
+    def total_input_tokens(self) -> int:
+        return self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(**{k: getattr(self, k) + getattr(other, k) for k in Usage.model_fields})
+
+
+class ModelResponse(BaseModel):
+    """A complete answer from one model."""
+
+    id: str
+    provider: str
+    model_alias: str
+    model_id: str
+    content: list[dict[str, Any]]
+    stop_reason: str | None = None
+    stop_sequence: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+
+    @property
+    def text(self) -> str:
+        return "".join(b.get("text", "") for b in self.content if b.get("type") == "text")
+
+
+StreamEventType = Literal[
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+    "ping",
+]
+
+
+class StreamEvent(BaseModel):
+    """One Anthropic-shaped streaming event; ``data`` is the event's JSON body."""
+
+    type: StreamEventType
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A judge's opinion of an answer. ``ok=False`` escalates to the next tier."""
+
+    ok: bool
+    reason: str = ""
+
+
+Judge = Callable[[ModelResponse], Verdict | Awaitable[Verdict]]
+"""The caller's judge of a response (sync or async)."""
+
+
+@dataclass
+class AttemptRecord:
+    """One call to one model: what it cost and how it ended (one ledger row each)."""
+
+    tier: int
+    model_alias: str
+    model_id: str
+    provider: str
+    usage: Usage
+    cost_usd: float
+    latency_ms: float
+    ttft_ms: float | None
+    outcome: Literal["ok", "error", "escalated", "fallback"]
+    error_class: str | None = None
+    escalation_reason: str | None = None
+    retries: int = 0
+    # Exact cost in integer nano-USD (``cost_usd`` is the same figure as a float, for display).
+    cost_nano_usd: int = 0
+
+
+@dataclass
+class InvocationResult:
+    """What the gateway returns for one request: the answer and every step that led to it."""
+
+    request_id: str
+    route: str
+    response: ModelResponse
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    routing_version: str = ""
+    prompt_version: str | None = None
+    # The judge's verdict on the returned response (None when no judge was given). When every
+    # tier answered weakly, ``response`` is the last tier's answer and ``final_verdict.ok`` is
+    # False: the caller decides how to degrade.
+    final_verdict: Verdict | None = None
+    # The route the caller asked for, when governance moved the request elsewhere (soft limit).
+    requested_route: str | None = None
+    downgraded_reason: str | None = None
+    latency_ms: float = 0.0
+    ttft_ms: float | None = None
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(a.cost_usd for a in self.attempts)
+
+    @property
+    def cost_nano_usd(self) -> int:
+        """The exact cost of every attempt, in integer nano-USD."""
+        return sum(a.cost_nano_usd for a in self.attempts)
+
+    @property
+    def retries(self) -> int:
+        return sum(a.retries for a in self.attempts)
+
+    @property
+    def fallbacks(self) -> list[AttemptRecord]:
+        return [a for a in self.attempts if a.outcome == "fallback"]
+
+    @property
+    def usage(self) -> Usage:
+        total = Usage()
+        for a in self.attempts:
+            total = total + a.usage
+        return total
+
+    @property
+    def escalations(self) -> list[AttemptRecord]:
+        return [a for a in self.attempts if a.outcome == "escalated"]

@@ -1,0 +1,105 @@
+"""The ``loregate`` command. Each package adds its commands in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from loregate import __version__
+from loregate.cli import (
+    demo_cmds,
+    emulator_cmds,
+    evals_cmds,
+    gateway_cmds,
+    governance_cmds,
+    ingest_cmds,
+    retrieval_cmds,
+)
+from loregate.cli.common import console, friendly_errors
+
+app = typer.Typer(
+    name="loregate",
+    help=(
+        "loregate: a self-hosted knowledge assistant. Ingest contracts, docs and tickets; ask "
+        "questions with cited answers; send every model call through one governed gateway; "
+        "evaluate quality and cost.\n\nSettings come from LOREGATE_* environment variables "
+        "(see `loregate config`)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+
+@app.command()
+def version() -> None:
+    """Print loregate's version."""
+    console.print(__version__)
+
+
+@app.command("config")
+@friendly_errors
+def show_config() -> None:
+    """Show the settings in force (secrets hidden) and which backend each part uses."""
+    from loregate.settings import get_settings
+
+    s = get_settings()
+    rows = {
+        "LOREGATE_HOME": str(s.home),
+        "database": s.resolved_database_url
+        if s.database_url
+        else f"{s.resolved_database_url} (embedded)",
+        "redis": s.redis_url or "in-process (embedded)",
+        "qdrant": s.qdrant_url or f"embedded at {s.qdrant_path}",
+        "LOREGATE_CONFIG": str(s.config) if s.config else "built-in defaults",
+        "anthropic": "key set" if s.anthropic_api_key else "no key",
+        "openai": "key set" if s.openai_api_key else "no key",
+    }
+    for k, v in rows.items():
+        console.print(f"[bold]{k:>16}[/]  {v}")
+
+
+@app.command()
+@friendly_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="TCP port."),
+    workers: int = typer.Option(1, help="Worker processes (metrics stay correct across them)."),
+    log_level: str = typer.Option("warning", help="uvicorn log level."),
+) -> None:
+    """Run the HTTP API (gateway, ask/search, ingestion, admin) on the configured backends."""
+    import os
+    import tempfile
+
+    import uvicorn
+
+    from loregate.offline import configure_offline
+    from loregate.settings import get_settings
+
+    configure_offline()
+    settings = get_settings()  # fail here, naming the variable, before any worker starts
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="loregate-metrics-")
+    console.print(f"loregate API on http://{host}:{port}  (data: {settings.home})")
+    uvicorn.run(
+        "loregate.app:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )
+
+
+for module in (
+    gateway_cmds,
+    emulator_cmds,
+    governance_cmds,
+    retrieval_cmds,
+    ingest_cmds,
+    evals_cmds,
+    demo_cmds,
+):
+    module.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,58 @@
+"""The SQL database every package shares: SQLite by default, PostgreSQL by URL.
+
+Each package owns its tables (its own ``MetaData``) and its own Alembic branch, in
+``<package>/migrations/`` with ``branch_labels=("<package>",)`` on its first revision.
+``migrate`` upgrades every branch to its head.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATION_PACKAGES = ("gateway", "retrieval", "ingest", "evals")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with the pragmas SQLite needs for concurrent writers (WAL, busy timeout)."""
+    if url.startswith("sqlite"):
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "loregate" / "migrations"))
+    locations = [
+        str(ROOT / pkg / "migrations")
+        for pkg in MIGRATION_PACKAGES
+        if (ROOT / pkg / "migrations").is_dir()
+    ]
+    cfg.set_main_option("version_locations", " ".join(locations))
+    cfg.set_main_option("path_separator", "space")
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring every package's tables to their latest revision (idempotent)."""
+    command.upgrade(alembic_config(engine), "heads")

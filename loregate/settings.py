@@ -1,0 +1,136 @@
+"""loregate's settings: one typed object, read once from the environment.
+
+Every server-backed part is switched on by its URL alone and falls back to its embedded
+default without one:
+
+    LOREGATE_DATABASE_URL  unset -> SQLite at $LOREGATE_HOME/loregate.db;
+                           postgresql://... -> PostgreSQL
+    LOREGATE_REDIS_URL     unset -> in-process limits and caches; redis://... -> Redis
+    LOREGATE_QDRANT_URL    unset -> embedded Qdrant (qdrant-edge) under $LOREGATE_HOME;
+                           http(s)://... -> Qdrant server or cluster (qdrant-client)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "LOREGATE_"
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the environment variable."""
+
+
+def _check_scheme(value: str | None, schemes: tuple[str, ...], what: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not value.startswith(schemes):
+        raise ValueError(f"must be a {what} URL starting with one of {', '.join(schemes)}")
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    home: Path = Field(default=Path.home() / ".loregate", description="data directory")
+    config: Path | None = Field(default=None, description="routes/models/prices/prompts file")
+    database_url: str | None = None
+    redis_url: str | None = None
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+    collection: str = Field(default="loregate", min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
+    embedding_model: str | None = Field(
+        default=None, description="sentence-transformers name or path; default: bundled MiniLM"
+    )
+    local_model: Path | None = Field(
+        default=None, description="GGUF file of the local model; default: bundled SmolLM2"
+    )
+    max_file_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    redact_upstream: bool = False
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+
+    # The providers' own standard variables (no LOREGATE_ prefix).
+    anthropic_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY")
+    )
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_BASE_URL")
+    )
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL")
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str | None) -> str | None:
+        return _check_scheme(v, ("sqlite", "postgresql"), "database (SQLAlchemy)")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, v: str | None) -> str | None:
+        return _check_scheme(v, ("redis://", "rediss://", "unix://"), "Redis")
+
+    @field_validator("qdrant_url", "anthropic_base_url", "openai_base_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        return _check_scheme(v, ("http://", "https://"), "HTTP")
+
+    @field_validator("config")
+    @classmethod
+    def _config_exists(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_file():
+            raise ValueError(f"no such file: {v}")
+        return v
+
+    # Derived values -------------------------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url[len("postgresql://") :]
+            return url
+        return f"sqlite:///{self.home / 'loregate.db'}"
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.home / "qdrant"
+
+
+_ALIASES = {
+    "anthropic_api_key": "ANTHROPIC_API_KEY",
+    "anthropic_base_url": "ANTHROPIC_BASE_URL",
+    "openai_api_key": "OPENAI_API_KEY",
+    "openai_base_url": "OPENAI_BASE_URL",
+}
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    return _ALIASES.get(field, ENV_PREFIX + field.upper())
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment once; raise ``SettingsError`` naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            problems.append(f"{env_name(field)}: {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("bad settings:\n  " + "\n  ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

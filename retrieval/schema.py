@@ -1,0 +1,50 @@
+"""The Qdrant collection schema that ingestion writes and retrieval reads.
+
+One point per chunk, with a named dense vector and a named sparse (BM25-style) vector.
+
+Access lists: every chunk's payload holds ``access``, a list of tokens copied from its document:
+``public`` (everyone), ``user:<user_id>``, ``group:<group>`` and ``dept:<department>``.
+A principal may read a chunk when the two token sets intersect; the filter for that is built
+inside the store's query (see ``gateway.principal.Principal.access_tokens``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+DENSE_VECTOR: Final = "dense"
+SPARSE_VECTOR: Final = "sparse"
+
+# Payload keys (every point has these).
+DOC_ID: Final = "doc_id"  # stable document id (derived from the source path, or the ticket id)
+CHUNK_INDEX: Final = "chunk_index"  # 0-based position of the chunk in its document
+DOC_TYPE: Final = "doc_type"  # contract | doc | ticket
+DEPARTMENT: Final = "department"  # owning department
+ACCESS: Final = "access"  # list of access tokens (see module docstring)
+SOURCE: Final = "source"  # source path or URI
+TITLE: Final = "title"  # document title (agreement title, page title, ticket subject)
+SECTION: Final = "section"  # clause path ("12.3 Limitation of Liability") or heading breadcrumb
+TEXT: Final = "text"  # the chunk text as embedded
+TAGS: Final = "tags"  # list of tags
+LANGUAGE: Final = "language"
+UPDATED_AT: Final = "updated_at"  # document date, epoch seconds (float) for range filters
+CONTENT_HASH: Final = "content_hash"  # the document's content hash
+CONFIG_HASH: Final = "config_hash"  # the chunker+embedder config hash that produced the point
+
+# Payload fields with an index (keyword unless said otherwise).
+INDEXED_KEYWORD_FIELDS: Final = (DOC_ID, DOC_TYPE, DEPARTMENT, ACCESS, SOURCE, TAGS)
+INDEXED_FLOAT_FIELDS: Final = (UPDATED_AT,)
+
+PUBLIC: Final = "public"
+
+
+def user_token(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def group_token(group: str) -> str:
+    return f"group:{group}"
+
+
+def dept_token(department: str) -> str:
+    return f"dept:{department}"

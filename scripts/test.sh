@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole gate: lint, types, import contracts, module size, tests (warnings are errors),
+# and the notebooks executed. Used by the README and by CI (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+echo "== ruff";          ruff check .
+echo "== ruff format";   ruff format --check .
+echo "== mypy";          mypy
+echo "== import-linter"; lint-imports
+echo "== module size";   python scripts/check_module_size.py
+echo "== notebooks";     python scripts/run_notebooks.py
+echo "== pytest";        python -m pytest "$@"
