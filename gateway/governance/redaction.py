@@ -1,0 +1,136 @@
+"""PII redaction: presidio's analyzer with an NLP engine that loads nothing, plus our recognisers.
+
+``PiiRedactor.redact`` replaces every finding with a typed placeholder (``<EMAIL_ADDRESS>``,
+``<PHONE_NUMBER>``, ``<CN_RESIDENT_ID>``, ``<CREDIT_CARD>``, ``<IBAN_CODE>``, ``<SECRET>``).
+It runs before anything is written to the audit log, the ledger, logs or the review queue, and
+(with ``LOREGATE_REDACT_UPSTREAM=true``) on what is sent to a provider.
+
+presidio's default ``AnalyzerEngine()`` would download a spaCy model; here it gets presidio's
+``NoOpNlpEngine`` (no model, no tokens) and only regex/checksum recognisers, so it never
+touches the network. Importing presidio takes seconds: the engine is built on first use (or by
+``warm_up`` in a background thread at start-up), once per process.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any
+
+DEFAULT_PHONE_REGIONS = ("US", "GB", "DE", "FR", "CN", "IN", "JP", "AU", "CA", "SG", "HK")
+ENTITIES = (
+    "EMAIL_ADDRESS", "PHONE_NUMBER", "CN_RESIDENT_ID", "CREDIT_CARD", "IBAN_CODE", "SECRET"
+)
+DIGIT_ENTITIES = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "CN_RESIDENT_ID"})
+
+# JSON keys whose string values are structure, not content (kept as they are).
+STRUCTURAL_KEYS = frozenset(
+    {"type", "role", "model", "stop_reason", "media_type", "id", "tool_use_id", "name",
+     "cache_control", "ttl"}
+)
+MIN_LENGTH = 6  # nothing we look for is shorter ("a@b.cn")
+
+
+@lru_cache(maxsize=4)
+def _engine(phone_regions: tuple[str, ...]) -> Any:
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NoOpNlpEngine
+
+    from gateway.governance.pii_recognizers import build_recognizers
+
+    registry = RecognizerRegistry(
+        recognizers=build_recognizers(phone_regions), supported_languages=["en"]
+    )
+    nlp = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["en"])
+
+
+class PiiRedactor:
+    """Implements ``gateway.prompt_types.Redactor``."""
+
+    def __init__(
+        self,
+        *,
+        phone_regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS,
+        score_threshold: float = 0.35,
+    ) -> None:
+        self.phone_regions = phone_regions
+        self.score_threshold = score_threshold
+        self._lock = threading.Lock()
+        self._analyzer: Any = None
+
+    @property
+    def analyzer(self) -> Any:
+        if self._analyzer is None:
+            with self._lock:
+                if self._analyzer is None:
+                    self._analyzer = _engine(self.phone_regions)
+        return self._analyzer
+
+    def warm_up(self) -> threading.Thread:
+        """Build the engine in a background thread (presidio's import is slow)."""
+        thread = threading.Thread(
+            target=lambda: self.analyzer, name="loregate-redactor-warmup", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def findings(self, text: str) -> list[tuple[str, int, int]]:
+        """(entity type, start, end) of everything found, overlaps merged, in order."""
+        if len(text) < MIN_LENGTH:
+            return []
+        entities = list(ENTITIES)
+        if not any(c.isdigit() for c in text):
+            entities = [e for e in entities if e not in DIGIT_ENTITIES]
+        results = self.analyzer.analyze(
+            text=text, language="en", entities=entities, score_threshold=self.score_threshold
+        )
+        spans = sorted(
+            ((r.start, r.end, r.score, r.entity_type) for r in results),
+            key=lambda s: (s[0], -s[1]),
+        )
+        merged: list[list[Any]] = []
+        for start, end, score, entity in spans:
+            if merged and start < merged[-1][1]:
+                last = merged[-1]
+                if (end - start, score) > (last[1] - last[0], last[2]):
+                    last[3] = entity
+                    last[2] = score
+                last[1] = max(last[1], end)
+            else:
+                merged.append([start, end, score, entity])
+        return [(m[3], m[0], m[1]) for m in merged]
+
+    def redact(self, text: str) -> str:
+        found = self.findings(text)
+        if not found:
+            return text
+        out, pos = [], 0
+        for entity, start, end in found:
+            out.append(text[pos:start])
+            out.append(f"<{entity}>")
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
+
+    def redact_json(self, value: Any, key: str | None = None) -> Any:
+        """``value`` with every content string redacted (structure kept)."""
+        if isinstance(value, str):
+            return value if key in STRUCTURAL_KEYS else self.redact(value)
+        if isinstance(value, dict):
+            if value.get("type") == "base64" and isinstance(value.get("data"), str):
+                return {**value, "data": f"<base64 {len(value['data'])} chars removed>"}
+            return {k: self.redact_json(v, k) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact_json(v, key) for v in value]
+        return value
+
+
+class NullRedactor:
+    """Redacts nothing (only for tests that are not about redaction)."""
+
+    def redact(self, text: str) -> str:
+        return text
+
+    def redact_json(self, value: Any, key: str | None = None) -> Any:
+        return value

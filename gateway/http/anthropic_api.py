@@ -1,0 +1,148 @@
+"""``POST /v1/messages`` and ``/v1/messages/count_tokens``, Anthropic-compatible.
+
+Everything the client sends that loregate does not interpret (tools, tool results,
+``cache_control``, ``thinking``, ...) is passed upstream untouched, and so is the
+``anthropic-beta`` header. Streams are relayed event by event in the order the model sent them.
+An error before the first content event is an HTTP error in Anthropic's shape; after it, an
+``event: error`` closes the stream (never a silent, truncated 200).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
+
+from gateway.auth import Authenticate
+from gateway.errors import ApiError, ProviderError
+from gateway.http.common import (
+    OVERHEAD_HEADER,
+    SSE_HEADERS,
+    dumps,
+    json_body,
+    model_request,
+    overhead_ms,
+    request_id_of,
+    sse,
+    started_at,
+    upstream_ms,
+)
+from gateway.http.errors import anthropic_error_body
+from gateway.principal import Principal
+from gateway.service import Gateway, GatewayStream
+from gateway.stream_assembly import usage_to_anthropic
+from gateway.types import InvocationResult, ModelRequest, StreamEvent
+
+# Fields of the Messages API that ModelRequest models; everything else goes to extra_body.
+_MODELLED = frozenset(
+    {
+        "model",
+        "messages",
+        "max_tokens",
+        "system",
+        "temperature",
+        "top_p",
+        "stop_sequences",
+        "tools",
+        "tool_choice",
+        "metadata",
+    }
+)
+PASSTHROUGH_HEADERS = ("anthropic-beta",)
+
+
+def to_model_request(body: dict[str, Any], request: Request) -> tuple[ModelRequest, bool]:
+    stream = body.get("stream", False)
+    fields = {k: v for k, v in body.items() if k in _MODELLED}
+    fields["extra_body"] = {k: v for k, v in body.items() if k not in _MODELLED and k != "stream"}
+    fields["extra_headers"] = {
+        h: request.headers[h] for h in PASSTHROUGH_HEADERS if h in request.headers
+    }
+    return model_request(fields), bool(stream)
+
+
+def message_json(result: InvocationResult) -> dict[str, Any]:
+    r = result.response
+    return {
+        "id": r.id,
+        "type": "message",
+        "role": "assistant",
+        "model": r.model_id,
+        "content": r.content,
+        "stop_reason": r.stop_reason,
+        "stop_sequence": r.stop_sequence,
+        "usage": usage_to_anthropic(r.usage),
+    }
+
+
+def result_headers(result: InvocationResult) -> dict[str, str]:
+    return {
+        "request-id": result.request_id,
+        "x-loregate-model": result.response.model_alias,
+        "x-loregate-route": result.route,
+        "x-loregate-cost-nano-usd": str(result.cost_nano_usd),
+        "x-loregate-routing-version": result.routing_version,
+    }
+
+
+async def relay(stream: GatewayStream, first: StreamEvent) -> AsyncIterator[bytes]:
+    """SSE frames of the stream; a failure after the first event becomes an error event."""
+    try:
+        yield sse(first.type, {"type": first.type, **first.data})
+        async for event in stream:
+            yield sse(event.type, {"type": event.type, **event.data})
+    except ApiError as exc:
+        yield sse("error", anthropic_error_body(exc, stream.request_id))
+    except Exception as exc:  # anything else still ends as a visible error, never a bare EOF
+        err = ProviderError(f"stream failed: {type(exc).__name__}")
+        yield sse("error", anthropic_error_body(err, stream.request_id))
+    finally:
+        with anyio.CancelScope(shield=True):  # a client that hung up still gets its ledger row
+            await stream.aclose()
+
+
+def anthropic_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
+    router = APIRouter(tags=["gateway (Anthropic-compatible)"])
+
+    @router.post("/v1/messages", summary="Create a message (Anthropic Messages API)")
+    async def create_message(
+        request: Request,
+        principal: Principal = Depends(auth),  # noqa: B008
+    ) -> Response:
+        started = started_at(request)
+        model_req, stream = to_model_request(await json_body(request), request)
+        rid = request_id_of(request)
+        if not stream:
+            result = await gateway.invoke(model_req, principal=principal, request_id=rid)
+            headers = result_headers(result)
+            headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
+            return Response(
+                dumps(message_json(result)), media_type="application/json", headers=headers
+            )
+        events = gateway.stream(model_req, principal=principal, request_id=rid)
+        first = await events.__anext__()  # errors before the first content byte: HTTP status
+        headers = {
+            **SSE_HEADERS,
+            "request-id": events.request_id,
+            "x-loregate-routing-version": gateway.routing_version,
+            OVERHEAD_HEADER: overhead_ms(started, events.trace.upstream_ms()),
+        }
+        return StreamingResponse(
+            relay(events, first), media_type="text/event-stream", headers=headers
+        )
+
+    @router.post("/v1/messages/count_tokens", summary="Count the input tokens of a message")
+    async def count_tokens(
+        request: Request,
+        principal: Principal = Depends(auth),  # noqa: B008
+    ) -> Response:
+        body = await json_body(request)
+        body.setdefault("max_tokens", 1)
+        model_req, _ = to_model_request(body, request)
+        tokens = await gateway.count_tokens(model_req)
+        return Response(dumps({"input_tokens": tokens}), media_type="application/json")
+
+    return router

@@ -1,0 +1,73 @@
+"""What the compatible endpoints share: body parsing, timing headers, SSE framing."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from fastapi import Request
+from pydantic import ValidationError
+
+from gateway.errors import InvalidRequest
+from gateway.types import AttemptRecord, ModelRequest
+
+OVERHEAD_HEADER = "x-loregate-overhead-ms"
+
+
+def request_id_of(request: Request) -> str | None:
+    rid = request.scope.get("loregate.request_id")
+    return str(rid) if rid else request.headers.get("x-request-id") or None
+
+
+def started_at(request: Request) -> float:
+    """When the request reached the app (the request-id middleware stamps it)."""
+    started = request.scope.get("loregate.started")
+    if not isinstance(started, float):
+        started = time.perf_counter()
+        request.scope["loregate.started"] = started
+    return started
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("the request body must be a JSON object")
+    return body
+
+
+def model_request(fields: dict[str, Any]) -> ModelRequest:
+    """Validate into a ``ModelRequest``; the error names each bad field."""
+    try:
+        return ModelRequest.model_validate(fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidRequest(f"invalid request: {problems}") from None
+
+
+def upstream_ms(attempts: list[AttemptRecord]) -> float:
+    return sum(a.latency_ms for a in attempts)
+
+
+def overhead_ms(started: float, upstream: float) -> str:
+    """The gateway's own time: everything since arrival that was not spent upstream."""
+    total = (time.perf_counter() - started) * 1000.0
+    return f"{max(0.0, total - upstream):.3f}"
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def sse(event: str | None, data: Any) -> bytes:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {dumps(data)}\n\n".encode()
+
+
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}

@@ -1,0 +1,99 @@
+"""``POST /v1/chat/completions``, OpenAI-compatible (JSON and streaming chunks).
+
+The request is translated to the canonical (Anthropic-shaped) one, so the same routes,
+fallbacks and ledger apply; the answer is translated back. A failure before the first content
+event is an HTTP error in OpenAI's shape; after it, a final ``data: {"error": ...}`` chunk
+(which the OpenAI SDK raises as an APIError) ends the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
+
+from gateway.auth import Authenticate
+from gateway.errors import ApiError, ProviderError
+from gateway.http.anthropic_api import result_headers
+from gateway.http.common import (
+    OVERHEAD_HEADER,
+    SSE_HEADERS,
+    dumps,
+    json_body,
+    overhead_ms,
+    request_id_of,
+    sse,
+    started_at,
+    upstream_ms,
+)
+from gateway.http.errors import openai_error_body
+from gateway.http.openai_translate import ChunkTranslator, chat_request, completion_json
+from gateway.principal import Principal
+from gateway.service import Gateway, GatewayStream
+from gateway.stream_assembly import UsageTracker
+from gateway.types import StreamEvent
+
+
+async def relay_chunks(
+    stream: GatewayStream, first: StreamEvent, include_usage: bool
+) -> AsyncIterator[bytes]:
+    translator = ChunkTranslator(stream.request_id, include_usage)
+    usage = UsageTracker()
+    try:
+        event: StreamEvent | None = first
+        events = stream.__aiter__()
+        while event is not None:
+            usage.observe(event)
+            for chunk in translator.chunks(event, usage.usage):
+                yield sse(None, chunk)
+            try:
+                event = await events.__anext__()
+            except StopAsyncIteration:
+                event = None
+        yield b"data: [DONE]\n\n"
+    except ApiError as exc:
+        yield sse(None, openai_error_body(exc))
+    except Exception as exc:
+        yield sse(None, openai_error_body(ProviderError(f"stream failed: {type(exc).__name__}")))
+    finally:
+        with anyio.CancelScope(shield=True):
+            await stream.aclose()
+
+
+def openai_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
+    router = APIRouter(tags=["gateway (OpenAI-compatible)"])
+
+    @router.post("/v1/chat/completions", summary="Create a chat completion (OpenAI API)")
+    async def chat_completions(
+        request: Request,
+        principal: Principal = Depends(auth),  # noqa: B008
+    ) -> Response:
+        started = started_at(request)
+        model_req, stream, include_usage = chat_request(await json_body(request))
+        rid = request_id_of(request)
+        if not stream:
+            result = await gateway.invoke(model_req, principal=principal, request_id=rid)
+            headers = result_headers(result)
+            headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
+            return Response(
+                dumps(completion_json(result.response, result.request_id)),
+                media_type="application/json",
+                headers=headers,
+            )
+        events = gateway.stream(model_req, principal=principal, request_id=rid)
+        first = await events.__anext__()
+        headers = {
+            **SSE_HEADERS,
+            "request-id": events.request_id,
+            "x-loregate-routing-version": gateway.routing_version,
+            OVERHEAD_HEADER: overhead_ms(started, events.trace.upstream_ms()),
+        }
+        return StreamingResponse(
+            relay_chunks(events, first, include_usage),
+            media_type="text/event-stream",
+            headers=headers,
+        )
+
+    return router

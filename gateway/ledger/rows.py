@@ -1,0 +1,158 @@
+"""Ledger rows built from what a request went through (see ``tables`` for the columns)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from gateway.hooks import CallContext
+from gateway.pricing import cache_write_split
+from gateway.resilience.trace import error_class
+from gateway.types import AttemptRecord, InvocationResult, Usage
+
+
+@dataclass(slots=True)
+class LedgerRow:
+    kind: str
+    request_id: str
+    step: int
+    created_at: datetime
+    outcome: str
+    user_id: str = ""
+    department: str = ""
+    project: str = ""
+    key_id: str = ""
+    source: str = "api"
+    route: str = ""
+    requested_route: str = ""
+    tier: int | None = None
+    model_alias: str = ""
+    model_id: str = ""
+    provider: str = ""
+    prompt_version: str | None = None
+    routing_version: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_nano_usd: int = 0
+    latency_ms: float = 0.0
+    ttft_ms: float | None = None
+    retries: int = 0
+    fallbacks: int = 0
+    escalations: int = 0
+    error_class: str | None = None
+    escalation_reason: str | None = None
+    stream: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ROW_FIELDS}
+
+
+ROW_FIELDS = tuple(f.name for f in fields(LedgerRow))
+
+
+@dataclass(slots=True)
+class RequestFacts:
+    """What the service knows about a request once it is over."""
+
+    ctx: CallContext
+    started_at: datetime
+    route: str
+    latency_ms: float
+    stream: bool
+    attempts: list[AttemptRecord]
+    result: InvocationResult | None = None
+    error: BaseException | None = None
+    rejected: bool = False
+    ttft_ms: float | None = None
+    downgraded_reason: str | None = None
+
+
+def _with_tokens(row: LedgerRow, usage: Usage) -> LedgerRow:
+    writes = cache_write_split(usage)
+    row.input_tokens = usage.input_tokens
+    row.output_tokens = usage.output_tokens
+    row.cache_write_5m_tokens = writes.five_minutes
+    row.cache_write_1h_tokens = writes.one_hour
+    row.cache_read_tokens = usage.cache_read_input_tokens
+    return row
+
+
+def ledger_rows(facts: RequestFacts) -> list[LedgerRow]:
+    """The request row (step 0) followed by one row per attempt (steps 1..n)."""
+    ctx = facts.ctx
+    p = ctx.principal
+    common: dict[str, Any] = {
+        "request_id": ctx.request_id,
+        "created_at": facts.started_at,
+        "user_id": p.user_id,
+        "department": p.department,
+        "project": p.project,
+        "key_id": p.key_id,
+        "source": ctx.source,
+        "route": facts.route,
+        "requested_route": ctx.route,
+        "prompt_version": ctx.prompt_version,
+        "routing_version": ctx.routing_version,
+        "stream": facts.stream,
+    }
+    total = Usage()
+    for a in facts.attempts:
+        total = total + a.usage
+    answered = next((a for a in reversed(facts.attempts) if a.outcome == "ok"), None)
+    if facts.rejected:
+        outcome = "rejected"
+    elif facts.error is not None or answered is None:
+        outcome = "error"
+    else:
+        outcome = "ok"
+    request = _with_tokens(
+        LedgerRow(
+            kind="request",
+            step=0,
+            outcome=outcome,
+            tier=answered.tier if answered else None,
+            model_alias=answered.model_alias if answered else "",
+            model_id=answered.model_id if answered else "",
+            provider=answered.provider if answered else "",
+            cost_nano_usd=sum(a.cost_nano_usd for a in facts.attempts),
+            latency_ms=facts.latency_ms,
+            ttft_ms=facts.ttft_ms,
+            retries=sum(a.retries for a in facts.attempts),
+            fallbacks=sum(1 for a in facts.attempts if a.outcome == "fallback"),
+            escalations=sum(1 for a in facts.attempts if a.outcome == "escalated"),
+            error_class=None if facts.error is None else error_class(facts.error),
+            escalation_reason=facts.downgraded_reason,
+            **common,
+        ),
+        total,
+    )
+    rows = [request]
+    for step, a in enumerate(facts.attempts, start=1):
+        rows.append(
+            _with_tokens(
+                LedgerRow(
+                    kind="attempt",
+                    step=step,
+                    outcome=a.outcome,
+                    tier=a.tier,
+                    model_alias=a.model_alias,
+                    model_id=a.model_id,
+                    provider=a.provider,
+                    cost_nano_usd=a.cost_nano_usd,
+                    latency_ms=a.latency_ms,
+                    ttft_ms=a.ttft_ms,
+                    retries=a.retries,
+                    fallbacks=1 if a.outcome == "fallback" else 0,
+                    escalations=1 if a.outcome == "escalated" else 0,
+                    error_class=a.error_class,
+                    escalation_reason=a.escalation_reason,
+                    **common,
+                ),
+                a.usage,
+            )
+        )
+    return rows

@@ -1,0 +1,174 @@
+"""Ledger writers: rows leave the hot path and are written in batches by a background thread.
+
+``write`` only enqueues (a lock-free ``SimpleQueue`` put). The thread inserts whatever has
+accumulated in one transaction per batch, so a batch is written whole or not at all; on a
+database error it keeps the batch and tries again with backoff. ``close`` (and the gateway's
+``aclose``) waits until every enqueued row is written: a clean stop loses no row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from typing import Protocol, cast
+
+from sqlalchemy import Engine
+
+from gateway.ledger.rows import LedgerRow
+from gateway.ledger.tables import ledger
+
+log = logging.getLogger("gateway.ledger")
+
+_STOP = object()
+
+
+class LedgerSink(Protocol):
+    def write(self, rows: Sequence[LedgerRow]) -> None:
+        """Accept the rows of one request (never blocks on I/O)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Write everything accepted so far, then stop."""
+        ...
+
+
+class NullLedger:
+    def write(self, rows: Sequence[LedgerRow]) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+class MemoryLedger:
+    """Keeps rows in a list (tests, and tools that only want the figures)."""
+
+    def __init__(self) -> None:
+        self.rows: list[LedgerRow] = []
+
+    def write(self, rows: Sequence[LedgerRow]) -> None:
+        self.rows.extend(rows)
+
+    async def aclose(self) -> None:
+        return None
+
+    def requests(self) -> list[LedgerRow]:
+        return [r for r in self.rows if r.kind == "request"]
+
+    def attempts(self, request_id: str | None = None) -> list[LedgerRow]:
+        return [
+            r
+            for r in self.rows
+            if r.kind == "attempt" and (request_id is None or r.request_id == request_id)
+        ]
+
+
+class LedgerWriter:
+    """Batched background writer into the ``gateway_ledger`` table of ``engine``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        batch_size: int = 500,
+        max_delay_s: float = 0.25,
+        retry_backoff_s: float = 0.5,
+    ) -> None:
+        self.engine = engine
+        self.batch_size = batch_size
+        self.max_delay_s = max_delay_s
+        self.retry_backoff_s = retry_backoff_s
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._pending = 0  # rows enqueued and not yet committed
+        self._cond = threading.Condition()
+        self._closed = False
+        self.written = 0
+        self.failures = 0
+        self._thread = threading.Thread(target=self._run, name="loregate-ledger", daemon=True)
+        self._thread.start()
+
+    # Producer side ---------------------------------------------------------------------------
+    def write(self, rows: Sequence[LedgerRow]) -> None:
+        if not rows:
+            return
+        if self._closed:
+            raise RuntimeError("the ledger writer is closed")
+        with self._cond:
+            self._pending += len(rows)
+        self._queue.put(list(rows))
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Block until every row enqueued so far is committed (True) or ``timeout`` passes."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._pending:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    def close(self, timeout: float | None = None) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.close)
+
+    # Writer thread ---------------------------------------------------------------------------
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            if item is _STOP:
+                break
+            batch = list(cast(list[LedgerRow], item))
+            deadline = time.monotonic() + self.max_delay_s
+            while len(batch) < self.batch_size:
+                try:
+                    more = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    stopping = True
+                    break
+                batch.extend(cast(list[LedgerRow], more))
+            self._commit(batch, stopping)
+        # Drain whatever arrived with or after the stop marker.
+        rest: list[LedgerRow] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not _STOP:
+                rest.extend(cast(list[LedgerRow], item))
+        if rest:
+            self._commit(rest, True)
+
+    def _commit(self, batch: list[LedgerRow], stopping: bool) -> None:
+        attempt = 0
+        while True:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(ledger.insert(), [row.as_dict() for row in batch])
+                self.written += len(batch)
+                break
+            except Exception:
+                attempt += 1
+                self.failures += 1
+                log.exception("ledger: writing %d rows failed (attempt %d)", len(batch), attempt)
+                if stopping and attempt >= 5:
+                    log.error("ledger: giving up on %d rows at shutdown", len(batch))
+                    break
+                time.sleep(min(30.0, self.retry_backoff_s * 2 ** min(attempt, 6)))
+        with self._cond:
+            self._pending -= len(batch)
+            self._cond.notify_all()

@@ -1,0 +1,117 @@
+"""Escalation on the answer: a cheap tier answers first; a weak answer goes to the next tier.
+
+After each tier's answer the caller's judge (sync or async) gives a ``Verdict``; the tier's
+``escalate_on`` says which signals move the request up: ``weak_verdict`` (the judge said no),
+``refusal`` (stop_reason "refusal") and ``max_tokens`` (the answer was cut off). A tier that
+fails outright (every fallback failed, and not the client's fault) also escalates. Each step
+is recorded in the trace with its reason and cost. When the last tier answers weakly, its answer
+is returned and the weak verdict is kept: the caller decides how to degrade.
+
+Streams are not judged (the caller already holds the first tier's bytes); a stream moves to the
+next tier only when a tier fails before its first content event.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from gateway.config import EscalationSignal
+from gateway.errors import AllProvidersFailed, ProviderError, StreamInterrupted
+from gateway.providers.base import Provider
+from gateway.resilience.fallback import combined_error
+from gateway.resilience.trace import Trace, is_client_fault
+from gateway.types import Judge, ModelRequest, ModelResponse, StreamEvent, Verdict
+
+
+async def run_judge(judge: Judge, response: ModelResponse) -> Verdict:
+    verdict = judge(response)
+    if inspect.isawaitable(verdict):
+        verdict = await verdict
+    if not isinstance(verdict, Verdict):
+        raise TypeError(f"the judge returned {type(verdict).__name__}, not a Verdict")
+    return verdict
+
+
+def escalation_reason(
+    signals: Sequence[EscalationSignal], response: ModelResponse, verdict: Verdict | None
+) -> str | None:
+    if "weak_verdict" in signals and verdict is not None and not verdict.ok:
+        return f"weak answer: {verdict.reason}" if verdict.reason else "weak answer"
+    if "refusal" in signals and response.stop_reason == "refusal":
+        return "refusal"
+    if "max_tokens" in signals and response.stop_reason == "max_tokens":
+        return "answer cut off at max_tokens"
+    return None
+
+
+class Escalation:
+    """Runs the tiers of a route in order; ``build(i)`` composes tier ``i`` when it is needed."""
+
+    __slots__ = ("build", "judge", "name", "signals", "trace")
+
+    def __init__(
+        self,
+        build: Callable[[int], Provider],
+        signals: Sequence[Sequence[EscalationSignal]],
+        trace: Trace,
+        *,
+        judge: Judge | None = None,
+        name: str = "route",
+    ) -> None:
+        self.build = build
+        self.signals = signals
+        self.trace = trace
+        self.judge = judge
+        self.name = name
+
+    def _failed(self, index: int, exc: ProviderError, errors: list[ProviderError]) -> None:
+        """Go on to the next tier after a failed one (recording why), or raise."""
+        if is_client_fault(exc):
+            raise exc
+        errors.extend(exc.errors if isinstance(exc, AllProvidersFailed) else [exc])
+        if index == len(self.signals) - 1:
+            if len(errors) == 1:
+                raise exc
+            raise combined_error(f"route {self.name!r}", errors) from exc
+        self.trace.relabel_last("escalated", f"tier failed: {exc.code}")
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        last = len(self.signals) - 1
+        errors: list[ProviderError] = []
+        for index in range(len(self.signals)):
+            self.trace.tier = index
+            try:
+                response = await self.build(index).complete(request)
+            except ProviderError as exc:
+                self._failed(index, exc, errors)
+                continue
+            verdict = None if self.judge is None else await run_judge(self.judge, response)
+            self.trace.final_verdict = verdict
+            reason = escalation_reason(self.signals[index], response, verdict)
+            if reason is not None and index < last:
+                self.trace.relabel_last("escalated", reason)
+                continue
+            return response
+        raise AssertionError("unreachable: the last tier returns or raises")
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        errors: list[ProviderError] = []
+        for index in range(len(self.signals)):
+            self.trace.tier = index
+            it = self.build(index).stream(request).__aiter__()
+            try:
+                first = await it.__anext__()
+            except StopAsyncIteration:
+                self._failed(index, StreamInterrupted("the stream ended before any event"), errors)
+                continue
+            except ProviderError as exc:
+                self._failed(index, exc, errors)
+                continue
+            yield first
+            async for event in it:
+                yield event
+            return
+
+    async def count_tokens(self, request: ModelRequest) -> int:
+        return await self.build(0).count_tokens(request)

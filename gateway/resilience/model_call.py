@@ -1,0 +1,125 @@
+"""The innermost and outermost layers of one model candidate.
+
+``Pinned`` puts the model's pinned id on the request and its alias on the answer.
+``Recorded`` measures the candidate (latency, time to first token, usage of the last
+cumulative stream values, retries) and appends its ``AttemptRecord`` to the request's trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from gateway.config import ModelSpec
+from gateway.errors import StreamInterrupted
+from gateway.providers.base import Provider
+from gateway.resilience.trace import CallStats, Trace
+from gateway.stream_assembly import UsageTracker
+from gateway.types import AttemptRecord, ModelRequest, ModelResponse, StreamEvent, Usage
+
+
+class Pinned:
+    """A provider bound to one model: ``request.model`` becomes the pinned model id."""
+
+    __slots__ = ("name", "provider", "spec")
+
+    def __init__(self, provider: Provider, spec: ModelSpec) -> None:
+        self.provider = provider
+        self.spec = spec
+        self.name = f"{spec.provider}/{spec.alias}"
+
+    def _pin(self, request: ModelRequest) -> ModelRequest:
+        if request.model == self.spec.model_id:
+            return request
+        return request.model_copy(update={"model": self.spec.model_id})
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        response = await self.provider.complete(self._pin(request))
+        response.model_alias = self.spec.alias
+        return response
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        return self.provider.stream(self._pin(request))
+
+    async def count_tokens(self, request: ModelRequest) -> int:
+        return await self.provider.count_tokens(self._pin(request))
+
+
+class Recorded:
+    """Appends one ``AttemptRecord`` per call of this candidate to the trace."""
+
+    __slots__ = ("inner", "name", "record", "spec", "stats", "trace")
+
+    def __init__(self, inner: Provider, spec: ModelSpec, trace: Trace, stats: CallStats) -> None:
+        self.inner = inner
+        self.spec = spec
+        self.trace = trace
+        self.stats = stats
+        self.name = inner.name
+        self.record: AttemptRecord | None = None
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        clock = self.trace.clock
+        started = self.trace.inflight = clock.monotonic()
+        try:
+            response = await self.inner.complete(request)
+        except BaseException as exc:
+            self.record = self.trace.record(
+                self.spec,
+                usage=Usage(),
+                started=started,
+                ttft=None,
+                error=exc,
+                retries=self.stats.retries,
+            )
+            raise
+        self.record = self.trace.record(
+            self.spec,
+            usage=response.usage,
+            started=started,
+            ttft=None,
+            error=None,
+            retries=self.stats.retries,
+        )
+        return response
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        clock = self.trace.clock
+        started = self.trace.inflight = clock.monotonic()
+        usage = UsageTracker()
+        first: float | None = None
+        stopped = False
+        try:
+            async for event in self.inner.stream(request):
+                usage.observe(event)
+                if first is None and event.type == "content_block_delta":
+                    first = clock.monotonic()
+                elif event.type == "message_stop":
+                    stopped = True
+                yield event
+            if not stopped:
+                raise StreamInterrupted(
+                    "the stream ended without message_stop",
+                    provider=self.spec.provider,
+                    model=self.spec.model_id,
+                )
+        except BaseException as exc:
+            self.record = self.trace.record(
+                self.spec,
+                usage=usage.usage,
+                started=started,
+                ttft=first,
+                error=exc,
+                retries=self.stats.retries,
+            )
+            raise
+        self.record = self.trace.record(
+            self.spec,
+            usage=usage.usage,
+            started=started,
+            ttft=first,
+            error=None,
+            retries=self.stats.retries,
+        )
+
+    async def count_tokens(self, request: ModelRequest) -> int:
+        return await self.inner.count_tokens(request)

@@ -1,0 +1,175 @@
+"""From a route in the config to the wrappers that serve one request.
+
+A ``RoutePlan`` is the static part, resolved once per route: each tier's candidates whose
+provider is available (a provider without a key is skipped, so with no keys every route ends on
+the local model), and a tier whose candidates repeat the previous tier's is dropped. ``compose``
+builds the per-request part, lazily, one tier at a time::
+
+    Escalation(tiers)                        escalation on the answer (gateway/resilience)
+      └─ TotalTimeout(Fallback(candidates))  per tier: total deadline, fallback in order
+           └─ Recorded(Retry(Breaker(AttemptTimeout(Pinned(provider)))))  per model
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from gateway.clock import Clock, Sleep
+from gateway.config import EscalationSignal, GatewayConfig, ModelSpec, TierSpec
+from gateway.errors import AllProvidersFailed, UnknownModel
+from gateway.providers.base import Provider
+from gateway.resilience.breaker import Breaker, Breakers
+from gateway.resilience.escalation import Escalation
+from gateway.resilience.fallback import Fallback
+from gateway.resilience.model_call import Pinned, Recorded
+from gateway.resilience.retry import Retry
+from gateway.resilience.timeout import AttemptTimeout, Deadline, TotalTimeout
+from gateway.resilience.trace import CallStats, Trace
+from gateway.types import Judge
+
+
+@dataclass(frozen=True)
+class Candidate:
+    spec: ModelSpec
+    provider: Provider
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    index: int
+    spec: TierSpec
+    candidates: tuple[Candidate, ...]
+    skipped: tuple[str, ...]  # aliases whose provider is not available
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        return tuple(c.spec.alias for c in self.candidates)
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    name: str
+    tiers: tuple[TierPlan, ...]
+    is_alias: bool = False
+
+    @property
+    def signals(self) -> list[tuple[EscalationSignal, ...]]:
+        return [t.spec.escalate_on for t in self.tiers]
+
+
+class ProviderLookup(Protocol):
+    """What the planner needs from the provider registry."""
+
+    def available(self, provider: str) -> bool: ...
+
+    def get(self, provider: str) -> Provider: ...
+
+    def why_unavailable(self, provider: str) -> str: ...
+
+
+def alias_tier(config: GatewayConfig, alias: str) -> TierSpec:
+    d = config.alias_tier
+    return TierSpec(
+        model=alias,
+        fallbacks=(),
+        attempt_timeout_s=d.attempt_timeout_s,
+        total_timeout_s=d.total_timeout_s,
+        retry=d.retry,
+        escalate_on=(),
+    )
+
+
+def resolve_name(config: GatewayConfig, name: str) -> tuple[str, list[TierSpec], bool]:
+    """(route name, tier specs, is an alias) for a route name, model alias or pinned id."""
+    route = config.routes.get(name)
+    if route is not None:
+        return name, list(route.tiers), False
+    spec = config.find_model(name)
+    if spec is None:
+        known = ", ".join(sorted([*config.routes, *config.models]))
+        raise UnknownModel(
+            f"unknown model or route {name!r}; configured: {known}", details={"model": name}
+        )
+    return spec.alias, [alias_tier(config, spec.alias)], True
+
+
+def plan_route(config: GatewayConfig, providers: ProviderLookup, name: str) -> RoutePlan:
+    route_name, tier_specs, is_alias = resolve_name(config, name)
+    tiers: list[TierPlan] = []
+    missing: list[str] = []
+    for tier in tier_specs:
+        candidates: list[Candidate] = []
+        skipped: list[str] = []
+        for alias in tier.candidates:
+            spec = config.models[alias]
+            if providers.available(spec.provider):
+                candidates.append(Candidate(spec, providers.get(spec.provider)))
+            else:
+                skipped.append(alias)
+                missing.append(f"{alias} ({providers.why_unavailable(spec.provider)})")
+        if not candidates:
+            continue
+        if tiers and tiers[-1].aliases == tuple(c.spec.alias for c in candidates):
+            continue
+        tiers.append(TierPlan(len(tiers), tier, tuple(candidates), tuple(skipped)))
+    if not tiers:
+        raise AllProvidersFailed(
+            f"route {route_name!r} has no available model: " + "; ".join(dict.fromkeys(missing)),
+            errors=[],
+        )
+    return RoutePlan(route_name, tuple(tiers), is_alias)
+
+
+class Composer:
+    """Builds the per-request wrappers of a plan (cheap objects, shared breakers)."""
+
+    def __init__(self, breakers: Breakers, clock: Clock, sleep: Sleep) -> None:
+        self.breakers = breakers
+        self.clock = clock
+        self.sleep = sleep
+
+    def candidate(self, c: Candidate, tier: TierSpec, trace: Trace, deadline: Deadline) -> Recorded:
+        spec = c.spec
+        stats = CallStats()
+        chain: Provider = Pinned(c.provider, spec)
+        chain = AttemptTimeout(
+            chain, tier.attempt_timeout_s, provider=spec.provider, model=spec.model_id
+        )
+        chain = Breaker(
+            chain,
+            self.breakers.get(f"{spec.provider}/{spec.alias}"),
+            provider=spec.provider,
+            model=spec.model_id,
+        )
+        chain = Retry(chain, tier.retry, sleep=self.sleep, stats=stats, deadline=deadline)
+        return Recorded(chain, spec, trace, stats)
+
+    def tier(self, plan: RoutePlan, index: int, trace: Trace) -> Provider:
+        tier = plan.tiers[index]
+        deadline = Deadline(self.clock, tier.spec.total_timeout_s)
+        label = f"route {plan.name!r} tier {index}"
+        candidates = [self.candidate(c, tier.spec, trace, deadline) for c in tier.candidates]
+        return TotalTimeout(Fallback(candidates, trace, label=label), deadline, label=label)
+
+    def route(self, plan: RoutePlan, trace: Trace, judge: Judge | None = None) -> Escalation:
+        return Escalation(
+            lambda i: self.tier(plan, i, trace), plan.signals, trace, judge=judge, name=plan.name
+        )
+
+
+def describe(plan: RoutePlan) -> list[Mapping[str, object]]:
+    """A plain description of a plan (for the CLI and the API)."""
+    return [
+        {
+            "tier": t.index,
+            "models": list(t.aliases),
+            "skipped": list(t.skipped),
+            "attempt_timeout_s": t.spec.attempt_timeout_s,
+            "total_timeout_s": t.spec.total_timeout_s,
+            "max_attempts": t.spec.retry.max_attempts,
+            "escalate_on": list(t.spec.escalate_on),
+        }
+        for t in plan.tiers
+    ]

@@ -1,0 +1,113 @@
+"""Docs (policies, handbooks, manuals, emails): heading-aware chunks with breadcrumbs.
+
+Headings open sections; each chunk holds text of one section, and its header is the
+breadcrumb of headings above it ("Employee Handbook > Time Off > Paid Time Off"), so a
+chunk read alone still says where it comes from. Paragraphs and list items are packed up to
+the budget and split at sentences when too long; tables go through ``chunking.tables``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ingest.chunking.base import ChunkingConfig, TokenCounter, fit_header, pack, split_to_fit
+from ingest.chunking.tables import split_table
+from ingest.documents import Chunk, Element, ParsedDocument
+
+Section = tuple[tuple[str, ...], list[Element]]
+
+
+def text_elements(text: str) -> list[Element]:
+    """Plain text as paragraphs (blank-line separated); Markdown-style '#' lines as titles."""
+    out: list[Element] = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        block = block.strip()
+        if not block:
+            continue
+        if block.startswith("#") and "\n" not in block:
+            level = len(block) - len(block.lstrip("#"))
+            out.append(Element(kind="title", text=block.lstrip("#").strip(), level=level))
+        else:
+            out.append(Element(kind="text", text=block))
+    return out
+
+
+def sections(elements: Sequence[Element]) -> list[Section]:
+    """Elements grouped under their heading path. A heading with no text of its own before
+    a sibling or higher heading becomes a section whose body is the heading itself."""
+    stack: list[tuple[int, str]] = []
+    out: list[Section] = []
+    current: list[Element] = []
+
+    def close(next_level: int | None) -> None:
+        crumbs = tuple(t for _, t in stack)
+        if current:
+            out.append((crumbs, list(current)))
+        elif stack and (next_level is None or next_level <= stack[-1][0]):
+            out.append((crumbs, [Element(kind="text", text=stack[-1][1])]))
+
+    for el in elements:
+        if el.kind == "title":
+            close(el.level)
+            current = []
+            while stack and stack[-1][0] >= el.level:
+                stack.pop()
+            stack.append((el.level, el.text))
+        else:
+            current.append(el)
+    close(None)
+    return out
+
+
+def header_for(title: str, crumbs: Sequence[str]) -> str:
+    path = " > ".join(crumbs)
+    if not crumbs:
+        return title
+    if title and crumbs[0] != title:
+        return f"{title}\n{path}"
+    return path
+
+
+def _unit(el: Element) -> str:
+    return f"- {el.text}" if el.kind == "list_item" else el.text
+
+
+def chunk_doc(doc: ParsedDocument, counter: TokenCounter, config: ChunkingConfig) -> list[Chunk]:
+    elements = list(doc.elements) or text_elements(doc.text)
+    chunks: list[Chunk] = []
+
+    def emit(header: str, body: str, section: str, extra: dict[str, Any]) -> None:
+        chunks.append(Chunk(len(chunks), f"{header}\n{body}" if header else body, section, extra))
+
+    for crumbs, body in sections(elements):
+        header, header_tokens = fit_header(
+            header_for(doc.title, crumbs), counter, config.header_max_tokens
+        )
+        budget = config.budget - header_tokens - 1
+        section = " > ".join(crumbs)
+        extra: dict[str, Any] = {"breadcrumbs": list(crumbs)}
+        pending: list[str] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            pieces: list[str] = []
+            for unit in pending:
+                pieces.extend(split_to_fit(unit, counter, budget))
+            for text in pack(pieces, counter.count_tokens_batch(pieces), budget):
+                emit(header, text, section, extra)
+            pending.clear()
+
+        for el in body:
+            if el.kind == "table":
+                flush()
+                for part in split_table(el.html, el.text, counter, budget):
+                    table_extra = {**extra, "table_rows": list(part.rows)}
+                    if part.html:
+                        table_extra["html"] = part.html
+                    emit(header, part.text, section, table_extra)
+            else:
+                pending.append(_unit(el))
+        flush()
+    return chunks

@@ -1,0 +1,328 @@
+"""The answer service: question in, cited answer (or honest degradation) out.
+
+    ask(question, principal, filters, route)
+      -> response cache (exact match, per access scope, prompt and index version)
+      -> hybrid search, permission-filtered inside the store
+      -> context: fewest chunks that answer, numbered
+      -> gateway.invoke(cache-laid-out prompt, judge=AnswerJudge)   Haiku first, escalates
+      -> confident: cited answer    | every tier weak: passages + "no confident answer" + review
+                                    | no model reachable: passages, clearly marked
+
+The API, the CLI and the evals all call ``AnswerService.ask``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from gateway.errors import ProviderError
+from gateway.principal import Principal
+from gateway.prompt_types import PromptSource
+from gateway.types import InvocationResult, Judge, ModelRequest
+from retrieval.answer_assembly import (
+    NO_CONFIDENT_ANSWER,
+    NO_MODEL_REACHABLE,
+    NO_SOURCES,
+    confident_answer,
+    degraded_answer,
+)
+from retrieval.answer_types import Answer, AskFilters, Passage
+from retrieval.cache_plan import CacheEconomics, PaddingPolicy, plan_cache
+from retrieval.citations import passage_for
+from retrieval.context_builder import ContextBuilder, Source
+from retrieval.filters import search_filter, validate_filters
+from retrieval.judge import AnswerJudge, assess
+from retrieval.prompt_layout import PROMPT_ID, Prefix, build_prefix, messages, system_blocks
+from retrieval.response_cache import CacheKeyParts, ResponseCache
+from retrieval.review import ReviewQueue
+from retrieval.search import HybridSearcher, check_query, check_top_k
+from retrieval.tokens import count_tokens
+
+
+class AnswerGateway(Protocol):
+    async def invoke(
+        self,
+        request: ModelRequest,
+        *,
+        principal: Principal,
+        route: str | None = None,
+        judge: Judge | None = None,
+        prompt_version: str | None = None,
+        source: str = "api",
+        request_id: str | None = None,
+    ) -> InvocationResult: ...
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """What the answer service needs to know of a route: its name and its first model."""
+
+    name: str
+    first_model: str
+    economics: CacheEconomics | None = None
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    candidates: int = 20  # fused hits handed to the context builder
+    budgets: dict[str, int] = field(
+        default_factory=lambda: {"local": 900}
+    )  # source tokens by the route's first model; others use the context config's budget
+    max_output_tokens: int = 600
+    standing_knowledge: str = ""
+    padding: PaddingPolicy = "auto"
+    requests_per_window: float = 20.0
+    cache_ttl: Literal["5m", "1h"] = "5m"
+
+
+class AnswerService:
+    def __init__(
+        self,
+        *,
+        searcher: HybridSearcher,
+        gateway: AnswerGateway,
+        prompts: PromptSource,
+        route_info: Callable[[str | None], RouteInfo],
+        index_version: Callable[[], str],
+        review: ReviewQueue | None = None,
+        cache: ResponseCache | None = None,
+        builder: ContextBuilder | None = None,
+        config: AnswerConfig | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.searcher = searcher
+        self.gateway = gateway
+        self.prompts = prompts
+        self.route_info = route_info
+        self.index_version = index_version
+        self.review = review
+        self.cache = cache
+        self.builder = builder or ContextBuilder()
+        self.config = config or AnswerConfig()
+        self.clock = clock
+        self._prefixes: dict[tuple[str, str], Prefix] = {}
+
+    # The prompt prefix ------------------------------------------------------------------------
+    def prefix(self, route: str | None = None) -> Prefix:
+        """The byte-identical prefix for the active template and the route's first model."""
+        template = self.prompts.active(PROMPT_ID)
+        info = self.route_info(route)
+        key = (template.ref, info.first_model)
+        found = self._prefixes.get(key)
+        if found is None:
+            natural = count_tokens(template.text) + count_tokens(self.config.standing_knowledge)
+            plan = plan_cache(
+                natural,
+                info.economics,
+                requests_per_window=self.config.requests_per_window,
+                policy=self.config.padding,
+            )
+            found = build_prefix(
+                template.text,
+                template.ref,
+                plan,
+                standing_knowledge=self.config.standing_knowledge,
+            )
+            self._prefixes[key] = found
+        return found
+
+    def budget_for(self, route: str | None) -> int:
+        info = self.route_info(route)
+        return self.config.budgets.get(info.first_model, self.builder.config.budget_tokens)
+
+    def build_request(
+        self, sources: list[Source], question: str, route: str | None
+    ) -> ModelRequest:
+        info = self.route_info(route)
+        return ModelRequest(
+            model=info.name,
+            system=system_blocks(self.prefix(route), self.config.cache_ttl),
+            messages=messages(sources, question),
+            max_tokens=self.config.max_output_tokens,
+            temperature=0.0,
+        )
+
+    # Search -----------------------------------------------------------------------------------
+    async def search(
+        self,
+        query: str,
+        *,
+        principal: Principal,
+        filters: AskFilters | None = None,
+        top_k: int = 10,
+    ) -> list[Passage]:
+        """Passages only (``POST /v1/search``): the asker's permission filter always applies."""
+        q = check_query(query)
+        check_top_k(top_k)
+        flt = search_filter(principal, filters)
+        hits = await asyncio.to_thread(self.searcher.search, q, flt, top_k)
+        sources = ContextBuilder.sources_of(hits)
+        return [passage_for(s) for s in sources]
+
+    async def retrieve(
+        self, question: str, *, principal: Principal, filters: AskFilters | None, route: str | None
+    ) -> list[Source]:
+        flt = search_filter(principal, filters)
+        hits = await asyncio.to_thread(self.searcher.search, question, flt, self.config.candidates)
+        return self.builder.build(hits, self.budget_for(route))
+
+    # Ask --------------------------------------------------------------------------------------
+    def cache_parts(
+        self, question: str, principal: Principal, filters: AskFilters, route: str | None
+    ) -> CacheKeyParts:
+        return CacheKeyParts(
+            question=question,
+            filters=filters,
+            access_scope=principal.access_tokens(),
+            prompt_digest=self.prefix(route).digest,
+            index_version=self.index_version(),
+            route=self.route_info(route).name,
+        )
+
+    async def ask(
+        self,
+        question: str,
+        *,
+        principal: Principal,
+        filters: AskFilters | None = None,
+        route: str | None = None,
+        request_id: str | None = None,
+        source: str = "ask",
+    ) -> Answer:
+        started = self.clock()
+        q = check_query(question)
+        f = validate_filters(filters)
+        rid = request_id or uuid.uuid4().hex
+        parts = self.cache_parts(q, principal, f, route) if self.cache is not None else None
+        if self.cache is not None and parts is not None:
+            hit = await asyncio.to_thread(self.cache.get, parts)
+            if hit is not None:
+                return self._from_cache(hit, rid, started)
+
+        sources = await self.retrieve(q, principal=principal, filters=f, route=route)
+        prefix = self.prefix(route)
+        if not sources:
+            review_id = await self._enqueue(q, "", "no_sources", [], principal, rid, prefix, None)
+            return degraded_answer(
+                q,
+                [],
+                kind="no_confident_answer",
+                header=NO_SOURCES,
+                request_id=rid,
+                prompt_version=prefix.template_ref,
+                latency_ms=self._ms(started),
+                review_id=review_id,
+            )
+
+        request = self.build_request(sources, q, route)
+        try:
+            result = await self.gateway.invoke(
+                request,
+                principal=principal,
+                route=self.route_info(route).name,
+                judge=AnswerJudge(len(sources)),
+                prompt_version=prefix.template_ref,
+                source=source,
+                request_id=rid,
+            )
+        except ProviderError:
+            # Every provider of every tier failed (or its circuit is open): passages only.
+            return degraded_answer(
+                q,
+                sources,
+                kind="no_model_reachable",
+                header=NO_MODEL_REACHABLE,
+                request_id=rid,
+                prompt_version=prefix.template_ref,
+                latency_ms=self._ms(started),
+            )
+
+        verdict = result.final_verdict or assess(
+            result.response.text, len(sources), result.response.stop_reason
+        )
+        if verdict.ok:
+            answer = confident_answer(q, sources, result, self._ms(started))
+            if self.cache is not None and parts is not None:
+                await asyncio.to_thread(self.cache.put, parts, answer)
+            return answer
+        review_id = await self._enqueue(
+            q,
+            result.response.text,
+            f"no_confident_answer: {verdict.reason}",
+            sources,
+            principal,
+            rid,
+            prefix,
+            result.response.model_alias,
+        )
+        return degraded_answer(
+            q,
+            sources,
+            kind="no_confident_answer",
+            header=NO_CONFIDENT_ANSWER,
+            request_id=rid,
+            prompt_version=prefix.template_ref,
+            latency_ms=self._ms(started),
+            result=result,
+            review_id=review_id,
+        )
+
+    # Helpers ----------------------------------------------------------------------------------
+    def _ms(self, started: float) -> float:
+        return round((self.clock() - started) * 1000, 2)
+
+    def _from_cache(self, cached: Answer, request_id: str, started: float) -> Answer:
+        return cached.model_copy(
+            update={
+                "cached": True,
+                "request_id": request_id,
+                "cost_usd": 0.0,
+                "tokens": type(cached.tokens)(),
+                "escalations": [],
+                "latency_ms": self._ms(started),
+            }
+        )
+
+    async def _enqueue(
+        self,
+        question: str,
+        draft: str,
+        reason: str,
+        sources: list[Source],
+        principal: Principal,
+        request_id: str,
+        prefix: Prefix,
+        model: str | None,
+    ) -> str | None:
+        if self.review is None:
+            return None
+        passages = [
+            {
+                "n": s.n,
+                "chunk_id": s.chunk_id,
+                "doc_id": s.doc_id,
+                "title": s.title,
+                "section": s.section,
+                "source": s.source,
+                "score": round(s.score, 6),
+            }
+            for s in sources
+        ]
+        return await asyncio.to_thread(
+            lambda: self.review.enqueue(  # type: ignore[union-attr]
+                question=question,
+                draft_answer=draft,
+                reason=reason,
+                passages=passages,
+                asker_user_id=principal.user_id,
+                asker_department=principal.department,
+                request_id=request_id,
+                prompt_version=prefix.template_ref,
+                model=model,
+            )
+        )

@@ -1,0 +1,202 @@
+"""Cost-aware context: the fewest retrieved chunks that can answer, as numbered sources.
+
+Steps, in order, on the fused hits (best first):
+
+1. **Relevance floor**: drop hits scoring below ``floor_ratio`` x the best hit's score (fused
+   scores are relative; an absolute floor would mean something else for every fusion method).
+2. **Near-duplicate removal**: a hit whose word-shingle Jaccard similarity with a better kept
+   hit is at least ``dup_jaccard`` is dropped (copies of one policy in two folders, a ticket
+   quoted in another).
+3. **Cap**: at most ``max_chunks`` chunks.
+4. **Token budget**: chunks are added best first while the sources fit ``budget_tokens`` (the
+   budget of the tier that answers first); the best chunk is always kept, truncated if needed.
+5. **Adjacent merge**: kept chunks of one document with consecutive ``chunk_index`` become one
+   source (one citation number, text in document order).
+
+Sources are numbered 1..n in a deterministic order: best score first, ties by chunk id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from retrieval import schema
+from retrieval.fusion import Hit
+from retrieval.tokens import TokenCounter, count_tokens
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class ContextConfig:
+    floor_ratio: float = 0.35
+    dup_jaccard: float = 0.85
+    max_chunks: int = 6
+    budget_tokens: int = 2500
+    merge_adjacent: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.floor_ratio <= 1.0:
+            raise ValueError("floor_ratio must be within [0, 1]")
+        if not 0.0 < self.dup_jaccard <= 1.0:
+            raise ValueError("dup_jaccard must be within (0, 1]")
+        if self.max_chunks < 1 or self.budget_tokens < 1:
+            raise ValueError("max_chunks and budget_tokens must be >= 1")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One numbered source in the prompt (one or more adjacent chunks of one document)."""
+
+    n: int
+    chunk_ids: tuple[str, ...]
+    doc_id: str
+    title: str
+    section: str
+    source: str
+    doc_type: str
+    score: float
+    text: str
+    chunk_indexes: tuple[int, ...] = field(default=())
+
+    @property
+    def chunk_id(self) -> str:
+        return self.chunk_ids[0]
+
+
+def _shingles(text: str, k: int = 3) -> frozenset[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    if len(words) < k:
+        return frozenset({tuple(words)}) if words else frozenset()
+    return frozenset(tuple(words[i : i + k]) for i in range(len(words) - k + 1))
+
+
+def jaccard(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
+    if not a and not b:
+        return 1.0
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
+
+
+def _text(hit: Hit) -> str:
+    return str(hit.payload.get(schema.TEXT, ""))
+
+
+def _truncate(text: str, budget: int, counter: TokenCounter) -> str:
+    if counter(text) <= budget:
+        return text
+    words = text.split()
+    lo, hi = 0, len(words)
+    while lo < hi:  # the longest word prefix that fits
+        mid = (lo + hi + 1) // 2
+        if counter(" ".join(words[:mid])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return " ".join(words[:lo]) + " …"
+
+
+class ContextBuilder:
+    def __init__(
+        self, config: ContextConfig | None = None, counter: TokenCounter = count_tokens
+    ) -> None:
+        self.config = config or ContextConfig()
+        self.counter = counter
+
+    def select(self, hits: Sequence[Hit], budget_tokens: int | None = None) -> list[Hit]:
+        """Steps 1-4: the hits to send, best first (texts possibly truncated to fit)."""
+        cfg = self.config
+        budget = budget_tokens if budget_tokens is not None else cfg.budget_tokens
+        if not hits:
+            return []
+        ordered = sorted(hits, key=lambda h: (-h.score, h.id))
+        floor = ordered[0].score * cfg.floor_ratio
+        kept: list[Hit] = []
+        kept_shingles: list[frozenset[tuple[str, ...]]] = []
+        used = 0
+        for hit in ordered:
+            if len(kept) >= cfg.max_chunks:
+                break
+            if kept and hit.score < floor:
+                break
+            sh = _shingles(_text(hit))
+            if any(jaccard(sh, other) >= cfg.dup_jaccard for other in kept_shingles):
+                continue
+            tokens = self.counter(_text(hit))
+            if used + tokens > budget:
+                if kept:
+                    continue  # a smaller later chunk may still fit
+                truncated = _truncate(_text(hit), budget, self.counter)
+                hit = replace(hit, payload={**hit.payload, schema.TEXT: truncated})
+                tokens = self.counter(truncated)
+            kept.append(hit)
+            kept_shingles.append(sh)
+            used += tokens
+        return kept
+
+    def build(self, hits: Sequence[Hit], budget_tokens: int | None = None) -> list[Source]:
+        """The numbered sources for the prompt."""
+        kept = self.select(hits, budget_tokens)
+        groups = self._merge(kept) if self.config.merge_adjacent else [[h] for h in kept]
+        groups.sort(key=lambda g: (-max(h.score for h in g), min(h.id for h in g)))
+        return [self._source(n, g) for n, g in enumerate(groups, start=1)]
+
+    @classmethod
+    def sources_of(cls, hits: Sequence[Hit]) -> list[Source]:
+        """Each hit as its own source, in the given order (search results: no selection)."""
+        return [cls._source(n, [h]) for n, h in enumerate(hits, start=1)]
+
+    @staticmethod
+    def _merge(kept: list[Hit]) -> list[list[Hit]]:
+        by_doc: dict[str, list[Hit]] = {}
+        loose: list[list[Hit]] = []
+        for h in kept:
+            doc = h.payload.get(schema.DOC_ID)
+            idx = h.payload.get(schema.CHUNK_INDEX)
+            if doc is None or not isinstance(idx, int):
+                loose.append([h])
+            else:
+                by_doc.setdefault(str(doc), []).append(h)
+        groups: list[list[Hit]] = []
+        for doc_hits in by_doc.values():
+            doc_hits.sort(key=lambda h: int(h.payload[schema.CHUNK_INDEX]))
+            run = [doc_hits[0]]
+            for h in doc_hits[1:]:
+                if (
+                    int(h.payload[schema.CHUNK_INDEX])
+                    == int(run[-1].payload[schema.CHUNK_INDEX]) + 1
+                ):
+                    run.append(h)
+                else:
+                    groups.append(run)
+                    run = [h]
+            groups.append(run)
+        return groups + loose
+
+    @staticmethod
+    def _source(n: int, group: list[Hit]) -> Source:
+        first = group[0]
+        p = first.payload
+        sections: list[str] = []
+        for h in group:
+            s = str(h.payload.get(schema.SECTION, ""))
+            if s and s not in sections:
+                sections.append(s)
+        return Source(
+            n=n,
+            chunk_ids=tuple(h.id for h in group),
+            doc_id=str(p.get(schema.DOC_ID, "")),
+            title=str(p.get(schema.TITLE, "")),
+            section=" / ".join(sections),
+            source=str(p.get(schema.SOURCE, "")),
+            doc_type=str(p.get(schema.DOC_TYPE, "")),
+            score=max(h.score for h in group),
+            text="\n".join(_text(h) for h in group),
+            chunk_indexes=tuple(
+                int(h.payload[schema.CHUNK_INDEX])
+                for h in group
+                if isinstance(h.payload.get(schema.CHUNK_INDEX), int)
+            ),
+        )
