@@ -70,8 +70,10 @@ def run_llama_cpp(tokens: int, runs: int, threads: int) -> dict[str, Any]:
         start = time.perf_counter()
         first = None
         n = 0
-        for _tok in llm.generate(ids, temp=0.0, top_k=1, reset=True):
+        out: list[int] = []
+        for tok in llm.generate(ids, temp=0.0, top_k=1, reset=True):
             n += 1
+            out.append(tok)
             if first is None:
                 first = time.perf_counter()
             if n >= tokens:
@@ -80,9 +82,17 @@ def run_llama_cpp(tokens: int, runs: int, threads: int) -> dict[str, Any]:
         assert first is not None
         ttft.append(first - start)
         decode.append((n - 1) / (end - first))
-    return {"load_s": load_s, "rss_mb": loaded - base, "peak_mb": peak_mb(),
-            "prompt_tokens": prompt, "ttft_s": statistics.median(ttft),
-            "decode_tok_s": statistics.median(decode), "tokens": tokens}
+    sample = llm.detokenize(out).decode("utf-8", "replace")
+    return {
+        "load_s": load_s,
+        "rss_mb": loaded - base,
+        "peak_mb": peak_mb(),
+        "prompt_tokens": prompt,
+        "ttft_s": statistics.median(ttft),
+        "decode_tok_s": statistics.median(decode),
+        "tokens": tokens,
+        "sample": sample,
+    }
 
 
 def run_transformers(tokens: int, runs: int, threads: int) -> dict[str, Any]:
@@ -98,13 +108,26 @@ def run_transformers(tokens: int, runs: int, threads: int) -> dict[str, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.set_num_threads(threads)
+    from transformers import AutoConfig
+    from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
+
     tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-    model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name)
+    # from_pretrained(gguf_file=) also wants `accelerate` (not installed, and one more
+    # dependency against this route); these are the same loader steps without it: config from
+    # the GGUF metadata, weights dequantized by the gguf package to float32.
+    config = AutoConfig.from_pretrained(str(path.parent), gguf_file=path.name)
+    model = AutoModelForCausalLM.from_config(config)
+    state = load_gguf_checkpoint(str(path), return_tensors=True, model_to_load=model)["tensors"]
+    missing, _unexpected = model.load_state_dict(state, strict=False)
+    if config.tie_word_embeddings:
+        model.tie_weights()
+    assert not [m for m in missing if "lm_head" not in m], missing
     model.eval()
     load_s = time.perf_counter() - t0
     loaded = rss_mb()
-    ids = tokenizer.apply_chat_template(MESSAGES, add_generation_prompt=True,
-                                        return_tensors="pt", return_dict=True)["input_ids"]
+    ids = tokenizer.apply_chat_template(
+        MESSAGES, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )["input_ids"]
     decode, ttft = [], []
     with torch.inference_mode():
         for _ in range(runs):
@@ -113,21 +136,31 @@ def run_transformers(tokens: int, runs: int, threads: int) -> dict[str, Any]:
             past = out.past_key_values
             nxt = out.logits[:, -1:].argmax(-1)
             first = time.perf_counter()
+            made = [int(nxt)]
             for _i in range(tokens - 1):
                 out = model(nxt, past_key_values=past, use_cache=True)
                 past = out.past_key_values
                 nxt = out.logits[:, -1:].argmax(-1)
+                made.append(int(nxt))
             end = time.perf_counter()
             ttft.append(first - start)
             decode.append((tokens - 1) / (end - first))
-    return {"load_s": load_s, "rss_mb": loaded - base, "peak_mb": peak_mb(),
-            "prompt_tokens": int(ids.shape[1]), "ttft_s": statistics.median(ttft),
-            "decode_tok_s": statistics.median(decode), "tokens": tokens}
+    return {
+        "load_s": load_s,
+        "rss_mb": loaded - base,
+        "peak_mb": peak_mb(),
+        "prompt_tokens": int(ids.shape[1]),
+        "ttft_s": statistics.median(ttft),
+        "decode_tok_s": statistics.median(decode),
+        "tokens": tokens,
+        "sample": tokenizer.decode(made),
+    }
 
 
 CANDIDATES = {
     "llama.cpp (llama-cpp-python), 1 thread": ("llama_cpp", 1),
     "llama.cpp (llama-cpp-python), 2 threads": ("llama_cpp", 2),
+    "transformers GGUF loader (CPU torch), 1 thread": ("transformers", 1),
     "transformers GGUF loader (CPU torch), 2 threads": ("transformers", 2),
 }
 
@@ -145,8 +178,18 @@ def main() -> None:
         return
     results: dict[str, dict[str, Any]] = {}
     for label, (kind, threads) in CANDIDATES.items():
-        cmd = [sys.executable, __file__, "--candidate", kind, "--threads", str(threads),
-               "--tokens", str(args.tokens), "--runs", str(args.runs)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--candidate",
+            kind,
+            "--threads",
+            str(threads),
+            "--tokens",
+            str(args.tokens),
+            "--runs",
+            str(args.runs),
+        ]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - t0
@@ -155,21 +198,37 @@ def main() -> None:
             continue
         results[label] = json.loads(proc.stdout.strip().splitlines()[-1])
         results[label]["process_s"] = wall
-    print(f"cpus={os.cpu_count()} load average={os.getloadavg()[0]:.2f} "
-          f"tokens={args.tokens} runs={args.runs} (medians)")
-    header = (f"{'candidate':<50} {'load s':>7} {'RSS MB':>7} {'peak MB':>8} {'prompt':>6} "
-              f"{'TTFT s':>7} {'tok/s':>7} {'process s':>9}")
+    print(
+        f"cpus={os.cpu_count()} load average={os.getloadavg()[0]:.2f} "
+        f"tokens={args.tokens} runs={args.runs} (medians)"
+    )
+    header = (
+        f"{'candidate':<50} {'load s':>7} {'RSS MB':>7} {'peak MB':>8} {'prompt':>6} "
+        f"{'TTFT s':>7} {'tok/s':>7} {'process s':>9}"
+    )
     print(header)
     for label, r in results.items():
-        print(f"{label:<50} {r['load_s']:>7.2f} {r['rss_mb']:>7.0f} {r['peak_mb']:>8.0f} "
-              f"{r['prompt_tokens']:>6} {r['ttft_s']:>7.3f} {r['decode_tok_s']:>7.1f} "
-              f"{r['process_s']:>9.1f}")
-    base = results.get("llama.cpp (llama-cpp-python), 2 threads")
-    hf = results.get("transformers GGUF loader (CPU torch), 2 threads")
-    if base and hf:
-        print(f"transformers vs llama.cpp (2 threads): load x{hf['load_s'] / base['load_s']:.1f}, "
-              f"RSS x{hf['rss_mb'] / max(base['rss_mb'], 1):.1f}, "
-              f"decode speed x{hf['decode_tok_s'] / base['decode_tok_s']:.2f}")
+        print(
+            f"{label:<50} {r['load_s']:>7.2f} {r['rss_mb']:>7.0f} {r['peak_mb']:>8.0f} "
+            f"{r['prompt_tokens']:>6} {r['ttft_s']:>7.3f} {r['decode_tok_s']:>7.1f} "
+            f"{r['process_s']:>9.1f}"
+        )
+    for label, r in results.items():
+        print(f"  {label}: {r['sample'][:70]!r}")
+
+    def best(prefix: str) -> tuple[str, dict[str, Any]] | None:
+        family = [(k, v) for k, v in results.items() if k.startswith(prefix)]
+        return max(family, key=lambda kv: kv[1]["decode_tok_s"]) if family else None
+
+    llama, hf = best("llama.cpp"), best("transformers")
+    if llama and hf:
+        a, b = llama[1], hf[1]
+        print(
+            f"best transformers ({hf[0].split(', ')[-1]}) vs best llama.cpp "
+            f"({llama[0].split(', ')[-1]}): load x{b['load_s'] / a['load_s']:.0f}, "
+            f"RSS x{b['rss_mb'] / max(a['rss_mb'], 1):.1f}, "
+            f"decode speed x{b['decode_tok_s'] / a['decode_tok_s']:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -55,6 +55,11 @@ def _collection_lock(collection: str) -> threading.Lock:
         return _RUNNING.setdefault(collection, threading.Lock())
 
 
+def is_busy(collection: str) -> bool:
+    """An ingestion job or a deletion is running on ``collection`` in this process."""
+    return _collection_lock(collection).locked()
+
+
 class Ingestor:
     def __init__(
         self,

@@ -171,9 +171,10 @@ class Preparer:
     # Shared ----------------------------------------------------------------------------------
     def _plan(self, doc_id: str, content_hash: str, meta_hash: str, origin: str) -> Item | None:
         """An item when the document needs no parsing: unchanged, or a dry run's plan."""
-        other = self._claimed.setdefault(doc_id, origin)
-        if other != origin:
-            raise FileRejected("duplicate_id", f"document id {doc_id} also comes from {other}")
+        if doc_id in self._claimed:
+            other = self._claimed[doc_id]
+            raise FileRejected("duplicate_id", f"document id {doc_id} appears twice ({other})")
+        self._claimed[doc_id] = origin
         record = self.existing.get(doc_id)
         if record is not None and record.unchanged(content_hash, meta_hash, self.config_hash):
             return Item("unchanged", origin, doc_id)

@@ -71,7 +71,7 @@ def check_content(kind: str, data: bytes) -> None:
             raise FileRejected("corrupt_file", message)
     if kind in TEXT_KINDS and _looks_binary(data):
         raise FileRejected(
-            "binary_content", f"binary content in a text file (expected {kind} text)"
+            "binary_content", "binary data in a file named as text: not ingested"
         )
 
 

@@ -51,7 +51,19 @@ class Settings(BaseSettings):
         default=None, description="GGUF file of the local model; default: bundled SmolLM2"
     )
     max_file_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    ingest_roots: str | None = Field(
+        default=None,
+        description="folders (os.pathsep-separated) the ingestion API may read; "
+        "default: $LOREGATE_HOME/inbox",
+    )
     redact_upstream: bool = False
+    standing_knowledge: Path | None = Field(
+        default=None, description="text file added to the answer prompt's cached prefix"
+    )
+    prompt_cache_padding: str = Field(default="auto", pattern=r"^(auto|always|never)$")
+    asks_per_cache_window: float = Field(
+        default=20.0, gt=0, description="expected asks per 5 minutes (prefix padding decision)"
+    )
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
 
     # The providers' own standard variables (no LOREGATE_ prefix).

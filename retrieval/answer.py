@@ -16,14 +16,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from gateway.errors import ProviderError
+from gateway.errors import NotFound, ProviderError
 from gateway.principal import Principal
 from gateway.prompt_types import PromptSource
-from gateway.types import InvocationResult, Judge, ModelRequest
+from gateway.types import InvocationResult, Judge, ModelRequest, StreamEvent, Verdict
 from retrieval.answer_assembly import (
     NO_CONFIDENT_ANSWER,
     NO_MODEL_REACHABLE,
@@ -37,14 +37,41 @@ from retrieval.citations import passage_for
 from retrieval.context_builder import ContextBuilder, Source
 from retrieval.filters import search_filter, validate_filters
 from retrieval.judge import AnswerJudge, assess
-from retrieval.prompt_layout import PROMPT_ID, Prefix, build_prefix, messages, system_blocks
+from retrieval.prompt_layout import (
+    EXAMPLES_ID,
+    PROMPT_ID,
+    Prefix,
+    build_prefix,
+    messages,
+    packaged_prompt,
+    system_blocks,
+)
 from retrieval.response_cache import CacheKeyParts, ResponseCache
 from retrieval.review import ReviewQueue
 from retrieval.search import HybridSearcher, check_query, check_top_k
 from retrieval.tokens import count_tokens
 
 
+class AnswerStream(Protocol):
+    """What ``Gateway.stream`` returns: events, then ``result`` once exhausted."""
+
+    result: InvocationResult | None
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]: ...
+
+
 class AnswerGateway(Protocol):
+    def stream(
+        self,
+        request: ModelRequest,
+        *,
+        principal: Principal,
+        route: str | None = None,
+        prompt_version: str | None = None,
+        source: str = "api",
+        request_id: str | None = None,
+    ) -> AnswerStream: ...
+
     async def invoke(
         self,
         request: ModelRequest,
@@ -63,7 +90,8 @@ class RouteInfo:
     """What the answer service needs to know of a route: its name and its first model."""
 
     name: str
-    first_model: str
+    first_model: str  # "" when no model of the route is available
+    tiers: int = 1
     economics: CacheEconomics | None = None
 
 
@@ -127,9 +155,16 @@ class AnswerService:
                 template.ref,
                 plan,
                 standing_knowledge=self.config.standing_knowledge,
+                examples=self._examples() if plan.pad_to_tokens else "",
             )
             self._prefixes[key] = found
         return found
+
+    def _examples(self) -> str:
+        try:
+            return self.prompts.active(EXAMPLES_ID).text
+        except NotFound:
+            return packaged_prompt("answer_examples.md")
 
     def budget_for(self, route: str | None) -> int:
         info = self.route_info(route)
@@ -202,24 +237,61 @@ class AnswerService:
         if self.cache is not None and parts is not None:
             hit = await asyncio.to_thread(self.cache.get, parts)
             if hit is not None:
-                return self._from_cache(hit, rid, started)
+                return self.from_cache(hit, rid, started)
 
         sources = await self.retrieve(q, principal=principal, filters=f, route=route)
-        prefix = self.prefix(route)
         if not sources:
-            review_id = await self._enqueue(q, "", "no_sources", [], principal, rid, prefix, None)
-            return degraded_answer(
-                q,
-                [],
-                kind="no_confident_answer",
-                header=NO_SOURCES,
-                request_id=rid,
-                prompt_version=prefix.template_ref,
-                latency_ms=self._ms(started),
-                review_id=review_id,
-            )
+            return await self.no_sources(q, principal, rid, route, started)
+        return await self.answer_from(
+            q,
+            sources,
+            principal=principal,
+            route=route,
+            request_id=rid,
+            source=source,
+            cache_parts=parts,
+            started=started,
+        )
 
-        request = self.build_request(sources, q, route)
+    async def no_sources(
+        self,
+        question: str,
+        principal: Principal,
+        request_id: str,
+        route: str | None,
+        started: float,
+    ) -> Answer:
+        """Nothing the asker may read matches: no model call, queued for review."""
+        prefix = self.prefix(route)
+        review_id = await self._enqueue(
+            question, "", "no_sources", [], principal, request_id, prefix, None
+        )
+        return degraded_answer(
+            question,
+            [],
+            kind="no_confident_answer",
+            header=NO_SOURCES,
+            request_id=request_id,
+            prompt_version=prefix.template_ref,
+            latency_ms=self._ms(started),
+            review_id=review_id,
+        )
+
+    async def answer_from(
+        self,
+        question: str,
+        sources: list[Source],
+        *,
+        principal: Principal,
+        route: str | None,
+        request_id: str,
+        source: str,
+        cache_parts: CacheKeyParts | None,
+        started: float,
+    ) -> Answer:
+        """The model's answer over ``sources`` through the gateway (escalating), or degraded."""
+        prefix = self.prefix(route)
+        request = self.build_request(sources, question, route)
         try:
             result = await self.gateway.invoke(
                 request,
@@ -228,44 +300,79 @@ class AnswerService:
                 judge=AnswerJudge(len(sources)),
                 prompt_version=prefix.template_ref,
                 source=source,
-                request_id=rid,
+                request_id=request_id,
             )
         except ProviderError:
             # Every provider of every tier failed (or its circuit is open): passages only.
-            return degraded_answer(
-                q,
-                sources,
-                kind="no_model_reachable",
-                header=NO_MODEL_REACHABLE,
-                request_id=rid,
-                prompt_version=prefix.template_ref,
-                latency_ms=self._ms(started),
-            )
+            return self.unreachable(question, sources, request_id, route, started)
+        return await self.conclude(
+            question,
+            sources,
+            result,
+            principal=principal,
+            route=route,
+            cache_parts=cache_parts,
+            started=started,
+        )
 
-        verdict = result.final_verdict or assess(
-            result.response.text, len(sources), result.response.stop_reason
+    def unreachable(
+        self,
+        question: str,
+        sources: list[Source],
+        request_id: str,
+        route: str | None,
+        started: float,
+    ) -> Answer:
+        return degraded_answer(
+            question,
+            sources,
+            kind="no_model_reachable",
+            header=NO_MODEL_REACHABLE,
+            request_id=request_id,
+            prompt_version=self.prefix(route).template_ref,
+            latency_ms=self._ms(started),
+        )
+
+    async def conclude(
+        self,
+        question: str,
+        sources: list[Source],
+        result: InvocationResult,
+        *,
+        principal: Principal,
+        route: str | None,
+        cache_parts: CacheKeyParts | None,
+        started: float,
+        verdict: Verdict | None = None,
+    ) -> Answer:
+        """A confident, cited answer (cached), or passages + review when the verdict is weak."""
+        verdict = (
+            verdict
+            or result.final_verdict
+            or assess(result.response.text, len(sources), result.response.stop_reason)
         )
         if verdict.ok:
-            answer = confident_answer(q, sources, result, self._ms(started))
-            if self.cache is not None and parts is not None:
-                await asyncio.to_thread(self.cache.put, parts, answer)
+            answer = confident_answer(question, sources, result, self._ms(started))
+            if self.cache is not None and cache_parts is not None:
+                await asyncio.to_thread(self.cache.put, cache_parts, answer)
             return answer
+        prefix = self.prefix(route)
         review_id = await self._enqueue(
-            q,
+            question,
             result.response.text,
             f"no_confident_answer: {verdict.reason}",
             sources,
             principal,
-            rid,
+            result.request_id,
             prefix,
             result.response.model_alias,
         )
         return degraded_answer(
-            q,
+            question,
             sources,
             kind="no_confident_answer",
             header=NO_CONFIDENT_ANSWER,
-            request_id=rid,
+            request_id=result.request_id,
             prompt_version=prefix.template_ref,
             latency_ms=self._ms(started),
             result=result,
@@ -276,7 +383,7 @@ class AnswerService:
     def _ms(self, started: float) -> float:
         return round((self.clock() - started) * 1000, 2)
 
-    def _from_cache(self, cached: Answer, request_id: str, started: float) -> Answer:
+    def from_cache(self, cached: Answer, request_id: str, started: float) -> Answer:
         return cached.model_copy(
             update={
                 "cached": True,

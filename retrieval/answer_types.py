@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class AskFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     doc_types: list[str] = Field(default_factory=list)
     departments: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)

@@ -22,6 +22,7 @@ from retrieval.context_builder import Source
 from retrieval.tokens import TokenCounter, count_tokens
 
 PROMPT_ID = "answer"
+EXAMPLES_ID = "answer_examples"  # worked examples: the first padding of the prefix
 NOT_IN_SOURCES = "The sources do not contain the answer."
 _FILLER_HEADER = (
     "\n\n# Cache alignment\n\nThe numbered lines below only make this fixed part of the "

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gateway.errors import NotFound
 from gateway.prompt_types import PromptVersion
-from retrieval.prompt_layout import PROMPT_ID, content_version, packaged_prompt
+from retrieval.prompt_layout import EXAMPLES_ID, PROMPT_ID, content_version, packaged_prompt
 
 
 class PackagedPrompts:
@@ -24,8 +24,8 @@ class PackagedPrompts:
             return self._cache[prompt_id]
         if prompt_id in self._overrides:
             text = self._overrides[prompt_id].read_text(encoding="utf-8")
-        elif prompt_id == PROMPT_ID:
-            text = packaged_prompt("answer.md")
+        elif prompt_id in (PROMPT_ID, EXAMPLES_ID):
+            text = packaged_prompt(f"{prompt_id}.md")
         else:
             raise NotFound(f"no prompt {prompt_id!r}")
         version = PromptVersion(prompt_id, content_version(text), text)

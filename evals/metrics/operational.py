@@ -101,4 +101,4 @@ def tier_mix(results: Sequence[QuestionResult]) -> dict[str, int]:
         else:
             key = f"tier {r.answer.tier}" + (f" ({r.answer.model})" if r.answer.model else "")
         mix[key] = mix.get(key, 0) + 1
-    return dict(sorted(mix.items()))
+    return dict(sorted(mix.items(), key=lambda kv: (not kv[0].startswith("tier"), kv[0])))

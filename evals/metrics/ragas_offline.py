@@ -37,8 +37,21 @@ def strip_citations(text: str) -> str:
 
 
 def _import_ragas() -> None:
-    # ragas sends usage telemetry unless told not to (loregate.offline sets it too).
+    """Import ragas quietly: telemetry off, and its user-id file read once, warnings muted.
+
+    ragas sends usage telemetry unless told not to (loregate.offline sets the variable too).
+    Every scored sample builds an analytics event whose user id ragas reads from a file it
+    leaves open (a ResourceWarning); the id is cached after the first read, so that read is
+    done here, once, with the warning muted.
+    """
     os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+    import warnings
+
+    from ragas import _analytics
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        _analytics.get_userid()
 
 
 class OfflineRagas:

@@ -61,7 +61,12 @@ QUESTION_METRICS: tuple[MetricInfo, ...] = (
 RUN_METRICS: tuple[MetricInfo, ...] = (
     _M("n", "routing", "neutral", "questions scored", "{:.0f}"),
     _M("error_rate", "answer", "lower", "share of questions that failed", "{:.1%}"),
-    *(m for m in QUESTION_METRICS if m.group in ("retrieval", "answer", "judged")),
+    *(
+        m for m in QUESTION_METRICS
+        if m.group in ("retrieval", "answer", "judged") and m.name not in ("confident", "cited")
+    ),
+    _M("confident", "answer", "higher", "share of answers given with confidence", "{:.1%}"),
+    _M("cited", "answer", "higher", "share of answers citing a source", "{:.1%}"),
     _M("cost_per_answer", "cost", "lower", "mean cost of an answer", "${:.5f}"),
     _M("cost_total", "cost", "lower", "total cost of the run", "${:.4f}"),
     _M("cost_per_1k", "cost", "lower", "cost of 1,000 answers", "${:.3f}"),

@@ -7,6 +7,7 @@ recall@5 is "of the gold documents, the share among the top 5 documents sent to 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import warnings
 
@@ -16,6 +17,11 @@ from retrieval.answer_types import Answer
 
 IR_METRICS = (*(f"recall@{k}" for k in K_VALUES), "mrr", "ndcg@10")
 _LOCK = threading.Lock()  # ranx/numba compile on first use; one thread at a time
+
+
+def _key(doc_id: str) -> str:
+    """Ids of one fixed length: ranx compiles its numba kernels once per id length."""
+    return hashlib.blake2b(doc_id.encode(), digest_size=8).hexdigest()
 
 
 def ranked_ids(item: EvalItem, answer: Answer) -> list[str]:
@@ -41,10 +47,13 @@ def ir_metrics(item: EvalItem, answer: Answer) -> dict[str, float | None]:
     from numba.core.errors import NumbaWarning
     from ranx import Qrels, Run, evaluate
 
-    qrels = Qrels({"q": dict.fromkeys(gold, 1)})
-    run = Run({"q": {doc: float(len(ranked) - i) for i, doc in enumerate(ranked)}})
+    qrels = Qrels({"q": {_key(g): 1 for g in gold}})
+    run = Run({"q": {_key(doc): float(len(ranked) - i) for i, doc in enumerate(ranked)}})
     with _LOCK, warnings.catch_warnings():
         # numba warns about an int cast while compiling ranx's kernels (harmless)
         warnings.simplefilter("ignore", NumbaWarning)
-        scores = evaluate(qrels, run, list(IR_METRICS), return_mean=False, make_comparable=True)
+        # threads=1: numba's parallel pool costs seconds per call on a busy 2-core machine
+        scores = evaluate(
+            qrels, run, list(IR_METRICS), return_mean=False, make_comparable=True, threads=1
+        )
     return {name: float(scores[name][0]) for name in IR_METRICS}

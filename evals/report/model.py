@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from evals.compare import Comparison, question_score
-from evals.metrics.operational import tier_mix
+from evals.metrics.operational import summarize, tier_mix
 from evals.metrics.registry import RUN_METRICS, MetricInfo, info
 from evals.records import QuestionResult, RunInfo
 
@@ -107,7 +107,7 @@ def build_report(
     """``gold``/``forbidden``: item id -> doc ids (from the dataset, when it is at hand)."""
     gold = gold or {}
     forbidden = forbidden or {}
-    summary = run.summary
+    summary = run.summary or summarize(results)  # an unfinished run has no stored summary
     rows = []
     for m in RUN_METRICS:
         value = summary.get(m.name)

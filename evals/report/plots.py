@@ -71,12 +71,12 @@ def metric_distributions(results: Sequence[QuestionResult]) -> str | None:
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(names) + 0.9))
     data = [_values(results, n) for n in names]
     ax.boxplot(
-        data, vert=False, widths=0.55, showfliers=False, patch_artist=True,
+        data, orientation="horizontal", widths=0.55, showfliers=False, patch_artist=True,
         boxprops={"facecolor": "#dbe7fb", "edgecolor": ACCENT},
         medianprops={"color": INK}, whiskerprops={"color": MUTED}, capprops={"color": MUTED},
     )
     for i, vals in enumerate(data, start=1):
-        jitter = [i + ((k * 7919) % 101 - 50) / 260 for k in range(len(vals))]
+        jitter = [i + ((k * 7919) % 101 - 50) / 170 for k in range(len(vals))]
         ax.scatter(vals, jitter, s=7, color=ACCENT, alpha=0.45, linewidths=0)
         mean = sum(vals) / len(vals)
         ax.text(1.03, i, f"{mean:.2f}", va="center", fontsize=8, color=INK,
@@ -101,6 +101,14 @@ def cost_per_question(results: Sequence[QuestionResult]) -> str | None:
     ax.axhline(mean * 1000, color=INK, linewidth=0.8, linestyle="--")
     ax.text(len(rows) - 0.5, mean * 1000, f" mean ${mean * 1000:.3f} / 1k", va="bottom",
             ha="right", fontsize=8)
+    from matplotlib.patches import Patch
+
+    tiers = sorted({t for _, t in rows}, key=lambda t: t or 99)
+    ax.legend(
+        handles=[Patch(color=TIER_COLOURS[min((t or 5) - 1, 4)],
+                       label=f"tier {t}" if t else "no tier") for t in tiers],
+        frameon=False, loc="upper right", bbox_to_anchor=(1.0, 0.88), fontsize=8,
+    )
     ax.set_xticks([])
     ax.set_xlabel("questions, most expensive first (colour = tier that answered)")
     ax.set_ylabel("$ per 1,000 answers")
@@ -140,10 +148,12 @@ def latency(results: Sequence[QuestionResult]) -> str | None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.5, 2.4))
     ax.hist(lat, bins=min(30, max(5, len(lat) // 3)), color="#dbe7fb", edgecolor=ACCENT)
-    for p, style in ((50, "-"), (95, "--"), (99, ":")):
+    top = ax.get_ylim()[1]
+    for row, (p, style) in enumerate(((50, "-"), (95, "--"), (99, ":"))):
         v = float(np.percentile(lat, p))
         ax.axvline(v, color=INK, linestyle=style, linewidth=0.9)
-        ax.text(v, ax.get_ylim()[1] * 0.95, f" p{p} {v:.0f} ms", fontsize=8, va="top")
+        ax.text(v, top * (0.97 - 0.12 * row), f" p{p} {v:.0f} ms", fontsize=8, va="top",
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.8})
     ax.set_xlabel("latency per answer (ms)")
     ax.set_ylabel("answers")
     return _svg(fig)

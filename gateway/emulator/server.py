@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -177,15 +178,25 @@ class EmulatorServer:
         self._transports: Transports = {}
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
 
     # Control ----------------------------------------------------------------------------------
     def start(self) -> EmulatorServer:
+        """Bind (OSError, e.g. address in use, is raised here) and serve from a daemon thread."""
         if self._server is not None:
             return self
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self._port))
+        except OSError:
+            sock.close()
+            raise
+        self._port = int(sock.getsockname()[1])
+        self._socket = sock
         config = uvicorn.Config(
             EmulatorApp(self.state, self._transports),
-            host=self.host,
-            port=self._port,
             http=_protocol_class(self._transports),
             loop="asyncio",
             lifespan="on",
@@ -195,27 +206,28 @@ class EmulatorServer:
             ws="none",
         )
         self._server = uvicorn.Server(config)
+        server = self._server
         self._thread = threading.Thread(
-            target=self._server.run, name="loregate-emulator", daemon=True
+            target=lambda: server.run(sockets=[sock]), name="loregate-emulator", daemon=True
         )
         self._thread.start()
         while not self._server.started:
             if not self._thread.is_alive():
-                self._server = None
+                self.stop()
                 raise RuntimeError(f"emulator failed to start on {self.host}:{self._port}")
             self._thread.join(0.01)
-        sockets = self._server.servers[0].sockets
-        self._port = int(sockets[0].getsockname()[1])
         return self
 
     def stop(self) -> None:
-        if self._server is None or self._thread is None:
-            return
-        self._server.should_exit = True
-        self._server.force_exit = True
-        self._thread.join(5)
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._server.force_exit = True
+            self._thread.join(5)
+        if self._socket is not None:
+            self._socket.close()
         self._server = None
         self._thread = None
+        self._socket = None
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

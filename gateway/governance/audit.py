@@ -90,7 +90,7 @@ class AuditLog:
             ).one()
             seq = int(head.seq) - n
             prev = str(head.record_hash)
-            rows = []
+            rows: list[dict[str, Any]] = []
             for request_id, created_at, payload in records:
                 seq += 1
                 body = canonical_json(payload)
@@ -110,7 +110,7 @@ class AuditLog:
                 prev = record
             conn.execute(insert(audit_log), rows)
             conn.execute(update(audit_head).where(audit_head.c.id == 1).values(record_hash=prev))
-        return [r["seq"] for r in rows]
+        return [int(r["seq"]) for r in rows]
 
     def head(self) -> tuple[int, str]:
         with self.engine.connect() as conn:

@@ -132,7 +132,10 @@ def redact_record(payload: dict[str, Any], redactor: JsonRedactor) -> dict[str, 
     if payload.get("error") is not None:
         out["error"] = {**payload["error"], "message": redactor.redact(payload["error"]["message"])}
     if payload.get("verdict") is not None:
-        out["verdict"] = {**payload["verdict"], "reason": redactor.redact(payload["verdict"]["reason"])}
+        out["verdict"] = {
+            **payload["verdict"],
+            "reason": redactor.redact(payload["verdict"]["reason"]),
+        }
     if payload.get("downgraded_reason"):
         out["downgraded_reason"] = redactor.redact(payload["downgraded_reason"])
     out["models_tried"] = [

@@ -82,8 +82,17 @@ class AuditWriter:
             return request_id, at, redact_record(payload, self.redactor)
         except Exception:  # never write unredacted content: keep only the skeleton
             log.exception("audit: redaction failed for %s; content dropped", request_id)
-            return request_id, at, {**payload, "request": None, "response": None,
-                                    "error": None, "redaction_failed": True}
+            return (
+                request_id,
+                at,
+                {
+                    **payload,
+                    "request": None,
+                    "response": None,
+                    "error": None,
+                    "redaction_failed": True,
+                },
+            )
 
     def _run(self) -> None:
         stopping = False
@@ -124,7 +133,9 @@ class AuditWriter:
             except Exception:
                 attempt += 1
                 self.failures += 1
-                log.exception("audit: appending %d records failed (attempt %d)", len(batch), attempt)
+                log.exception(
+                    "audit: appending %d records failed (attempt %d)", len(batch), attempt
+                )
                 if stopping and attempt >= 5:
                     log.error("audit: giving up on %d records at shutdown", len(batch))
                     break

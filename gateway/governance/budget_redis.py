@@ -99,11 +99,7 @@ class RedisBudgetCounter:
         self._settle: Any = client.register_script(_SETTLE)
 
     def _all_keys(self, budgets: Sequence[Budget], windows: Sequence[str]) -> list[str]:
-        return [
-            self.prefix + k
-            for b, w in zip(budgets, windows, strict=True)
-            for k in _keys(b, w)
-        ]
+        return [self.prefix + k for b, w in zip(budgets, windows, strict=True) for k in _keys(b, w)]
 
     def reserve(self, budgets: Sequence[Budget], amount_nano: int, now: datetime) -> Reservation:
         ordered = tuple(sorted(budgets, key=lambda b: b.id))

@@ -134,8 +134,10 @@ class SqlBudgetCounter:
                 if row is None:  # the budget was re-created meanwhile: count on a fresh row
                     self._create_row(conn, budget.id, window)
                     conn.execute(update(usage).where(key).values(spent_nano=actual_nano))
-                    row = (actual_nano, 0)
-                states.append(BudgetState(budget, window, int(row[0]), int(row[1])))
+                    spent, reserved = actual_nano, 0
+                else:
+                    spent, reserved = int(row[0]), int(row[1])
+                states.append(BudgetState(budget, window, spent, reserved))
         return states
 
     # Read -------------------------------------------------------------------------------------
@@ -145,14 +147,10 @@ class SqlBudgetCounter:
         wanted = {(b.id, b.window(now)): b for b in budgets}
         found: dict[tuple[int, str], tuple[int, int]] = {}
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(usage).where(usage.c.budget_id.in_([b.id for b in budgets]))
-            )
+            rows = conn.execute(select(usage).where(usage.c.budget_id.in_([b.id for b in budgets])))
             for r in rows:
                 found[(r.budget_id, r.window)] = (int(r.spent_nano), int(r.reserved_nano))
-        return [
-            BudgetState(b, key[1], *found.get(key, (0, 0))) for key, b in wanted.items()
-        ]
+        return [BudgetState(b, key[1], *found.get(key, (0, 0))) for key, b in wanted.items()]
 
     # Stale reservations -----------------------------------------------------------------------
     def _maybe_sweep(self, now: datetime) -> None:

@@ -272,6 +272,14 @@ class BudgetBook:
     def applicable(self, principal: Principal) -> list[Budget]:
         return [b for b in self.all() if b.applies_to(principal)]
 
+    def cached_applicable(self, principal: Principal) -> list[Budget] | None:
+        """``applicable`` from the cache without I/O, or ``None`` when the cache is stale."""
+        with self._lock:
+            cached = self._cached
+        if cached is None or cached[0] <= self._monotonic():
+            return None
+        return [b for b in cached[1] if b.applies_to(principal)]
+
     def invalidate(self) -> None:
         with self._lock:
             self._cached = None

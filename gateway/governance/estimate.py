@@ -72,7 +72,9 @@ def tier_specs(gateway: RouteInfo, route: str) -> list[list[ModelSpec]]:
     return [[c.spec for c in tier.candidates] for tier in gateway.route_tiers(route)]
 
 
-def worst_case_nano(tiers: Sequence[Sequence[ModelSpec]], prompt_tokens: int, max_tokens: int) -> int:
+def worst_case_nano(
+    tiers: Sequence[Sequence[ModelSpec]], prompt_tokens: int, max_tokens: int
+) -> int:
     """The most ``route`` can cost: the dearest candidate of every tier, all tiers tried."""
     total = 0
     for specs in tiers:

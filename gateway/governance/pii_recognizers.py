@@ -52,7 +52,8 @@ class RegexRecognizer(LocalRecognizer):  # type: ignore[misc]
 
     def __init__(self, entity: str, rules: list[Rule]) -> None:
         self.rules = rules
-        super().__init__(supported_entities=[entity], name=f"loregate_{entity.lower()}")
+        self.label = f"loregate_{entity.lower()}"
+        super().__init__(supported_entities=[entity], name=self.label)
 
     def load(self) -> None:
         return None
@@ -75,7 +76,7 @@ class RegexRecognizer(LocalRecognizer):  # type: ignore[misc]
                         end=end,
                         score=rule.score,
                         recognition_metadata={
-                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
                             RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
                         },
                     )
@@ -138,6 +139,7 @@ _SECRET_RULES = [
 
 SECRET_RULES = [Rule(name, _r(pattern), 0.95, group) for name, pattern, group in _SECRET_RULES]
 
+
 def build_recognizers(phone_regions: tuple[str, ...]) -> list[Any]:
     from presidio_analyzer.predefined_recognizers import (
         CreditCardRecognizer,
@@ -154,4 +156,3 @@ def build_recognizers(phone_regions: tuple[str, ...]) -> list[Any]:
         CreditCardRecognizer(),
         IbanRecognizer(),
     ]
-

@@ -125,9 +125,10 @@ class PromptRegistry:
         """Record every template version on disk (idempotent); returns what was found."""
         found = self.scan()
         with self.engine.begin() as conn:
-            known = {(r.prompt_id, r.version) for r in conn.execute(
-                select(versions.c.prompt_id, versions.c.version)
-            )}
+            known = {
+                (r.prompt_id, r.version)
+                for r in conn.execute(select(versions.c.prompt_id, versions.c.version))
+            }
             new = [
                 {
                     "prompt_id": t.prompt_id,

@@ -14,6 +14,7 @@ adds the output tokens (and any input the estimate missed) to the token counters
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -67,9 +68,7 @@ class RateRules:
         self._cached: tuple[float, dict[tuple[str, str], RateRule]] | None = None
         self._lock = threading.Lock()
 
-    def set(
-        self, scope: str, subject: str, *, rpm: int | None, tpm: int | None
-    ) -> RateRule:
+    def set(self, scope: str, subject: str, *, rpm: int | None, tpm: int | None) -> RateRule:
         if scope not in LIMIT_SCOPES:
             raise InvalidRequest(
                 f"unknown limit scope {scope!r} (one of: {', '.join(LIMIT_SCOPES)})"
@@ -226,6 +225,15 @@ class RateLimiter:
             return
         for item, ids in ticket.token_counters:
             await self.limiter.hit(item, *ids, cost=extra)
+
+    async def aclose(self) -> None:
+        """Close the Redis connections (or stop the in-memory expiry timer)."""
+        if isinstance(self.storage, RedisStorage):
+            bridge: Any = self.storage.bridge
+            await bridge.get_connection().aclose()
+        timer = getattr(self.storage, "timer", None)
+        if isinstance(timer, asyncio.Task) and not timer.done():
+            timer.cancel()
 
     async def _give_back(self, taken: list[tuple[RateLimitItem, tuple[str, ...], int]]) -> None:
         for item, ids, cost in taken:

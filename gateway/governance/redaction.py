@@ -14,21 +14,35 @@ touches the network. Importing presidio takes seconds: the engine is built on fi
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from gateway.ledger.rows import LedgerRow
+from gateway.ledger.writer import LedgerSink
+from gateway.prompt_types import Redactor
+
 DEFAULT_PHONE_REGIONS = ("US", "GB", "DE", "FR", "CN", "IN", "JP", "AU", "CA", "SG", "HK")
-ENTITIES = (
-    "EMAIL_ADDRESS", "PHONE_NUMBER", "CN_RESIDENT_ID", "CREDIT_CARD", "IBAN_CODE", "SECRET"
-)
+ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CN_RESIDENT_ID", "CREDIT_CARD", "IBAN_CODE", "SECRET")
 DIGIT_ENTITIES = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "CN_RESIDENT_ID"})
 
 # JSON keys whose string values are structure, not content (kept as they are).
 STRUCTURAL_KEYS = frozenset(
-    {"type", "role", "model", "stop_reason", "media_type", "id", "tool_use_id", "name",
-     "cache_control", "ttl"}
+    {
+        "type",
+        "role",
+        "model",
+        "stop_reason",
+        "media_type",
+        "id",
+        "tool_use_id",
+        "name",
+        "cache_control",
+        "ttl",
+    }
 )
 MIN_LENGTH = 6  # nothing we look for is shorter ("a@b.cn")
+CACHE_MIN, CACHE_MAX = 200, 64 * 1024
 
 
 @lru_cache(maxsize=4)
@@ -58,6 +72,7 @@ class PiiRedactor:
         self.score_threshold = score_threshold
         self._lock = threading.Lock()
         self._analyzer: Any = None
+        self._cached = lru_cache(maxsize=1024)(self._redact)
 
     @property
     def analyzer(self) -> Any:
@@ -102,6 +117,12 @@ class PiiRedactor:
         return [(m[3], m[0], m[1]) for m in merged]
 
     def redact(self, text: str) -> str:
+        # Long texts repeat (system prompts, retrieved chunks): remember their redaction.
+        if CACHE_MIN <= len(text) <= CACHE_MAX:
+            return self._cached(text)
+        return self._redact(text)
+
+    def _redact(self, text: str) -> str:
         found = self.findings(text)
         if not found:
             return text
@@ -134,3 +155,21 @@ class NullRedactor:
 
     def redact_json(self, value: Any, key: str | None = None) -> Any:
         return value
+
+
+class RedactingLedger:
+    """A ``LedgerSink`` that redacts the free-text column (``escalation_reason``) of each row
+    before passing the rows on; every other column is an id, a code or a number."""
+
+    def __init__(self, inner: LedgerSink, redactor: Redactor) -> None:
+        self.inner = inner
+        self.redactor = redactor
+
+    def write(self, rows: Sequence[LedgerRow]) -> None:
+        for row in rows:
+            if row.escalation_reason:
+                row.escalation_reason = self.redactor.redact(row.escalation_reason)
+        self.inner.write(rows)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -1,14 +1,14 @@
 """Governance tables (migrations: ``gateway/migrations/gov_*.py``, Alembic branch ``governance``).
 
-    governance_api_keys            one row per key: sha256 of the key, never the key itself
-    governance_rate_limits         requests/tokens per minute by scope (key|department|model)
-    governance_budgets             budget definitions (department|project|user, day|month)
-    governance_budget_usage        spent and reserved nano-USD per budget and period window
-    governance_budget_reservations open reservations (released on settle, or swept when stale)
-    governance_prompt_versions     every prompt version ever seen (id, content hash, text)
-    governance_prompt_activations  append-only history of activations and rollbacks
-    governance_audit_log           the hash-chained audit records (append-only)
-    governance_audit_head          the chain's last sequence number and hash (one row)
+governance_api_keys            one row per key: sha256 of the key, never the key itself
+governance_rate_limits         requests/tokens per minute by scope (key|department|model)
+governance_budgets             budget definitions (department|project|user, day|month)
+governance_budget_usage        spent and reserved nano-USD per budget and period window
+governance_budget_reservations open reservations (released on settle, or swept when stale)
+governance_prompt_versions     every prompt version ever seen (id, content hash, text)
+governance_prompt_activations  append-only history of activations and rollbacks
+governance_audit_log           the hash-chained audit records (append-only)
+governance_audit_head          the chain's last sequence number and hash (one row)
 """
 
 from __future__ import annotations
@@ -121,8 +121,9 @@ prompt_activations = Table(
 audit_log = Table(
     "governance_audit_log",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=False),
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
     Column("request_id", String(128), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("payload", Text, nullable=False),  # canonical JSON of the (redacted) record

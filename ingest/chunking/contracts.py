@@ -11,7 +11,8 @@ A clause (with its sub-clauses) that fits the budget is one chunk; a bigger one 
 its own text and its children, and small adjacent siblings are packed together. Each chunk's
 ``section`` is its clause label ("12.3 Limitation of Liability"; "12.3(b) Limitation of
 Liability" for a sub-clause; "12. Liability › 12.1–12.3" for packed siblings) and its payload
-carries the full ``clause_path``. The header names the agreement and its parties.
+carries the full ``clause_path``. Top-level clauses (articles) are never packed together. The
+header names the agreement and its parties.
 """
 
 from __future__ import annotations
@@ -140,12 +141,20 @@ def _with_title(number: str, rest: str, level: int, kind: str, text: str) -> Cla
     rest = rest.strip()
     title = ""
     words = rest.split()
-    if rest and len(words) <= 12 and "\n" not in rest and not rest.endswith((".", ";", ",")):
+    if (
+        rest
+        and len(words) <= 12
+        and "\n" not in rest
+        and ". " not in rest
+        and not rest.endswith((".", ";", ",", ":"))
+    ):
         title = rest  # a heading line: "12. Limitation of Liability"
     elif m := _TITLE_SPLIT.match(rest):
         head = m.group(1).strip()
         if 0 < len(head.split()) <= 8 and head[:1].isupper() and not head.endswith(")"):
             title = head
+    if not title and 0 < len(words) <= 8 and "\n" not in rest:
+        title = rest.rstrip(".;:,")  # a one-line clause: "1. Drive motor DM-40."
     return Clause(number=number, title=title.rstrip(".:"), level=level, kind=kind, lines=[text])
 
 
@@ -235,6 +244,8 @@ def chunk_contract(
     chunks: list[Chunk] = []
 
     def emit(body: str, section: str, path: list[str], where: str) -> None:
+        if where and body.startswith(where.rsplit(" › ", 1)[-1]):
+            where = where.rsplit(" › ", 1)[0] if " › " in where else ""  # no repeated heading
         header, header_tokens = fit_header(
             f"{agreement}\n{where}" if where else agreement, counter, config.header_max_tokens
         )
@@ -266,21 +277,20 @@ def chunk_contract(
                 emit(only.full_text(), only.label(), only.path(), only.short_path())
             else:
                 first, last = group[0], group[-1]
-                if node.kind == "root":
-                    section = f"{first.label()} – {last.label()}"
-                    where = section
-                else:
-                    span = f"{first.display_number()}–{last.display_number()}"
-                    section = f"{node.label()} › {span}"
-                    where = f"{node.short_path()} › {span}"
+                span = f"{first.display_number()}–{last.display_number()}"
+                section = f"{node.label()} › {span}"
+                where = f"{node.short_path()} › {span}"
                 text = "\n".join(c.full_text() for c in group)
                 emit(text, section, [*node.path(), section], where)
             group.clear()
 
         for child in node.children:
             text = child.full_text()
-            if child.kind == "preamble":
-                emit(text, child.label(), child.path(), "")
+            if node.kind == "root":  # top-level clauses are never packed together
+                if child.kind == "preamble" or fits(text):
+                    emit(text, child.label(), child.path(), child.short_path())
+                else:
+                    visit(child)
                 continue
             if not fits(text):
                 flush()

@@ -16,6 +16,7 @@ from ingest.chunking.tables import split_table
 from ingest.documents import Chunk, Element, ParsedDocument
 
 Section = tuple[tuple[str, ...], list[Element]]
+LONG_HEADING_WORDS = 8
 
 
 def text_elements(text: str) -> list[Element]:
@@ -34,8 +35,8 @@ def text_elements(text: str) -> list[Element]:
 
 
 def sections(elements: Sequence[Element]) -> list[Section]:
-    """Elements grouped under their heading path. A heading with no text of its own before
-    a sibling or higher heading becomes a section whose body is the heading itself."""
+    """Elements grouped under their heading path. A long heading (over 8 words) with no text
+    of its own is kept as text: PDF parsers often take a short paragraph for a title."""
     stack: list[tuple[int, str]] = []
     out: list[Section] = []
     current: list[Element] = []
@@ -44,7 +45,12 @@ def sections(elements: Sequence[Element]) -> list[Section]:
         crumbs = tuple(t for _, t in stack)
         if current:
             out.append((crumbs, list(current)))
-        elif stack and (next_level is None or next_level <= stack[-1][0]):
+        elif (
+            stack
+            and (next_level is None or next_level <= stack[-1][0])
+            and len(stack[-1][1].split()) > LONG_HEADING_WORDS
+        ):
+            # a long "heading" with nothing under it is text a parser took for a title (PDF)
             out.append((crumbs, [Element(kind="text", text=stack[-1][1])]))
 
     for el in elements:
@@ -75,12 +81,15 @@ def _unit(el: Element) -> str:
 
 def chunk_doc(doc: ParsedDocument, counter: TokenCounter, config: ChunkingConfig) -> list[Chunk]:
     elements = list(doc.elements) or text_elements(doc.text)
+    grouped = sections(elements)
+    if not grouped and elements:  # only headings: a parser took every line for a title
+        grouped = [((), [Element(kind="text", text=e.text) for e in elements])]
     chunks: list[Chunk] = []
 
     def emit(header: str, body: str, section: str, extra: dict[str, Any]) -> None:
         chunks.append(Chunk(len(chunks), f"{header}\n{body}" if header else body, section, extra))
 
-    for crumbs, body in sections(elements):
+    for crumbs, body in grouped:
         header, header_tokens = fit_header(
             header_for(doc.title, crumbs), counter, config.header_max_tokens
         )

@@ -8,7 +8,8 @@ turns a JSON/NDJSON/CSV export into one document per ticket. Every failure is a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest.documents import Element
@@ -70,6 +71,16 @@ def parse_ticket_export(fd: FileData, encoding: str | None) -> list[Ticket]:
     return tickets
 
 
+_ORDERED_ITEM = re.compile(r"^(\s{0,3})(\d{1,3})([.)])\s", re.M)
+
+
+def keep_list_numbers(markdown: str) -> str:
+    """Escape ordered-list markers ("1. ") so their numbers stay in the text: Markdown
+    renders them as <ol> items and unstructured drops the numbers, which contracts (clause
+    1., 2. ...) and step lists need."""
+    return _ORDERED_ITEM.sub(lambda m: f"{m.group(1)}{m.group(2)}\\{m.group(3)} ", markdown)
+
+
 @dataclass(frozen=True)
 class ParsedFile:
     elements: list[Element]
@@ -80,10 +91,14 @@ def parse_file(path: Path, fd: FileData, encoding: str | None, language: str) ->
     from ingest.loaders import unstructured_loader as ul
 
     text = decode_text(fd.data, fd.kind, encoding) if fd.kind in ("md", "html", "text") else None
+    if fd.kind == "md" and text is not None:
+        text = keep_list_numbers(text)
     if fd.kind == "csv":
         decode_text(fd.data, fd.kind, encoding)  # reject a bad encoding with a clear message
     raw = ul.partition(fd.kind, path, text, languages(language))
     elements = ul.to_elements(raw)
+    if fd.kind == "text":  # plain text has no heading markup: its "titles" are guesses
+        elements = [replace(e, kind="text", level=0) if e.kind == "title" else e for e in elements]
     title_hint = None
     if fd.kind in ("eml", "msg"):
         title_hint, header = ul.email_header(raw)

@@ -82,7 +82,20 @@ def _partition_pdf(path: Path, languages: list[str]) -> list[Any]:
     elements = list(partition_pdf(filename=str(path), strategy="fast", languages=languages))
     if sum(len(str(e.text).strip()) for e in elements) >= ocr.MIN_TEXT_CHARS:
         return elements
+    _check_pdf_structure(path)  # no text: a scan, or a broken file that parsed to nothing
     return ocr.partition_scanned_pdf(path, languages)
+
+
+def _check_pdf_structure(path: Path) -> None:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        pages = len(PdfReader(str(path), strict=True).pages)
+    except (PyPdfError, ValueError, KeyError, OSError) as exc:
+        raise FileRejected("corrupt_file", f"could not parse PDF: {type(exc).__name__}: {exc}")
+    if pages == 0:
+        raise FileRejected("corrupt_file", "could not parse PDF: it has no pages")
 
 
 def _parse_error(kind: str, exc: Exception) -> FileRejected:

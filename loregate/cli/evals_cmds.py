@@ -1,9 +1,310 @@
-"""CLI commands of the `evals` part."""
+"""CLI commands of the `evals` part: `loregate eval run|list|compare|report`.
+
+Exit codes: 0 done (and the gate passed), 1 the gate failed or the run could not proceed,
+2 bad input (dataset, --fail-on, unknown run), 130 interrupted (resume with --resume RUN).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+from loregate.cli.common import console, container, err_console, fail, friendly_errors
+
+if TYPE_CHECKING:
+    from evals.compare import Comparison
+    from evals.dataset import Dataset
+    from evals.gate import Rule
+    from evals.records import RunInfo
+    from evals.run_store import RunStore
+    from evals.session import RunRequest
+
+eval_app = typer.Typer(
+    help="Evaluate answer quality and cost on a dataset: run, list, compare, report.",
+    no_args_is_help=True,
+)
+
+DATASET_HELP = "A JSONL suite, or a folder with a known layout (the Claude-docs RAG set)."
+FAIL_ON_HELP = (
+    "Regression rules, comma-separated: 'recall@5<-0.02' (dropped more than 0.02 vs the "
+    "baseline), 'cost_per_answer>+10%' (rose more than 10%), 'leaks>0' (a bound on this run)."
+)
+
+
+def _store() -> RunStore:
+    from loregate.wiring.evals import run_store
+
+    return run_store(container())
+
+
+def _bad_input(exc: Exception) -> typer.Exit:
+    return fail(getattr(exc, "message", str(exc)), 2)
+
+
+def _load(path: Path, limit: int | None) -> Dataset:
+    from evals.dataset import DatasetError, load_dataset
+
+    try:
+        return load_dataset(path).limited(limit)
+    except DatasetError as exc:
+        raise _bad_input(exc) from None
+
+
+def _rules(spec: str | None) -> list[Rule]:
+    from evals.gate import FailOnError, parse_fail_on
+
+    if spec is None:
+        return []
+    try:
+        return parse_fail_on(spec)
+    except FailOnError as exc:
+        raise _bad_input(exc) from None
+
+
+def _get_run(store: RunStore, ref: str) -> RunInfo:
+    from gateway.errors import InvalidRequest, NotFound
+
+    try:
+        return store.get(ref)
+    except (NotFound, InvalidRequest) as exc:
+        raise _bad_input(exc) from None
+
+
+def _principal_keys(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise fail(f"--principal-keys {path}: cannot read it ({type(exc).__name__})", 2) from None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise fail(f"--principal-keys {path}: expected a mapping of user id to key", 2)
+    return data
+
+
+def _ingest_corpus(target: Any, dataset: Dataset) -> None:
+    from loregate.cli.ingest_cmds import RichProgress, _progress
+    from loregate.wiring.evals import ingest_corpus
+
+    corpus = dataset.corpus
+    console.print(f"corpus: {len(corpus.docs)} documents into collection [bold]{corpus.collection}[/]")
+    with _progress() as bar:
+        report = ingest_corpus(target, corpus, RichProgress(bar))
+    counts = ", ".join(f"{k} {v}" for k, v in report.counts().items())
+    console.print(f"  {counts}; {report.chunks_written} chunks embedded in {report.seconds:.1f} s")
+    if report.failed:
+        raise fail(f"{len(report.failed)} corpus documents failed: {report.failed[0].message}")
+
+
+def _request(
+    dataset: Dataset, *, url: str | None, key: str | None, principal_keys: Path | None,
+    route: str | None, judge: str | None, no_ragas: bool, concurrency: int, label: str,
+    resume: RunInfo | None,
+) -> RunRequest:
+    from evals.answerers import HttpAnswerer
+    from evals.session import RunRequest
+    from loregate.wiring import evals as wiring
+
+    c = container()
+    if url:
+        answerer: Any = HttpAnswerer(url, key or "", principal_keys=_principal_keys(principal_keys),
+                                     route=route)
+        missing = answerer.missing_keys(dataset.items)
+        if missing:
+            raise fail(f"questions ask as {', '.join(missing)} but --principal-keys has no key "
+                       "for them", 2)
+        if dataset.corpus is not None:
+            err_console.print(
+                f"[yellow]note:[/] {url} answers from its own index: the corpus of "
+                f"{dataset.name!r} must already be ingested there"
+            )
+        snapshot = wiring.url_snapshot(c, url=url, route=route, judge_route=judge)
+        target = c
+    else:
+        target = wiring.corpus_container(c, dataset.corpus) if dataset.corpus else c
+        if dataset.corpus is not None:
+            _ingest_corpus(target, dataset)
+        answerer = wiring.in_process_answerer(target, route)
+        snapshot = wiring.in_process_snapshot(target, route=route, judge_route=judge,
+                                              corpus=dataset.corpus)
+    console.print("loading metrics (ragas, embedder)…" if not no_ragas else "loading metrics…")
+    scorer = wiring.scorer(target, judge_route=judge, offline=not no_ragas)
+    return RunRequest(dataset=dataset, answerer=answerer, scorer=scorer, snapshot=snapshot,
+                      label=label, concurrency=concurrency, resume=resume)
+
+
+def _write_report(store: RunStore, run: RunInfo, cmp: Comparison | None, out: Path,
+                  dataset: Dataset | None = None) -> None:
+    from evals.report.render import write_reports
+    from evals.session import report_data
+
+    html, md = write_reports(report_data(store, run, comparison=cmp, dataset=dataset), out)
+    console.print(f"report: [link=file://{html.resolve()}]{html}[/link] and {md}")
+
+
+def _compare_and_gate(store: RunStore, run: RunInfo, baseline: RunInfo | None,
+                      rules: list[Rule]) -> tuple[Comparison | None, bool]:
+    from evals.console import changes_table, comparison_table, gate_table
+    from evals.session import compare, gate
+
+    cmp = None
+    if baseline is not None:
+        cmp = compare(store, baseline, run)
+        console.print(comparison_table(cmp))
+        if cmp.changes:
+            console.print(changes_table(cmp))
+    failed = False
+    if rules:
+        if baseline is None and any(r.needs_baseline for r in rules):
+            err_console.print("[yellow]note:[/] no baseline run: rules against a baseline skipped")
+        outcomes = gate(rules, run, baseline)
+        console.print(gate_table(outcomes))
+        failed = any(o.failed for o in outcomes)
+    return cmp, failed
+
+
+@eval_app.command("run")
+@friendly_errors
+def run_cmd(
+    dataset_path: Path | None = typer.Option(None, "--dataset", "-d", help=DATASET_HELP),
+    baseline: str | None = typer.Option(None, help="Compare with this run ('latest': the "
+                                        "previous finished run of the same dataset)."),
+    fail_on: str | None = typer.Option(None, "--fail-on", help=FAIL_ON_HELP),
+    limit: int | None = typer.Option(None, min=1, help="Only the first N questions."),
+    url: str | None = typer.Option(None, help="Ask a running loregate at this URL instead."),
+    key: str | None = typer.Option(None, envvar="LOREGATE_EVAL_KEY",
+                                   help="Evaluator API key for --url (or LOREGATE_EVAL_KEY)."),
+    principal_keys: Path | None = typer.Option(
+        None, help="With --url: YAML/JSON mapping each dataset principal's user id to a key."),
+    route: str | None = typer.Option(None, help="Answer on this route (default: the default)."),
+    judge: str | None = typer.Option(None, help="Judge route for faithfulness, relevancy and "
+                                     "factual correctness (through loregate's gateway)."),
+    no_ragas: bool = typer.Option(False, "--no-ragas", help="Retrieval and cost metrics only."),
+    concurrency: int = typer.Option(4, min=1, max=64, help="Questions in flight at once."),
+    label: str = typer.Option("", help="A note stored with the run (e.g. 'prompt v7')."),
+    out: Path = typer.Option(Path("reports"), help="Folder for the HTML and Markdown report."),
+    resume: str | None = typer.Option(None, help="Finish an interrupted run (its id)."),
+) -> None:
+    """Run a dataset through the real query path, score it, store it, report and gate."""
+    import time
+
+    from evals.console import RunProgress, summary_table
+    from evals.runner import RunAborted
+    from evals.session import execute, resolve_baseline, start_or_resume
+
+    rules = _rules(fail_on)
+    store = _store()
+    resumed = _get_run(store, resume) if resume else None
+    if dataset_path is None and resumed is None:
+        raise fail("give --dataset PATH (or --resume RUN)", 2)
+    path = dataset_path or Path(resumed.dataset_path)  # type: ignore[union-attr]
+    dataset = _load(path, resumed.n_items if resumed else limit)
+    req = _request(dataset, url=url, key=key, principal_keys=principal_keys, route=route,
+                   judge=judge, no_ragas=no_ragas, concurrency=concurrency, label=label,
+                   resume=resumed)
+    from evals.dataset import DatasetError
+
+    try:
+        run = start_or_resume(store, req)
+    except DatasetError as exc:
+        raise _bad_input(exc) from None
+    t0 = time.perf_counter()
+    progress = RunProgress(console, f"{dataset.name} ({run.id})")
+    try:
+        outcome = _run_async(execute(store, req, run, progress))
+    except KeyboardInterrupt:
+        done = len(store.done_item_ids(run.id))
+        err_console.print(f"[yellow]interrupted[/] after {done}/{run.n_items} questions; "
+                          f"resume with: loregate eval run --resume {run.id}")
+        raise typer.Exit(130) from None
+    except RunAborted as exc:
+        raise fail(f"run {run.id} aborted: {exc.message}") from None
+    console.print(summary_table(outcome.run, outcome.summary))
+    console.print(f"{outcome.asked} questions asked in {time.perf_counter() - t0:.1f} s"
+                  + (f", [red]{outcome.failed} failed[/]" if outcome.failed else ""))
+    base = resolve_baseline(store, baseline, candidate=outcome.run)
+    if baseline == "latest" and base is None:
+        err_console.print("[yellow]note:[/] no earlier finished run of this dataset: no baseline")
+    cmp, failed = _compare_and_gate(store, outcome.run, base, rules)
+    _write_report(store, outcome.run, cmp, out, dataset)
+    if failed:
+        raise fail("regression gate failed (see the table above)")
+
+
+def _run_async(coro: Any) -> Any:
+    import asyncio
+
+    return asyncio.run(coro)
+
+
+@eval_app.command("list")
+@friendly_errors
+def list_cmd(
+    dataset: str | None = typer.Option(None, help="Only runs of this dataset name."),
+    limit: int = typer.Option(20, min=1, help="How many runs (newest first)."),
+) -> None:
+    """The stored eval runs, newest first."""
+    from evals.console import runs_table
+
+    runs = _store().list_runs(dataset_name=dataset, limit=limit)
+    if not runs:
+        console.print("no eval runs yet: loregate eval run --dataset PATH")
+        return
+    console.print(runs_table(runs))
+
+
+@eval_app.command("compare")
+@friendly_errors
+def compare_cmd(
+    baseline: str = typer.Argument(..., help="Baseline run id (or unique prefix, or 'latest')."),
+    candidate: str = typer.Argument(..., help="Candidate run id (or unique prefix)."),
+    fail_on: str | None = typer.Option(None, "--fail-on", help=FAIL_ON_HELP),
+    out: Path | None = typer.Option(None, help="Also write the candidate's report with the "
+                                    "comparison into this folder."),
+) -> None:
+    """Per-metric deltas with bootstrap confidence intervals, and the questions that moved most."""
+    rules = _rules(fail_on)
+    store = _store()
+    base, cand = _get_run(store, baseline), _get_run(store, candidate)
+    if base.id == cand.id:
+        raise fail("compare needs two different runs", 2)
+    cmp, failed = _compare_and_gate(store, cand, base, rules)
+    if cmp is not None and cmp.n_paired == 0:
+        err_console.print("[yellow]note:[/] the runs share no answered question")
+    if out is not None:
+        _write_report(store, cand, cmp, out)
+    if failed:
+        raise fail("regression gate failed (see the table above)")
+
+
+@eval_app.command("report")
+@friendly_errors
+def report_cmd(
+    run: str = typer.Argument(..., help="Run id (or unique prefix, or 'latest')."),
+    baseline: str | None = typer.Option(None, help="Include a comparison with this run."),
+    out: Path = typer.Option(Path("reports"), help="Folder for the HTML and Markdown files."),
+) -> None:
+    """Write a run's self-contained HTML report and its Markdown twin."""
+    from evals.console import summary_table
+    from evals.metrics.operational import summarize
+
+    store = _store()
+    info = _get_run(store, run)
+    console.print(summary_table(info, info.summary or summarize(store.results(info.id))))
+    cmp = None
+    if baseline:
+        from evals.session import compare
+
+        cmp = compare(store, _get_run(store, baseline), info)
+    _write_report(store, info, cmp, out)
 
 
 def register(app: typer.Typer) -> None:
     """Add this part's commands and groups to the `loregate` command."""
+    app.add_typer(eval_app, name="eval")

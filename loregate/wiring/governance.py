@@ -1,31 +1,147 @@
 """Wiring of governance (gateway/governance): keys, hooks, prompts, redaction, metrics.
 
-Other wiring modules call ``authenticator``, ``hooks``, ``prompts`` and ``redactor``.
+Other wiring modules call ``authenticator``, ``hooks``, ``prompts``, ``redactor`` and
+``key_store``; each part is built once per container. Backends follow the settings alone:
+budgets and rate limits count in Redis when ``LOREGATE_REDIS_URL`` is set (shared by every
+replica), else in SQL and process memory; everything else lives in the SQL database.
 """
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 
-from gateway.auth import Authenticate, static_auth
-from gateway.hooks import GovernanceHooks, NoGovernance
-from gateway.principal import LOCAL_OPERATOR
+from gateway.auth import Authenticate
+from gateway.hooks import GovernanceHooks
+from gateway.prompt_types import PromptSource, Redactor
 
 if TYPE_CHECKING:
+    from gateway.governance.estimate import RouteInfo
+    from gateway.governance.keys import KeyStore
+    from gateway.governance.parts import GovernanceParts
+    from gateway.governance.redaction import PiiRedactor
     from loregate.container import Container
 
 
+def prompt_dirs(container: Container) -> list[Path]:
+    """Packaged templates first, then the operator's own (a later directory wins)."""
+    packaged = Path(str(resources.files("retrieval") / "prompts"))
+    return [packaged, container.settings.home / "prompts"]
+
+
+def _route_info(container: Container) -> RouteInfo | None:
+    from loregate.wiring import gateway as gateway_wiring
+
+    return gateway_wiring.gateway(container)
+
+
+def _build_parts(container: Container) -> GovernanceParts:
+    from gateway.governance.audit import AuditLog
+    from gateway.governance.budget_redis import RedisBudgetCounter
+    from gateway.governance.budget_sql import SqlBudgetCounter
+    from gateway.governance.budgets import BudgetBook, BudgetCounter
+    from gateway.governance.keys import KeyStore
+    from gateway.governance.metrics import GovernanceMetrics
+    from gateway.governance.parts import GovernanceParts
+    from gateway.governance.prompts import PromptRegistry
+    from gateway.governance.ratelimit import RateRules
+
+    engine = container.engine
+    redis_client = container.redis
+    counter: BudgetCounter = (
+        RedisBudgetCounter(redis_client) if redis_client is not None else SqlBudgetCounter(engine)
+    )
+    return GovernanceParts(
+        engine=engine,
+        keys=KeyStore(engine),
+        budgets=BudgetBook(engine),
+        counter=counter,
+        rules=RateRules(engine),
+        prompts=PromptRegistry(engine, prompt_dirs(container)),
+        audit=AuditLog(engine),
+        metrics=GovernanceMetrics(),
+        route_info=lambda: _route_info(container),
+    )
+
+
+def parts(container: Container) -> GovernanceParts:
+    built: GovernanceParts = container.part("governance.parts", _build_parts)
+    return built
+
+
+def key_store(container: Container) -> KeyStore:
+    return parts(container).keys
+
+
 def authenticator(container: Container) -> Authenticate:
-    """Turns a request's API key into a Principal. PLACEHOLDER until governance lands."""
-    return static_auth(LOCAL_OPERATOR)
+    """Turns a request's API key (``x-api-key`` or ``Authorization: Bearer``) into a Principal."""
+
+    def build(c: Container) -> Authenticate:
+        from gateway.governance.authn import api_key_auth
+
+        return api_key_auth(key_store(c))
+
+    auth: Authenticate = container.part("governance.authenticator", build)
+    return auth
+
+
+def _build_redactor(container: Container) -> PiiRedactor:
+    from gateway.governance.redaction import PiiRedactor
+
+    return PiiRedactor()
+
+
+def redactor(container: Container) -> Redactor:
+    """PII redaction (presidio, offline); its engine loads on first use."""
+    built: PiiRedactor = container.part("governance.redactor", _build_redactor)
+    return built
+
+
+def prompts(container: Container) -> PromptSource:
+    """The prompt registry: the active version of each prompt id."""
+    return parts(container).prompts
+
+
+def _build_hooks(container: Container) -> GovernanceHooks:
+    from gateway.governance.audit_writer import AuditWriter
+    from gateway.governance.governor import Governance
+    from gateway.governance.log_redaction import install_log_redaction
+    from gateway.governance.ratelimit import RateLimiter, make_storage
+    from gateway.governance.redaction import PiiRedactor
+
+    p = parts(container)
+    red = redactor(container)
+    assert isinstance(red, PiiRedactor)
+    red.warm_up()
+    install_log_redaction(red)
+    writer = AuditWriter(p.audit, red)
+    governance = Governance(
+        budgets=p.budgets,
+        counter=p.counter,
+        metrics=p.metrics,
+        limiter=RateLimiter(p.rules, make_storage(container.settings.redis_url)),
+        audit=writer,
+        redactor=red,
+        redact_upstream=container.settings.redact_upstream,
+        route_info=p.route_info,
+    )
+    container.on_close(governance.aclose)
+    return governance
 
 
 def hooks(container: Container) -> GovernanceHooks:
-    """Budgets, rate limits, audit and metrics around each gateway call. PLACEHOLDER."""
-    return NoGovernance()
+    """Budgets, rate limits, audit and metrics around each gateway call."""
+    built: GovernanceHooks = container.part("governance.hooks", _build_hooks)
+    return built
 
 
 def routers(container: Container) -> list[APIRouter]:
-    return []
+    from gateway.governance.admin_api import admin_router
+    from gateway.governance.usage_api import usage_router
+
+    p = parts(container)
+    auth = authenticator(container)
+    return [admin_router(p, auth), usage_router(p, auth)]

@@ -22,8 +22,15 @@ LOCAL = "smollm2-135m-instruct-q4_1"
 class Rig:
     """A gateway wired to scripted providers: ``rig.anthropic.push(...)``; ``rig.ledger.rows``."""
 
-    def __init__(self, config: GatewayConfig, *, openai: bool = True, local: bool = True,
-                 anthropic: bool = True, hooks: object = None) -> None:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        openai: bool = True,
+        local: bool = True,
+        anthropic: bool = True,
+        hooks: object = None,
+    ) -> None:
         self.clock = FakeClock()
         self.anthropic = ScriptedProvider("anthropic")
         self.openai = ScriptedProvider("openai")

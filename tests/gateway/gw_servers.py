@@ -12,8 +12,15 @@ from fastapi import FastAPI
 class ServedApp:
     def __init__(self, app: FastAPI, *, graceful_s: float = 10.0) -> None:
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="critical", access_log=False,
-            lifespan="on", loop="asyncio", ws="none", timeout_graceful_shutdown=graceful_s,
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="critical",
+            access_log=False,
+            lifespan="on",
+            loop="asyncio",
+            ws="none",
+            timeout_graceful_shutdown=graceful_s,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="loregate-test", daemon=True)
@@ -37,6 +44,7 @@ class ServedApp:
         self.server.should_exit = True
         self.thread.join(30)
 
-    def __exit__(self, et: type[BaseException] | None, e: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -78,8 +78,9 @@ def test_breakers_needs_a_server(loregate_env: Path) -> None:
     assert result.exit_code == 1 and "could not reach" in result.output
 
 
-def test_bad_config_file_is_named(loregate_env: Path, tmp_path: Path,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_config_file_is_named(
+    loregate_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[[routes.default.tiers]]\nmodel = "ghost"\n')
     monkeypatch.setenv("LOREGATE_CONFIG", str(bad))

@@ -38,8 +38,10 @@ def sse_events(text: str) -> list[tuple[str, dict[str, object]]]:
 
 
 def test_messages_json(client: TestClient, rig: Rig) -> None:
-    rig.anthropic.push(Answer("hello there", Usage(input_tokens=9, output_tokens=3,
-                                                   cache_read_input_tokens=4)), model=HAIKU)
+    rig.anthropic.push(
+        Answer("hello there", Usage(input_tokens=9, output_tokens=3, cache_read_input_tokens=4)),
+        model=HAIKU,
+    )
     r = client.post("/v1/messages", json=MSG, headers={"x-request-id": "req-http-1"})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -57,31 +59,61 @@ def test_messages_json(client: TestClient, rig: Rig) -> None:
 def test_messages_pass_tools_cache_control_and_beta_headers_through(
     client: TestClient, rig: Rig
 ) -> None:
-    system = [{"type": "text", "text": "You are terse.", "cache_control": {"type": "ephemeral",
-                                                                          "ttl": "1h"}}]
-    tools = [{"name": "lookup", "description": "find a doc",
-              "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}},
-              "cache_control": {"type": "ephemeral"}}]
+    system = [
+        {
+            "type": "text",
+            "text": "You are terse.",
+            "cache_control": {"type": "ephemeral", "ttl": "1h"},
+        }
+    ]
+    tools = [
+        {
+            "name": "lookup",
+            "description": "find a doc",
+            "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}},
+            "cache_control": {"type": "ephemeral"},
+        }
+    ]
     messages = [
         {"role": "user", "content": "find the NDA"},
-        {"role": "assistant", "content": [{"type": "tool_use", "id": "tu_1", "name": "lookup",
-                                           "input": {"q": "NDA"}}]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "tu_1",
-                                      "content": "NDA v3"}]},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "tool_use", "id": "tu_1", "name": "lookup", "input": {"q": "NDA"}}
+            ],
+        },
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "tu_1", "content": "NDA v3"}],
+        },
     ]
-    body = {**MSG, "system": system, "tools": tools, "messages": messages,
-            "tool_choice": {"type": "auto"}, "thinking": {"type": "enabled", "budget_tokens": 1024},
-            "cache_control": {"type": "ephemeral"}, "top_k": 5}
-    r = client.post("/v1/messages", json=body, headers={
-        "anthropic-beta": "interleaved-thinking-2025-05-14,context-1m-2025-08-07"})
+    body = {
+        **MSG,
+        "system": system,
+        "tools": tools,
+        "messages": messages,
+        "tool_choice": {"type": "auto"},
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "cache_control": {"type": "ephemeral"},
+        "top_k": 5,
+    }
+    r = client.post(
+        "/v1/messages",
+        json=body,
+        headers={"anthropic-beta": "interleaved-thinking-2025-05-14,context-1m-2025-08-07"},
+    )
     assert r.status_code == 200, r.text
     sent = rig.anthropic.calls_for(HAIKU)[0]
     assert sent.system == system and sent.tools == tools and sent.messages == messages
     assert sent.tool_choice == {"type": "auto"}
-    assert sent.extra_body == {"thinking": {"type": "enabled", "budget_tokens": 1024},
-                               "cache_control": {"type": "ephemeral"}, "top_k": 5}
+    assert sent.extra_body == {
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "cache_control": {"type": "ephemeral"},
+        "top_k": 5,
+    }
     assert sent.extra_headers == {
-        "anthropic-beta": "interleaved-thinking-2025-05-14,context-1m-2025-08-07"}
+        "anthropic-beta": "interleaved-thinking-2025-05-14,context-1m-2025-08-07"
+    }
 
 
 def test_messages_stream_in_anthropic_event_order(client: TestClient, rig: Rig) -> None:
@@ -93,8 +125,13 @@ def test_messages_stream_in_anthropic_event_order(client: TestClient, rig: Rig) 
         text = r.read().decode()
     events = sse_events(text)
     assert [name for name, _ in events] == [
-        "message_start", "content_block_start", "content_block_delta", "content_block_stop",
-        "message_delta", "message_stop"]
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
     assert all(name == data["type"] for name, data in events)
     assert events[2][1]["delta"] == {"type": "text_delta", "text": "streamed"}
 
@@ -142,63 +179,105 @@ def test_invalid_json_body(client: TestClient) -> None:
 
 
 def test_count_tokens(client: TestClient) -> None:
-    r = client.post("/v1/messages/count_tokens",
-                    json={"model": "claude-haiku-4-5", "messages": MSG["messages"]})
+    r = client.post(
+        "/v1/messages/count_tokens", json={"model": "claude-haiku-4-5", "messages": MSG["messages"]}
+    )
     assert r.status_code == 200 and r.json()["input_tokens"] > 0
 
 
 def test_chat_completions_json_with_tools(client: TestClient, rig: Rig) -> None:
-    rig.anthropic.push(Answer(content=[
-        {"type": "text", "text": "Let me look."},
-        {"type": "tool_use", "id": "tu_9", "name": "lookup", "input": {"q": "NDA"}},
-    ], stop_reason="tool_use", usage=Usage(input_tokens=30, output_tokens=8,
-                                           cache_read_input_tokens=10)), model=HAIKU)
-    r = client.post("/v1/chat/completions", json={
-        "model": "default",
-        "messages": [{"role": "system", "content": "be brief"},
-                     {"role": "user", "content": "find the NDA"}],
-        "tools": [{"type": "function", "function": {"name": "lookup", "parameters": {
-            "type": "object", "properties": {"q": {"type": "string"}}}}}],
-        "tool_choice": "required", "max_completion_tokens": 50, "stop": "END",
-    })
+    rig.anthropic.push(
+        Answer(
+            content=[
+                {"type": "text", "text": "Let me look."},
+                {"type": "tool_use", "id": "tu_9", "name": "lookup", "input": {"q": "NDA"}},
+            ],
+            stop_reason="tool_use",
+            usage=Usage(input_tokens=30, output_tokens=8, cache_read_input_tokens=10),
+        ),
+        model=HAIKU,
+    )
+    r = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "default",
+            "messages": [
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "find the NDA"},
+            ],
+            "tools": [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": "lookup",
+                        "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+                    },
+                }
+            ],
+            "tool_choice": "required",
+            "max_completion_tokens": 50,
+            "stop": "END",
+        },
+    )
     assert r.status_code == 200, r.text
     choice = r.json()["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
     assert choice["message"]["content"] == "Let me look."
     call = choice["message"]["tool_calls"][0]
     assert call["id"] == "tu_9" and json.loads(call["function"]["arguments"]) == {"q": "NDA"}
-    assert r.json()["usage"] == {"prompt_tokens": 40, "completion_tokens": 8,
-                                 "total_tokens": 48, "prompt_tokens_details": {"cached_tokens": 10}}
+    assert r.json()["usage"] == {
+        "prompt_tokens": 40,
+        "completion_tokens": 8,
+        "total_tokens": 48,
+        "prompt_tokens_details": {"cached_tokens": 10},
+    }
     sent = rig.anthropic.calls_for(HAIKU)[0]
     assert sent.system == "be brief" and sent.tool_choice == {"type": "any"}
-    assert sent.tools == [{"name": "lookup", "description": "", "input_schema": {
-        "type": "object", "properties": {"q": {"type": "string"}}}}]
+    assert sent.tools == [
+        {
+            "name": "lookup",
+            "description": "",
+            "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}},
+        }
+    ]
     assert (sent.max_tokens, sent.stop_sequences) == (50, ["END"])
 
 
 def test_chat_completions_stream_with_usage(client: TestClient, rig: Rig) -> None:
     rig.anthropic.push(Answer("chunky", Usage(input_tokens=5, output_tokens=2)), model=HAIKU)
-    r = client.post("/v1/chat/completions", json={
-        "model": "default", "stream": True, "stream_options": {"include_usage": True},
-        "messages": [{"role": "user", "content": "hi"}]})
+    r = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "default",
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+    )
     assert r.status_code == 200
-    frames = [f[len("data: "):] for f in r.text.strip().split("\n\n")]
+    frames = [f[len("data: ") :] for f in r.text.strip().split("\n\n")]
     assert frames[-1] == "[DONE]"
     chunks = [json.loads(f) for f in frames[:-1]]
     assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
-    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"]) \
+    assert (
+        "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
         == "chunky"
+    )
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["prompt_tokens"] == 5
 
 
 def test_chat_completions_errors_in_openai_shape(client: TestClient) -> None:
-    r = client.post("/v1/chat/completions", json={"model": "nope", "messages": [
-        {"role": "user", "content": "hi"}]})
+    r = client.post(
+        "/v1/chat/completions",
+        json={"model": "nope", "messages": [{"role": "user", "content": "hi"}]},
+    )
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "unknown_model" and "nope" in r.json()["error"]["message"]
-    r = client.post("/v1/chat/completions", json={"model": "default", "n": 2, "messages": [
-        {"role": "user", "content": "hi"}]})
+    r = client.post(
+        "/v1/chat/completions",
+        json={"model": "default", "n": 2, "messages": [{"role": "user", "content": "hi"}]},
+    )
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
 
 
@@ -208,6 +287,11 @@ def test_models_and_admin_views(client: TestClient, config: GatewayConfig) -> No
     routes = client.get("/v1/gateway/routes").json()
     assert routes["routing_version"] == config.routing_version
     assert routes["routes"]["default"]["tiers"][0]["models"] == [
-        "claude-haiku-4-5", "gpt-5.5", "local"]
-    assert client.get("/v1/gateway/breakers").json()["breakers"]["anthropic/claude-haiku-4-5"] \
+        "claude-haiku-4-5",
+        "gpt-5.5",
+        "local",
+    ]
+    assert (
+        client.get("/v1/gateway/breakers").json()["breakers"]["anthropic/claude-haiku-4-5"]
         == "closed"
+    )

@@ -22,9 +22,15 @@ BOB = Principal(user_id="bob", department="sales", project="crm", key_id="k_bob"
 
 
 def _row(i: int) -> LedgerRow:
-    return LedgerRow(kind="request", request_id=f"r{i}", step=0,
-                     created_at=datetime(2026, 6, 1, tzinfo=UTC), outcome="ok",
-                     cost_nano_usd=10**12 + i, input_tokens=i)
+    return LedgerRow(
+        kind="request",
+        request_id=f"r{i}",
+        step=0,
+        created_at=datetime(2026, 6, 1, tzinfo=UTC),
+        outcome="ok",
+        cost_nano_usd=10**12 + i,
+        input_tokens=i,
+    )
 
 
 def test_migration_creates_exactly_the_declared_columns(tmp_path: Path) -> None:
@@ -40,7 +46,9 @@ def test_writer_batches_in_the_background_and_close_loses_nothing(tmp_path: Path
     migrate(engine)
     writer = LedgerWriter(engine, max_delay_s=0.05)
     threads = [
-        threading.Thread(target=lambda k=k: [writer.write([_row(k * 1000 + i)]) for i in range(500)])
+        threading.Thread(
+            target=lambda k=k: [writer.write([_row(k * 1000 + i)]) for i in range(500)]
+        )
         for k in range(4)
     ]
     for t in threads:
@@ -77,15 +85,33 @@ async def _ledger_roundtrip(url: str, config: GatewayConfig) -> None:
     engine = make_engine(url)
     migrate(engine)
     anthropic = ScriptedProvider("anthropic")
-    anthropic.push(Fault.status(529), Answer("cached", Usage(
-        input_tokens=20, output_tokens=7, cache_creation_input_tokens=5000,
-        cache_creation_5m_input_tokens=5000, cache_read_input_tokens=0)), model=HAIKU)
+    anthropic.push(
+        Fault.status(529),
+        Answer(
+            "cached",
+            Usage(
+                input_tokens=20,
+                output_tokens=7,
+                cache_creation_input_tokens=5000,
+                cache_creation_5m_input_tokens=5000,
+                cache_read_input_tokens=0,
+            ),
+        ),
+        model=HAIKU,
+    )
     rig_clock = Rig(config).clock
-    gw = Gateway(config, {"anthropic": anthropic, "openai": None, "local": None},
-                 ledger=LedgerWriter(engine), clock=rig_clock, sleep=rig_clock.sleep)
+    gw = Gateway(
+        config,
+        {"anthropic": anthropic, "openai": None, "local": None},
+        ledger=LedgerWriter(engine),
+        clock=rig_clock,
+        sleep=rig_clock.sleep,
+    )
     result = await gw.invoke(
         ModelRequest(model="default", messages=[{"role": "user", "content": "x"}]),
-        principal=BOB, prompt_version="qa@0123456789ab", request_id="req-pg",
+        principal=BOB,
+        prompt_version="qa@0123456789ab",
+        request_id="req-pg",
     )
     await gw.aclose()
     with engine.connect() as conn:
@@ -95,11 +121,21 @@ async def _ledger_roundtrip(url: str, config: GatewayConfig) -> None:
     expected = 20 * 1000 + 7 * 5000 + 5000 * 1250
     assert req["cost_nano_usd"] == attempt["cost_nano_usd"] == expected == result.cost_nano_usd
     assert (req["user_id"], req["department"], req["project"], req["key_id"]) == (
-        "bob", "sales", "crm", "k_bob")
+        "bob",
+        "sales",
+        "crm",
+        "k_bob",
+    )
     assert (req["route"], req["model_alias"], req["model_id"], req["provider"]) == (
-        "default", "claude-haiku-4-5", HAIKU, "anthropic")
+        "default",
+        "claude-haiku-4-5",
+        HAIKU,
+        "anthropic",
+    )
     assert (req["prompt_version"], req["routing_version"]) == (
-        "qa@0123456789ab", config.routing_version)
+        "qa@0123456789ab",
+        config.routing_version,
+    )
     assert (req["cache_write_5m_tokens"], req["retries"], req["outcome"]) == (5000, 1, "ok")
     assert req["created_at"].replace(tzinfo=UTC) == rig_clock.start
     engine.dispose()

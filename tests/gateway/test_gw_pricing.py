@@ -47,6 +47,8 @@ def test_sub_cent_prices_stay_exact_over_many_calls(config: GatewayConfig) -> No
 
 
 def test_local_model_costs_nothing_and_estimates_bound_the_cost(config: GatewayConfig) -> None:
-    assert cost_nano_usd(Usage(input_tokens=10**6, output_tokens=10**6), config.models["local"]) == 0
+    assert (
+        cost_nano_usd(Usage(input_tokens=10**6, output_tokens=10**6), config.models["local"]) == 0
+    )
     haiku = config.models["claude-haiku-4-5"]
     assert estimate_nano_usd(haiku, 1_000, 500) == 1_000 * 2_000 + 500 * 5_000

@@ -35,8 +35,9 @@ async def test_429_waits_the_retry_after_then_succeeds(fast: Rig) -> None:
     assert outcomes(result) == [("claude-haiku-4-5", "ok", None, 1)]
 
 
-@pytest.mark.parametrize("fault", [Fault.status(529), Fault.status(500), Fault.status(503),
-                                   Fault.reset(), Fault.hang()])
+@pytest.mark.parametrize(
+    "fault", [Fault.status(529), Fault.status(500), Fault.status(503), Fault.reset(), Fault.hang()]
+)
 async def test_transient_faults_are_retried_with_backoff(fast: Rig, fault: Fault) -> None:
     fast.anthropic.push(fault, fault, Answer("third time"), model=HAIKU)
     result = await invoke(fast)
@@ -106,7 +107,12 @@ async def test_everything_failing_is_a_clear_error_naming_each_model(fast: Rig) 
     request, *attempts = fast.ledger.rows
     assert (request.outcome, request.error_class) == ("error", "all_providers_failed")
     assert [a.outcome for a in attempts] == [
-        "fallback", "fallback", "escalated", "fallback", "escalated", "error"
+        "fallback",
+        "fallback",
+        "escalated",
+        "fallback",
+        "escalated",
+        "error",
     ]
 
 
@@ -143,8 +149,12 @@ async def test_stream_error_before_content_is_retried(fast: Rig) -> None:
     fast.anthropic.push(Fault.error_after(1), Answer("streamed"), model=HAIKU)  # after 200
     events, result = await collect(fast)
     assert [e.type for e in events] == [
-        "message_start", "content_block_start", "content_block_delta", "content_block_stop",
-        "message_delta", "message_stop",
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
     ]
     assert result.response.text == "streamed"  # type: ignore[attr-defined]
     assert result.attempts[0].retries == 1  # type: ignore[attr-defined]
@@ -168,7 +178,7 @@ async def test_stream_error_after_content_is_a_failure_not_a_silent_success(fast
 async def test_an_empty_stream_falls_back(fast: Rig) -> None:
     fast.anthropic.push(*[Fault.empty()] * 3, model=HAIKU)
     fast.openai.push(Answer("gpt streamed"))
-    events, result = await collect(fast)
+    _events, result = await collect(fast)
     assert result.response.text == "gpt streamed"  # type: ignore[attr-defined]
     assert result.response.model_alias == "gpt-5.5"  # type: ignore[attr-defined]
 
@@ -176,7 +186,9 @@ async def test_an_empty_stream_falls_back(fast: Rig) -> None:
 async def test_total_timeout_bounds_a_tier(write_config, config) -> None:  # type: ignore[no-untyped-def]
     from gateway.config import load_config
 
-    rig = Rig(load_config(write_config("""
+    rig = Rig(
+        load_config(
+            write_config("""
 [routes.slow]
 [[routes.slow.tiers]]
 model = "claude-haiku-4-5"
@@ -184,7 +196,9 @@ fallbacks = ["local"]
 attempt_timeout_s = 0.05
 total_timeout_s = 0.08
 retry = { max_attempts = 10, initial_backoff_s = 0 }
-""")))
+""")
+        )
+    )
     rig.anthropic.push(*[Fault.hang()] * 10, model=HAIKU)
     with pytest.raises(Exception) as err:
         await invoke(rig, "slow")

@@ -70,30 +70,48 @@ class Recorder:
         if self.refuse:
             raise self.refuse
         if self.downgrade:
-            return Admission(route="economy", request=ctx.request, reservation="r1",
-                             downgraded_reason="legal is past its soft limit")
+            return Admission(
+                route="economy",
+                request=ctx.request,
+                reservation="r1",
+                downgraded_reason="legal is past its soft limit",
+            )
         return Admission(route=ctx.route, request=ctx.request, reservation="r0")
 
-    async def settle(self, ctx: CallContext, result: InvocationResult | None,
-                     error: BaseException | None) -> None:
+    async def settle(
+        self, ctx: CallContext, result: InvocationResult | None, error: BaseException | None
+    ) -> None:
         self.settled.append((ctx.request_id, result, error, ctx.reservation))
 
 
 async def test_hooks_admit_and_settle_once_on_success(config: GatewayConfig) -> None:
     hooks = Recorder()
     rig = Rig(config, hooks=hooks)
-    result = await rig.gateway.invoke(ask(), principal=ALICE, prompt_version="qa@abc123",
-                                      source="ask", request_id="req-1")
+    result = await rig.gateway.invoke(
+        ask(), principal=ALICE, prompt_version="qa@abc123", source="ask", request_id="req-1"
+    )
     ctx = hooks.admitted[0]
     assert (ctx.route, ctx.principal, ctx.prompt_version, ctx.source) == (
-        "default", ALICE, "qa@abc123", "ask")
+        "default",
+        ALICE,
+        "qa@abc123",
+        "ask",
+    )
     assert ctx.routing_version == config.routing_version
     assert hooks.settled == [("req-1", result, None, "r0")]
     row = rig.ledger.requests()[0]
     assert (row.request_id, row.user_id, row.department, row.project, row.key_id) == (
-        "req-1", "alice", "legal", "contracts", "key_1")
+        "req-1",
+        "alice",
+        "legal",
+        "contracts",
+        "key_1",
+    )
     assert (row.prompt_version, row.routing_version, row.source) == (
-        "qa@abc123", config.routing_version, "ask")
+        "qa@abc123",
+        config.routing_version,
+        "ask",
+    )
 
 
 async def test_hooks_settle_once_on_failure(config: GatewayConfig) -> None:
@@ -124,12 +142,20 @@ async def test_a_soft_limit_downgrade_runs_the_economy_route(config: GatewayConf
     assert result.downgraded_reason == "legal is past its soft limit"
     row = rig.ledger.requests()[0]
     assert (row.route, row.requested_route, row.escalation_reason) == (
-        "economy", "default", "legal is past its soft limit")
+        "economy",
+        "default",
+        "legal is past its soft limit",
+    )
 
 
 async def test_stream_result_and_ledger_take_the_last_cumulative_usage(rig: Rig) -> None:
-    usage = Usage(input_tokens=50, output_tokens=30, cache_read_input_tokens=4096,
-                  cache_creation_input_tokens=100, cache_creation_1h_input_tokens=100)
+    usage = Usage(
+        input_tokens=50,
+        output_tokens=30,
+        cache_read_input_tokens=4096,
+        cache_creation_input_tokens=100,
+        cache_creation_1h_input_tokens=100,
+    )
     rig.anthropic.push(Answer("streamed answer", usage), model=HAIKU)
     stream = rig.gateway.stream(ask(), principal=ALICE, request_id="req-s")
     text = "".join(
@@ -139,8 +165,13 @@ async def test_stream_result_and_ledger_take_the_last_cumulative_usage(rig: Rig)
     assert stream.result is not None
     assert stream.result.usage == usage  # message_start + final message_delta, not their sum
     row = rig.ledger.requests()[0]
-    assert (row.input_tokens, row.output_tokens, row.cache_read_tokens,
-            row.cache_write_1h_tokens, row.cache_write_5m_tokens) == (50, 30, 4096, 100, 0)
+    assert (
+        row.input_tokens,
+        row.output_tokens,
+        row.cache_read_tokens,
+        row.cache_write_1h_tokens,
+        row.cache_write_5m_tokens,
+    ) == (50, 30, 4096, 100, 0)
     assert row.cost_nano_usd == 50 * 1000 + 30 * 5000 + 4096 * 100 + 100 * 2000
     assert row.stream is True and row.ttft_ms is not None
 

@@ -40,9 +40,14 @@ def test_stop_mid_load_keeps_every_ledger_row(
             with httpx.Client(base_url=served.url, timeout=10) as http:
                 while not stop.is_set():
                     try:
-                        r = http.post("/v1/messages", json={
-                            "model": "default", "max_tokens": 16,
-                            "messages": [{"role": "user", "content": "hi"}]})
+                        r = http.post(
+                            "/v1/messages",
+                            json={
+                                "model": "default",
+                                "max_tokens": 16,
+                                "messages": [{"role": "user", "content": "hi"}],
+                            },
+                        )
                     except httpx.HTTPError:
                         return  # the server has stopped accepting
                     if r.status_code == 200:

@@ -77,11 +77,13 @@ def wire(emulator: EmulatorServer, tmp_path: Path, loregate_env: Path) -> Iterat
         sleeps.append(seconds)
 
     ledger = MemoryLedger()
-    registry = ProviderRegistry({
-        "anthropic": AnthropicProvider(api_key="test", base_url=emulator.base_url),
-        "openai": OpenAIProvider(api_key="test", base_url=emulator.base_url + "/v1"),
-        "local": None,
-    })
+    registry = ProviderRegistry(
+        {
+            "anthropic": AnthropicProvider(api_key="test", base_url=emulator.base_url),
+            "openai": OpenAIProvider(api_key="test", base_url=emulator.base_url + "/v1"),
+            "local": None,
+        }
+    )
     gw = Gateway(load_config(tmp_path / "wire.toml"), registry, ledger=ledger, sleep=sleep)
     container = Container(load_settings())
     container.part("gateway", lambda c: gw)
@@ -93,13 +95,15 @@ def wire(emulator: EmulatorServer, tmp_path: Path, loregate_env: Path) -> Iterat
 def test_anthropic_sdk_json_and_stream(wire: Wire) -> None:
     client = wire.anthropic()
     msg = client.messages.create(
-        model="default", max_tokens=64, messages=[{"role": "user", "content": "Say hi"}])
+        model="default", max_tokens=64, messages=[{"role": "user", "content": "Say hi"}]
+    )
     assert msg.content[0].type == "text" and msg.content[0].text
     assert msg.model.startswith("claude-haiku-4-5")
     assert msg.usage.input_tokens > 0 and msg.usage.output_tokens > 0
 
-    with client.messages.stream(model="default", max_tokens=64,
-                                messages=[{"role": "user", "content": "Say hi"}]) as stream:
+    with client.messages.stream(
+        model="default", max_tokens=64, messages=[{"role": "user", "content": "Say hi"}]
+    ) as stream:
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
     assert text and final.content[0].text == text  # type: ignore[union-attr]
@@ -112,14 +116,26 @@ def test_tools_beta_headers_and_cache_control_reach_the_upstream_untouched(wire:
     client = wire.anthropic()
     long_doc = "The liability cap is 2x annual fees. " * 900  # > Haiku's 4,096-token minimum
     system = [{"type": "text", "text": long_doc, "cache_control": {"type": "ephemeral"}}]
-    tools = [{"name": "lookup", "description": "Find a document",
-              "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}}}]
-    kwargs = dict(model="claude-haiku-4-5", max_tokens=64, system=system, tools=tools,
-                  messages=[{"role": "user", "content": "What is the cap?"}],
-                  extra_headers={"anthropic-beta": "context-1m-2025-08-07"})
+    tools = [
+        {
+            "name": "lookup",
+            "description": "Find a document",
+            "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}},
+        }
+    ]
+    kwargs = dict(
+        model="claude-haiku-4-5",
+        max_tokens=64,
+        system=system,
+        tools=tools,
+        messages=[{"role": "user", "content": "What is the cap?"}],
+        extra_headers={"anthropic-beta": "context-1m-2025-08-07"},
+    )
     first = client.messages.create(**kwargs)  # type: ignore[call-overload]
     second = client.messages.create(**kwargs)  # type: ignore[call-overload]
-    assert first.usage.cache_creation_input_tokens and first.usage.cache_creation_input_tokens > 4096
+    assert (
+        first.usage.cache_creation_input_tokens and first.usage.cache_creation_input_tokens > 4096
+    )
     assert second.usage.cache_read_input_tokens == first.usage.cache_creation_input_tokens
     upstream = [r for r in wire.emu.requests if r.path == "/v1/messages"][-1]
     assert upstream.headers.get("anthropic-beta") == "context-1m-2025-08-07"
@@ -134,12 +150,18 @@ def test_tools_beta_headers_and_cache_control_reach_the_upstream_untouched(wire:
 def test_openai_sdk_json_and_stream(wire: Wire) -> None:
     client = wire.openai()
     done = client.chat.completions.create(
-        model="default", messages=[{"role": "user", "content": "Say hi"}], max_tokens=32)
+        model="default", messages=[{"role": "user", "content": "Say hi"}], max_tokens=32
+    )
     assert done.choices[0].message.content and done.choices[0].finish_reason == "stop"
     assert done.usage is not None and done.usage.prompt_tokens > 0
-    chunks = list(client.chat.completions.create(
-        model="gpt-5.5", messages=[{"role": "user", "content": "Say hi"}], stream=True,
-        stream_options={"include_usage": True}))
+    chunks = list(
+        client.chat.completions.create(
+            model="gpt-5.5",
+            messages=[{"role": "user", "content": "Say hi"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
@@ -173,20 +195,29 @@ def test_each_fault_is_retried_or_falls_back_never_an_empty_200(
     client = wire.anthropic()
     if name == "error after 200" and stream:
         # The error comes after the first content event: the client gets it, not a fake answer.
-        with pytest.raises(anthropic.APIError) as err, client.messages.stream(
-            model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
-        ) as s:
+        with (
+            pytest.raises(anthropic.APIError) as err,
+            client.messages.stream(
+                model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+            ) as s,
+        ):
             "".join(s.text_stream)
         assert "Overloaded" in str(err.value) or "overloaded" in str(err.value)
         assert wire.ledger.requests()[0].outcome == "error"
         return
     if stream:
-        with client.messages.stream(model="default", max_tokens=64,
-                                    messages=[{"role": "user", "content": "hi"}]) as s:
+        with client.messages.stream(
+            model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+        ) as s:
             text = "".join(s.text_stream)
     else:
-        text = client.messages.create(model="default", max_tokens=64, messages=[
-            {"role": "user", "content": "hi"}]).content[0].text  # type: ignore[union-attr]
+        text = (
+            client.messages.create(
+                model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+            )
+            .content[0]
+            .text
+        )  # type: ignore[union-attr]
     assert text  # an answer, not an empty 200
     row = wire.ledger.requests()[0]
     assert row.outcome == "ok" and row.retries == 1  # the one fault was retried away
@@ -197,11 +228,15 @@ def test_each_fault_is_retried_or_falls_back_never_an_empty_200(
 def test_a_fault_that_persists_falls_back_to_another_provider(wire: Wire) -> None:
     wire.emu.faults.push(Fault.status(529), model="claude-haiku", times=2)
     msg = wire.anthropic().messages.create(
-        model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}])
+        model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+    )
     assert msg.model == "gpt-5.5" and msg.content[0].text  # type: ignore[union-attr]
     request, haiku, gpt = wire.ledger.rows
     assert (haiku.outcome, haiku.error_class, haiku.retries) == (
-        "fallback", "upstream_status_529", 1)
+        "fallback",
+        "upstream_status_529",
+        1,
+    )
     assert (gpt.outcome, request.fallbacks) == ("ok", 1)
 
 
@@ -209,10 +244,12 @@ def test_when_everything_fails_the_client_gets_a_clear_error(wire: Wire) -> None
     wire.emu.faults.push(Fault.status(529), times=10)
     with pytest.raises(anthropic.APIStatusError) as err:
         wire.anthropic().messages.create(
-            model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}])
+            model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+        )
     assert err.value.status_code == 503
     assert "every model failed" in str(err.value)
     with pytest.raises(openai.APIStatusError) as oerr:
         wire.openai().chat.completions.create(
-            model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}])
+            model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}]
+        )
     assert oerr.value.status_code == 529
