@@ -18,7 +18,7 @@ from gateway.clock import SYSTEM_CLOCK, Clock, Sleep, real_sleep
 from gateway.config import GatewayConfig, ModelSpec
 from gateway.errors import ApiError, ProviderError, UnknownModel
 from gateway.hooks import Admission, CallContext, GovernanceHooks, NoGovernance
-from gateway.ledger.rows import RequestFacts, ledger_rows
+from gateway.ledger.rows import RequestFacts
 from gateway.ledger.writer import LedgerSink, NullLedger
 from gateway.principal import Principal
 from gateway.provider_registry import ProviderRegistry
@@ -242,7 +242,7 @@ class Gateway:
     async def finish(self, facts: RequestFacts) -> None:
         """Write the ledger rows, then let governance settle (exactly once per request)."""
         try:
-            self.ledger.write(ledger_rows(facts))
+            self.ledger.record(facts)
         except Exception:
             log.exception("ledger: could not accept the rows of %s", facts.ctx.request_id)
         try:

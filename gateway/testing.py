@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -191,15 +192,20 @@ class ScriptedProvider:
 
 
 class FakeClock:
-    """A clock whose ``sleep`` returns at once and moves time forward."""
+    """A clock whose ``sleep`` returns at once and moves time forward.
+
+    ``now()`` is pure fake time (``start`` plus every sleep and ``advance``); ``monotonic()``
+    also counts real time, so a real timeout (a scripted hang) uses up a deadline too.
+    """
 
     def __init__(self, start: datetime | None = None) -> None:
         self.t = 0.0
         self.start = start or datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
         self.sleeps: list[float] = []
+        self._real0 = time.perf_counter()
 
     def monotonic(self) -> float:
-        return self.t
+        return self.t + (time.perf_counter() - self._real0)
 
     def now(self) -> datetime:
         return self.start + timedelta(seconds=self.t)

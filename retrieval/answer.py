@@ -14,13 +14,14 @@ The API, the CLI and the evals all call ``AnswerService.ask``.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
-from gateway.errors import NotFound, ProviderError
+from gateway.errors import ApiError, NotFound, ProviderError
 from gateway.principal import Principal
 from gateway.prompt_types import PromptSource
 from gateway.types import InvocationResult, Judge, ModelRequest, StreamEvent, Verdict
@@ -32,7 +33,7 @@ from retrieval.answer_assembly import (
     degraded_answer,
 )
 from retrieval.answer_types import Answer, AskFilters, Passage
-from retrieval.cache_plan import CacheEconomics, PaddingPolicy, plan_cache
+from retrieval.cache_plan import CacheEconomics, CachePlan, PaddingPolicy, plan_cache
 from retrieval.citations import passage_for
 from retrieval.context_builder import ContextBuilder, Source
 from retrieval.filters import search_filter, validate_filters
@@ -84,6 +85,8 @@ class AnswerGateway(Protocol):
         request_id: str | None = None,
     ) -> InvocationResult: ...
 
+    async def count_tokens(self, request: ModelRequest, route: str | None = None) -> int: ...
+
 
 @dataclass(frozen=True)
 class RouteInfo:
@@ -134,6 +137,7 @@ class AnswerService:
         self.config = config or AnswerConfig()
         self.clock = clock
         self._prefixes: dict[tuple[str, str], Prefix] = {}
+        self._measured: set[tuple[str, str]] = set()
 
     # The prompt prefix ------------------------------------------------------------------------
     def prefix(self, route: str | None = None) -> Prefix:
@@ -143,22 +147,58 @@ class AnswerService:
         key = (template.ref, info.first_model)
         found = self._prefixes.get(key)
         if found is None:
-            natural = count_tokens(template.text) + count_tokens(self.config.standing_knowledge)
+            found = self._build_prefix(template.text, template.ref, info)
+            self._prefixes[key] = found
+        return found
+
+    async def ensure_prefix(self, route: str | None = None) -> Prefix:
+        """``prefix(route)``, with a padded prefix checked once against the provider's own
+        token count (``count_tokens``) and grown until it reaches the model's minimum."""
+        prefix = self.prefix(route)
+        info = self.route_info(route)
+        key = (prefix.template_ref, info.first_model)
+        econ = info.economics
+        if not prefix.plan.pad_to_tokens or econ is None or key in self._measured:
+            return prefix
+        template = self.prompts.active(PROMPT_ID)
+        for _ in range(4):
+            probe = ModelRequest(
+                model=info.name,
+                system=system_blocks(prefix, self.config.cache_ttl),
+                messages=[{"role": "user", "content": "?"}],
+                max_tokens=1,
+            )
+            try:
+                measured = await self.gateway.count_tokens(probe, info.name)
+            except ApiError:  # keep the local estimate; the next ask does not retry
+                break
+            deficit = econ.min_cacheable_tokens + 8 - measured
+            if deficit <= 0:
+                break
+            plan = replace(prefix.plan, pad_to_tokens=prefix.tokens + math.ceil(deficit * 1.2))
+            prefix = self._build_prefix(template.text, template.ref, info, plan)
+        self._prefixes[key] = prefix
+        self._measured.add(key)
+        return prefix
+
+    def _build_prefix(
+        self, text: str, ref: str, info: RouteInfo, plan: CachePlan | None = None
+    ) -> Prefix:
+        if plan is None:
+            natural = count_tokens(text) + count_tokens(self.config.standing_knowledge)
             plan = plan_cache(
                 natural,
                 info.economics,
                 requests_per_window=self.config.requests_per_window,
                 policy=self.config.padding,
             )
-            found = build_prefix(
-                template.text,
-                template.ref,
-                plan,
-                standing_knowledge=self.config.standing_knowledge,
-                examples=self._examples() if plan.pad_to_tokens else "",
-            )
-            self._prefixes[key] = found
-        return found
+        return build_prefix(
+            text,
+            ref,
+            plan,
+            standing_knowledge=self.config.standing_knowledge,
+            examples=self._examples() if plan.pad_to_tokens else "",
+        )
 
     def _examples(self) -> str:
         try:
@@ -233,6 +273,7 @@ class AnswerService:
         q = check_query(question)
         f = validate_filters(filters)
         rid = request_id or uuid.uuid4().hex
+        await self.ensure_prefix(route)
         parts = self.cache_parts(q, principal, f, route) if self.cache is not None else None
         if self.cache is not None and parts is not None:
             hit = await asyncio.to_thread(self.cache.get, parts)

@@ -85,6 +85,7 @@ async def ask_stream(
     q = check_query(question)
     f = validate_filters(filters)
     rid = request_id or uuid.uuid4().hex
+    await service.ensure_prefix(route)
     parts = service.cache_parts(q, principal, f, route) if service.cache is not None else None
     if service.cache is not None and parts is not None:
         hit = service.cache.get(parts)

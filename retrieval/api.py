@@ -12,7 +12,8 @@
 Every endpoint needs a key; the asker's principal sets the permission filter of every search.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: FastAPI reads the routes' annotations at
+# definition time, and they name dependencies local to ``build_router``.
 
 import json
 from collections.abc import AsyncIterator

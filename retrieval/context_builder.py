@@ -98,6 +98,24 @@ def _truncate(text: str, budget: int, counter: TokenCounter) -> str:
     return " ".join(words[:lo]) + " …"
 
 
+def merge_sections(sections: Sequence[str], sep: str = " > ") -> str:
+    """One label for merged chunks: the shared breadcrumb once, then each tail.
+
+    ["Guide > Leave > Accrual", "Guide > Leave > Carryover"] -> "Guide > Leave > Accrual; Carryover"
+    """
+    if not sections:
+        return ""
+    if len(sections) == 1:
+        return sections[0]
+    parts = [s.split(sep) for s in sections]
+    common = 0
+    while all(len(p) > common + 1 for p in parts) and len({p[common] for p in parts}) == 1:
+        common += 1
+    head = sep.join(parts[0][:common])
+    tails = "; ".join(sep.join(p[common:]) for p in parts)
+    return f"{head}{sep}{tails}" if head else tails
+
+
 class ContextBuilder:
     def __init__(
         self, config: ContextConfig | None = None, counter: TokenCounter = count_tokens
@@ -189,7 +207,7 @@ class ContextBuilder:
             chunk_ids=tuple(h.id for h in group),
             doc_id=str(p.get(schema.DOC_ID, "")),
             title=str(p.get(schema.TITLE, "")),
-            section=" / ".join(sections),
+            section=merge_sections(sections),
             source=str(p.get(schema.SOURCE, "")),
             doc_type=str(p.get(schema.DOC_TYPE, "")),
             score=max(h.score for h in group),

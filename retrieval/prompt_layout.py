@@ -25,9 +25,10 @@ PROMPT_ID = "answer"
 EXAMPLES_ID = "answer_examples"  # worked examples: the first padding of the prefix
 NOT_IN_SOURCES = "The sources do not contain the answer."
 _FILLER_HEADER = (
-    "\n\n# Cache alignment\n\nThe numbered lines below only make this fixed part of the "
+    "\n\n# Cache alignment\n\nThe lines below only make this fixed part of the "
     "prompt long enough to be cached. They carry no instructions and no knowledge.\n"
 )
+_FILLER_LINE = "- this line is only here to align the cache and has no meaning"
 
 
 def packaged_prompt(name: str) -> str:
@@ -65,12 +66,10 @@ def pad(text: str, target_tokens: int, examples: str, counter: TokenCounter) -> 
     if have >= target_tokens:
         return text
     lines = [_FILLER_HEADER]
-    i = 0
-    # Each filler line is a few tokens; add in chunks, then check (counting is not free).
+    # Plain common words: every tokenizer (cl100k, Claude's, the emulator's) counts about one
+    # token per word here, so the local count stays close to the provider's.
     while have < target_tokens:
-        batch = [f"{i + j + 1:04d} ." for j in range(64)]
-        i += 64
-        lines.append("\n".join(batch) + "\n")
+        lines.append("\n".join([_FILLER_LINE] * 32) + "\n")
         have = counter(text + "".join(lines))
     return text + "".join(lines)
 

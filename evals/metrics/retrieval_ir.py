@@ -54,6 +54,6 @@ def ir_metrics(item: EvalItem, answer: Answer) -> dict[str, float | None]:
         warnings.simplefilter("ignore", NumbaWarning)
         # threads=1: numba's parallel pool costs seconds per call on a busy 2-core machine
         scores = evaluate(
-            qrels, run, list(IR_METRICS), return_mean=False, make_comparable=True, threads=1
+            qrels, run, list(IR_METRICS), return_mean=False, threads=1
         )
     return {name: float(scores[name][0]) for name in IR_METRICS}

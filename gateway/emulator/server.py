@@ -186,7 +186,9 @@ class EmulatorServer:
         if self._server is not None:
             return self
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP
+        # (without it every response waits ~40 ms for a delayed ACK).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self._port))
@@ -198,7 +200,7 @@ class EmulatorServer:
         config = uvicorn.Config(
             EmulatorApp(self.state, self._transports),
             http=_protocol_class(self._transports),
-            loop="asyncio",
+            loop="auto",
             lifespan="on",
             log_level="critical",
             access_log=False,

@@ -3,7 +3,8 @@
 ``install_log_redaction`` wraps the logging record factory: each record's message (arguments
 merged in) and any exception text pass through the redactor before a handler sees them.
 Records of presidio's own loggers are left alone (no recursion), and so is a record created
-while redacting.
+while redacting. A redactor with ``redact_nowait`` (``PiiRedactor``) is used through it, so a
+log call never waits for presidio to load.
 """
 
 from __future__ import annotations
@@ -39,11 +40,12 @@ def install_log_redaction(redactor: TextRedactor) -> None:
         _state.busy = True
         try:
             red: TextRedactor = _installed["redactor"]
-            record.msg = red.redact(record.getMessage())
+            redact = getattr(red, "redact_nowait", red.redact)
+            record.msg = redact(record.getMessage())
             record.args = None
             if record.exc_info and record.exc_info[0] is not None:
                 text = "".join(traceback.format_exception(*record.exc_info))
-                record.exc_text = red.redact(text.rstrip("\n"))
+                record.exc_text = redact(text.rstrip("\n"))
                 record.exc_info = None
         except Exception:  # a broken redactor must not break logging; drop the message
             record.msg, record.args = "<log message dropped: redaction failed>", None

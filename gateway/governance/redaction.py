@@ -14,13 +14,13 @@ touches the network. Importing presidio takes seconds: the engine is built on fi
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from gateway.ledger.rows import LedgerRow
+from gateway.governance.pii_rules import merge, quick_redact, replace_spans
+from gateway.ledger.rows import RequestFacts
 from gateway.ledger.writer import LedgerSink
-from gateway.prompt_types import Redactor
 
 DEFAULT_PHONE_REGIONS = ("US", "GB", "DE", "FR", "CN", "IN", "JP", "AU", "CA", "SG", "HK")
 ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CN_RESIDENT_ID", "CREDIT_CARD", "IBAN_CODE", "SECRET")
@@ -100,21 +100,17 @@ class PiiRedactor:
         results = self.analyzer.analyze(
             text=text, language="en", entities=entities, score_threshold=self.score_threshold
         )
-        spans = sorted(
-            ((r.start, r.end, r.score, r.entity_type) for r in results),
-            key=lambda s: (s[0], -s[1]),
-        )
-        merged: list[list[Any]] = []
-        for start, end, score, entity in spans:
-            if merged and start < merged[-1][1]:
-                last = merged[-1]
-                if (end - start, score) > (last[1] - last[0], last[2]):
-                    last[3] = entity
-                    last[2] = score
-                last[1] = max(last[1], end)
-            else:
-                merged.append([start, end, score, entity])
-        return [(m[3], m[0], m[1]) for m in merged]
+        return merge([(r.start, r.end, r.score, r.entity_type) for r in results])
+
+    @property
+    def ready(self) -> bool:
+        """Whether the presidio engine is loaded (``redact`` will not wait)."""
+        return self._analyzer is not None
+
+    def redact_nowait(self, text: str) -> str:
+        """``redact`` once the engine is loaded; until then the regex rules alone (never
+        blocks: for log records and other text on the event loop's path)."""
+        return self.redact(text) if self.ready else quick_redact(text)
 
     def redact(self, text: str) -> str:
         # Long texts repeat (system prompts, retrieved chunks): remember their redaction.
@@ -124,15 +120,7 @@ class PiiRedactor:
 
     def _redact(self, text: str) -> str:
         found = self.findings(text)
-        if not found:
-            return text
-        out, pos = [], 0
-        for entity, start, end in found:
-            out.append(text[pos:start])
-            out.append(f"<{entity}>")
-            pos = end
-        out.append(text[pos:])
-        return "".join(out)
+        return replace_spans(text, found) if found else text
 
     def redact_json(self, value: Any, key: str | None = None) -> Any:
         """``value`` with every content string redacted (structure kept)."""
@@ -158,18 +146,30 @@ class NullRedactor:
 
 
 class RedactingLedger:
-    """A ``LedgerSink`` that redacts the free-text column (``escalation_reason``) of each row
-    before passing the rows on; every other column is an id, a code or a number."""
+    """A ``LedgerSink`` that redacts the ledger's only free text (escalation and downgrade
+    reasons) before passing a request's facts on; every other column is an id, a code or a
+    number. It never waits for presidio (``redact_nowait``): it runs on the request's path."""
 
-    def __init__(self, inner: LedgerSink, redactor: Redactor) -> None:
+    def __init__(self, inner: LedgerSink, redactor: PiiRedactor) -> None:
         self.inner = inner
         self.redactor = redactor
 
-    def write(self, rows: Sequence[LedgerRow]) -> None:
-        for row in rows:
-            if row.escalation_reason:
-                row.escalation_reason = self.redactor.redact(row.escalation_reason)
-        self.inner.write(rows)
+    def record(self, facts: RequestFacts) -> None:
+        red = self.redactor.redact_nowait
+        if facts.downgraded_reason or any(a.escalation_reason for a in facts.attempts):
+            facts = replace(
+                facts,
+                attempts=[
+                    replace(a, escalation_reason=red(a.escalation_reason))
+                    if a.escalation_reason
+                    else a
+                    for a in facts.attempts
+                ],
+                downgraded_reason=(
+                    red(facts.downgraded_reason) if facts.downgraded_reason else None
+                ),
+            )
+        self.inner.record(facts)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

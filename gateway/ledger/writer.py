@@ -1,7 +1,7 @@
 """Ledger writers: rows leave the hot path and are written in batches by a background thread.
 
-``write`` only enqueues (a lock-free ``SimpleQueue`` put). The thread inserts whatever has
-accumulated in one transaction per batch, so a batch is written whole or not at all; on a
+``record`` (one request's facts) and ``write`` (ready rows) only enqueue; the thread builds the
+rows and inserts whatever has accumulated in one transaction per batch, so a batch is written whole or not at all; on a
 database error it keeps the batch and tries again with backoff. ``close`` (and the gateway's
 ``aclose``) waits until every enqueued row is written: a clean stop loses no row.
 """
@@ -18,7 +18,7 @@ from typing import Protocol, cast
 
 from sqlalchemy import Engine
 
-from gateway.ledger.rows import LedgerRow
+from gateway.ledger.rows import LedgerRow, RequestFacts, ledger_rows
 from gateway.ledger.tables import ledger
 
 log = logging.getLogger("gateway.ledger")
@@ -27,8 +27,8 @@ _STOP = object()
 
 
 class LedgerSink(Protocol):
-    def write(self, rows: Sequence[LedgerRow]) -> None:
-        """Accept the rows of one request (never blocks on I/O)."""
+    def record(self, facts: RequestFacts) -> None:
+        """Accept what one request went through (never blocks on I/O)."""
         ...
 
     async def aclose(self) -> None:
@@ -37,7 +37,7 @@ class LedgerSink(Protocol):
 
 
 class NullLedger:
-    def write(self, rows: Sequence[LedgerRow]) -> None:
+    def record(self, facts: RequestFacts) -> None:
         return None
 
     async def aclose(self) -> None:
@@ -50,8 +50,8 @@ class MemoryLedger:
     def __init__(self) -> None:
         self.rows: list[LedgerRow] = []
 
-    def write(self, rows: Sequence[LedgerRow]) -> None:
-        self.rows.extend(rows)
+    def record(self, facts: RequestFacts) -> None:
+        self.rows.extend(ledger_rows(facts))
 
     async def aclose(self) -> None:
         return None
@@ -83,7 +83,7 @@ class LedgerWriter:
         self.max_delay_s = max_delay_s
         self.retry_backoff_s = retry_backoff_s
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._pending = 0  # rows enqueued and not yet committed
+        self._pending = 0  # items (requests or row lists) enqueued and not yet committed
         self._cond = threading.Condition()
         self._closed = False
         self.written = 0
@@ -92,14 +92,19 @@ class LedgerWriter:
         self._thread.start()
 
     # Producer side ---------------------------------------------------------------------------
+    def record(self, facts: RequestFacts) -> None:
+        self._put(facts)
+
     def write(self, rows: Sequence[LedgerRow]) -> None:
-        if not rows:
-            return
+        if rows:
+            self._put(list(rows))
+
+    def _put(self, item: RequestFacts | list[LedgerRow]) -> None:
         if self._closed:
             raise RuntimeError("the ledger writer is closed")
         with self._cond:
-            self._pending += len(rows)
-        self._queue.put(list(rows))
+            self._pending += 1
+        self._queue.put(item)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Block until every row enqueued so far is committed (True) or ``timeout`` passes."""
@@ -129,9 +134,9 @@ class LedgerWriter:
             item = self._queue.get()
             if item is _STOP:
                 break
-            batch = list(cast(list[LedgerRow], item))
+            items = [item]
             deadline = time.monotonic() + self.max_delay_s
-            while len(batch) < self.batch_size:
+            while len(items) < self.batch_size:
                 try:
                     more = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
@@ -139,26 +144,36 @@ class LedgerWriter:
                 if more is _STOP:
                     stopping = True
                     break
-                batch.extend(cast(list[LedgerRow], more))
-            self._commit(batch, stopping)
+                items.append(more)
+            self._commit(items, stopping)
         # Drain whatever arrived with or after the stop marker.
-        rest: list[LedgerRow] = []
+        rest: list[object] = []
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
             if item is not _STOP:
-                rest.extend(cast(list[LedgerRow], item))
+                rest.append(item)
         if rest:
             self._commit(rest, True)
 
-    def _commit(self, batch: list[LedgerRow], stopping: bool) -> None:
+    def _commit(self, items: list[object], stopping: bool) -> None:
+        batch: list[LedgerRow] = []
+        for item in items:
+            if isinstance(item, RequestFacts):
+                try:
+                    batch.extend(ledger_rows(item))
+                except Exception:  # a bug in row building must not take the batch down
+                    log.exception("ledger: could not build the rows of a request")
+            else:
+                batch.extend(cast(list[LedgerRow], item))
         attempt = 0
         while True:
             try:
-                with self.engine.begin() as conn:
-                    conn.execute(ledger.insert(), [row.as_dict() for row in batch])
+                if batch:
+                    with self.engine.begin() as conn:
+                        conn.execute(ledger.insert(), [row.as_dict() for row in batch])
                 self.written += len(batch)
                 break
             except Exception:
@@ -170,5 +185,5 @@ class LedgerWriter:
                     break
                 time.sleep(min(30.0, self.retry_backoff_s * 2 ** min(attempt, 6)))
         with self._cond:
-            self._pending -= len(batch)
+            self._pending -= len(items)
             self._cond.notify_all()

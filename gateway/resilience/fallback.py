@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from gateway.errors import AllProvidersFailed, ProviderError, StreamInterrupted
+from gateway.errors import AllProvidersFailed, ProviderError, ProviderTimeout, StreamInterrupted
 from gateway.providers.base import Provider
+from gateway.resilience.timeout import Deadline
 from gateway.resilience.trace import Trace, is_client_fault
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
 
@@ -25,20 +26,38 @@ def combined_error(label: str, errors: list[ProviderError]) -> ProviderError:
 
 
 class Fallback:
-    __slots__ = ("candidates", "label", "name", "trace")
+    __slots__ = ("candidates", "deadline", "label", "name", "trace")
 
-    def __init__(self, candidates: Sequence[Provider], trace: Trace, *, label: str) -> None:
+    def __init__(
+        self,
+        candidates: Sequence[Provider],
+        trace: Trace,
+        *,
+        label: str,
+        deadline: Deadline | None = None,
+    ) -> None:
         if not candidates:
             raise ValueError("a fallback chain needs at least one candidate")
         self.candidates = candidates
         self.trace = trace
         self.label = label
+        self.deadline = deadline
         self.name = f"fallback({', '.join(c.name for c in candidates)})"
+
+    def _out_of_time(self, errors: list[ProviderError]) -> bool:
+        if self.deadline is None or self.deadline.remaining() > 0:
+            return False
+        errors.append(
+            ProviderTimeout(f"{self.label}: the tier's total {self.deadline.seconds:g}s ran out")
+        )
+        return True
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         errors: list[ProviderError] = []
         last = len(self.candidates) - 1
         for i, candidate in enumerate(self.candidates):
+            if i and self._out_of_time(errors):
+                break
             try:
                 return await candidate.complete(request)
             except ProviderError as exc:
@@ -53,6 +72,8 @@ class Fallback:
         errors: list[ProviderError] = []
         last = len(self.candidates) - 1
         for i, candidate in enumerate(self.candidates):
+            if i and self._out_of_time(errors):
+                break
             it = candidate.stream(request).__aiter__()
             try:
                 first = await it.__anext__()

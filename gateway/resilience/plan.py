@@ -5,9 +5,11 @@ provider is available (a provider without a key is skipped, so with no keys ever
 the local model), and a tier whose candidates repeat the previous tier's is dropped. ``compose``
 builds the per-request part, lazily, one tier at a time::
 
-    Escalation(tiers)                        escalation on the answer (gateway/resilience)
-      └─ TotalTimeout(Fallback(candidates))  per tier: total deadline, fallback in order
+    Escalation(tiers)                   escalation on the answer
+      └─ Fallback(candidates)           per tier: the model, then its fallbacks, in order
            └─ Recorded(Retry(Breaker(AttemptTimeout(Pinned(provider)))))  per model
+
+One ``Deadline`` per tier bounds all of it (retries, backoff waits, fallbacks).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from gateway.resilience.escalation import Escalation
 from gateway.resilience.fallback import Fallback
 from gateway.resilience.model_call import Pinned, Recorded
 from gateway.resilience.retry import Retry
-from gateway.resilience.timeout import AttemptTimeout, Deadline, TotalTimeout
+from gateway.resilience.timeout import AttemptTimeout, Deadline
 from gateway.resilience.trace import CallStats, Trace
 from gateway.types import Judge
 
@@ -135,7 +137,8 @@ class Composer:
         stats = CallStats()
         chain: Provider = Pinned(c.provider, spec)
         chain = AttemptTimeout(
-            chain, tier.attempt_timeout_s, provider=spec.provider, model=spec.model_id
+            chain, tier.attempt_timeout_s, provider=spec.provider, model=spec.model_id,
+            deadline=deadline,
         )
         chain = Breaker(
             chain,
@@ -151,7 +154,7 @@ class Composer:
         deadline = Deadline(self.clock, tier.spec.total_timeout_s)
         label = f"route {plan.name!r} tier {index}"
         candidates = [self.candidate(c, tier.spec, trace, deadline) for c in tier.candidates]
-        return TotalTimeout(Fallback(candidates, trace, label=label), deadline, label=label)
+        return Fallback(candidates, trace, label=label, deadline=deadline)
 
     def route(self, plan: RoutePlan, trace: Trace, judge: Judge | None = None) -> Escalation:
         return Escalation(

@@ -88,10 +88,18 @@ class Retry:
         )
 
     async def _run(self, fn: Callable[[], Awaitable[T]]) -> T:
-        if self.policy.max_attempts == 1:
+        # The first attempt runs bare (the hot path); tenacity takes over after a retryable
+        # failure, replaying that failure as its own first attempt so its counts stay exact.
+        try:
             return await fn()
+        except Exception as exc:
+            if self.policy.max_attempts == 1 or not is_retryable(exc):
+                raise
+            first: list[BaseException] = [exc]
 
         async def attempt() -> T:  # tenacity awaits only coroutine functions
+            if first:
+                raise first.pop()
             return await fn()
 
         return await self._retrying()(attempt)

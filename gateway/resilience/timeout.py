@@ -1,8 +1,9 @@
 """Timeouts: per attempt (one call, or each gap between stream events) and per tier (total).
 
-A ``Deadline`` is shared by everything one tier does (retries, backoff, fallbacks): the retry
-wrapper reads it to give up instead of sleeping past it, and ``TotalTimeout`` enforces it.
-For a stream, the total applies up to the commit point; after it only the per-event gap does.
+A ``Deadline`` is shared by everything one tier does (retries, backoff, fallbacks): each
+attempt's timeout is capped by what is left of it, the retry wrapper gives up rather than sleep
+past it, and the fallback wrapper tries no further model once it has passed. For a stream, the
+total applies up to the commit point; after it only the per-event gap does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import AsyncIterator
 from gateway.clock import Clock
 from gateway.errors import ProviderTimeout
 from gateway.providers.base import Provider
-from gateway.resilience.streams import close_quietly
+from gateway.resilience.streams import COMMIT_EVENTS, close_quietly
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
 
 
@@ -30,42 +31,74 @@ class Deadline:
 
 
 class AttemptTimeout:
-    """One call may take ``seconds``; in a stream, so may the wait for each next event."""
+    """One call may take ``seconds``, and never past the tier's deadline.
 
-    __slots__ = ("inner", "model", "name", "provider", "seconds")
+    In a stream the limit applies to the wait for each next event; the deadline only until the
+    commit point (the first content event), after which a long answer may take its time.
+    """
 
-    def __init__(self, inner: Provider, seconds: float, *, provider: str, model: str) -> None:
+    __slots__ = ("deadline", "inner", "model", "name", "provider", "seconds")
+
+    def __init__(
+        self,
+        inner: Provider,
+        seconds: float,
+        *,
+        provider: str,
+        model: str,
+        deadline: Deadline | None = None,
+    ) -> None:
         self.inner = inner
         self.seconds = seconds
+        self.deadline = deadline
         self.name = inner.name
         self.provider = provider
         self.model = model
 
-    def _error(self, what: str) -> ProviderTimeout:
+    def _limit(self, committed: bool = False) -> tuple[float, bool]:
+        """(seconds allowed, whether the tier's deadline is what limits them)."""
+        if self.deadline is None or committed:
+            return self.seconds, False
+        remaining = self.deadline.remaining()
+        if remaining < self.seconds:
+            return max(0.0, remaining), True
+        return self.seconds, False
+
+    def _error(self, what: str, by_deadline: bool) -> ProviderTimeout:
+        if by_deadline and self.deadline is not None:
+            message = f"no {what} within the tier's total {self.deadline.seconds:g}s"
+        else:
+            message = f"no {what} within {self.seconds:g}s"
         return ProviderTimeout(
-            f"{self.provider}/{self.model}: no {what} within {self.seconds:g}s",
-            provider=self.provider,
-            model=self.model,
+            f"{self.provider}/{self.model}: {message}", provider=self.provider, model=self.model
         )
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
+        limit, by_deadline = self._limit()
+        if limit <= 0:
+            raise self._error("answer", True)
         try:
-            async with asyncio.timeout(self.seconds):
+            async with asyncio.timeout(limit):
                 return await self.inner.complete(request)
         except TimeoutError:
-            raise self._error("answer") from None
+            raise self._error("answer", by_deadline) from None
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         it = self.inner.stream(request).__aiter__()
+        committed = False
         try:
             while True:
+                limit, by_deadline = self._limit(committed)
+                if limit <= 0:
+                    raise self._error("stream event", True)
                 try:
-                    async with asyncio.timeout(self.seconds):
+                    async with asyncio.timeout(limit):
                         event = await it.__anext__()
                 except StopAsyncIteration:
                     return
                 except TimeoutError:
-                    raise self._error("stream event") from None
+                    raise self._error("stream event", by_deadline) from None
+                committed = committed or event.type in COMMIT_EVENTS
                 yield event
         finally:
             await close_quietly(it)
@@ -75,47 +108,4 @@ class AttemptTimeout:
             async with asyncio.timeout(self.seconds):
                 return await self.inner.count_tokens(request)
         except TimeoutError:
-            raise self._error("token count") from None
-
-
-class TotalTimeout:
-    """Everything a tier does (retries, backoff, fallbacks) must end by the deadline."""
-
-    __slots__ = ("deadline", "inner", "label", "name")
-
-    def __init__(self, inner: Provider, deadline: Deadline, *, label: str) -> None:
-        self.inner = inner
-        self.deadline = deadline
-        self.name = inner.name
-        self.label = label
-
-    def _error(self) -> ProviderTimeout:
-        return ProviderTimeout(
-            f"{self.label}: no answer within the tier's total {self.deadline.seconds:g}s"
-        )
-
-    async def complete(self, request: ModelRequest) -> ModelResponse:
-        try:
-            async with asyncio.timeout(max(0.0, self.deadline.remaining())):
-                return await self.inner.complete(request)
-        except TimeoutError:
-            raise self._error() from None
-
-    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        it = self.inner.stream(request).__aiter__()
-        try:
-            try:
-                async with asyncio.timeout(max(0.0, self.deadline.remaining())):
-                    first = await it.__anext__()
-            except StopAsyncIteration:
-                return
-            except TimeoutError:
-                raise self._error() from None
-            yield first
-            async for event in it:
-                yield event
-        finally:
-            await close_quietly(it)
-
-    async def count_tokens(self, request: ModelRequest) -> int:
-        return await self.inner.count_tokens(request)
+            raise self._error("token count", False) from None

@@ -32,7 +32,26 @@ def _prepare() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("SCARF_NO_ANALYTICS", "true")
     logging.getLogger("unstructured").setLevel(logging.ERROR)
+    _import_spacy()
     spacy_offline.apply()
+
+
+def _import_spacy(attempts: int = 5, pause: float = 0.5) -> None:
+    """Import spaCy, retrying while another thread is importing it: spaCy's compiled modules
+    import each other circularly, and a second thread can see them half-initialised
+    (ImportError or KeyError: 'spacy'). Once the other import finishes, ours succeeds."""
+    import importlib
+    import time
+
+    for attempt in range(attempts):
+        try:
+            importlib.import_module("spacy")
+            importlib.import_module("unstructured.nlp.tokenize")
+            return
+        except (ImportError, KeyError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(pause)
 
 
 def partition(kind: str, path: Path, text: str | None, languages: list[str]) -> list[Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import typer
 
 from loregate.cli.common import console, fail
@@ -38,6 +40,11 @@ def register(app: typer.Typer) -> None:
         ):
             console.print(line, highlight=False, soft_wrap=True)
         console.print("Ctrl-C to stop.", highlight=False)
+
+        def stop_on_term(_signum: int, _frame: object) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop_on_term)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from loregate.cli.common import console, container, fail, friendly_errors
 
@@ -55,7 +56,7 @@ def _short(path: str, width: int = 36) -> str:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description:<36}"),
+        TextColumn("{task.description:<36}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("files · {task.fields[chunks]} chunks · {task.fields[rate]} chunks/s"),
@@ -90,8 +91,8 @@ def print_report(report: IngestReport) -> None:
         errors.add_column("file or document")
         errors.add_column("error")
         errors.add_column("reason")
-        for f in report.failed:
-            errors.add_row(f.path, f.code, f.message)
+        for f in report.failed:  # user data: never read as markup or :emoji: codes
+            errors.add_row(Text(f.path), Text(f.code), Text(f.message))
         console.print(errors)
 
 
@@ -140,9 +141,11 @@ def list_documents(
     for col in ("doc_id", "type", "chunks", "access", "status", "title"):
         table.add_column(col)
     for d in docs:
-        status = d.status if d.status == "ok" else f"[red]{d.status}: {d.error_code}[/]"
-        table.add_row(d.doc_id, d.doc_type, str(d.chunk_count), ", ".join(d.access), status,
-                      d.title)  # fmt: skip
+        status = (
+            Text(d.status) if d.status == "ok" else Text(f"{d.status}: {d.error_code}", "red")
+        )
+        table.add_row(Text(d.doc_id), d.doc_type, str(d.chunk_count), Text(", ".join(d.access)),
+                      status, Text(d.title))  # fmt: skip
     console.print(table)
     console.print(f"{len(docs)} documents")
 
@@ -156,7 +159,7 @@ def delete_document(
     from loregate.wiring.ingest import ingestor
 
     n = ingestor(container()).delete_document(doc_id)
-    console.print(f"deleted {doc_id} ({n} chunks)")
+    console.print(Text(f"deleted {doc_id} ({n} chunks)"))
 
 
 def register(app: typer.Typer) -> None:

@@ -322,9 +322,8 @@ def test_slow_response_trips_the_client_timeout(
     emu: EmulatorServer, client: anthropic.Anthropic
 ) -> None:
     emu.faults.push(Fault.slow(2.0))
-    with pytest.raises(anthropic.APITimeoutError):
-        with sync_client(emu, timeout=0.2) as impatient:
-            ask(impatient)
+    with pytest.raises(anthropic.APITimeoutError), sync_client(emu, timeout=0.2) as impatient:
+        ask(impatient)
 
 
 def test_error_event_after_200(emu: EmulatorServer, client: anthropic.Anthropic) -> None:

@@ -12,7 +12,7 @@ from gov_helpers import ALICE, GovRig
 from sqlalchemy import Engine, text
 
 from gateway.governance.log_redaction import install_log_redaction, uninstall_log_redaction
-from gateway.governance.pii_recognizers import cn_resident_id_valid
+from gateway.governance.pii_rules import cn_resident_id_valid, iban_valid, luhn_valid, quick_redact
 from gateway.governance.redaction import PiiRedactor, RedactingLedger
 from gateway.ledger import LedgerWriter
 from gateway.testing import Answer
@@ -66,11 +66,32 @@ def test_lookalikes_that_fail_their_checksum_are_kept(redactor: PiiRedactor, cle
     assert redactor.redact(clean) == clean
 
 
-def test_resident_id_checksum() -> None:
+def test_checksums() -> None:
     assert cn_resident_id_valid("11010519491231002X")
     assert cn_resident_id_valid("11010519491231002x")
     assert not cn_resident_id_valid("110105194912310021")
     assert not cn_resident_id_valid("110105194913310024")  # month 13
+    assert luhn_valid("4111 1111 1111 1111") and not luhn_valid("4111 1111 1111 1112")
+    assert iban_valid("GB82 WEST 1234 5698 7654 32") and not iban_valid("GB00WEST12345698765432")
+
+
+def test_quick_redaction_needs_no_presidio() -> None:
+    """The regex rules alone (log records before the engine is loaded)."""
+    sample = " | ".join(PII.values())
+    out = quick_redact(sample)
+    for value in PII.values():
+        assert value not in out
+    assert out.split(" | ") == [
+        "<EMAIL_ADDRESS>",
+        "<PHONE_NUMBER>",
+        "<PHONE_NUMBER>",
+        "<CN_RESIDENT_ID>",
+        "<CREDIT_CARD>",
+        "<IBAN_CODE>",
+        "<SECRET>",
+    ]
+    assert quick_redact("clause 9.2, 90 days, 2024") == "clause 9.2, 90 days, 2024"
+    assert PiiRedactor().redact_nowait("mail li.wei@example.com.cn") == "mail <EMAIL_ADDRESS>"
 
 
 def test_json_structure_is_kept_and_binary_dropped(redactor: PiiRedactor) -> None:

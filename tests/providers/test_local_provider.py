@@ -78,7 +78,7 @@ def test_content_blocks_are_flattened_for_the_chat_template() -> None:
 @pytest.fixture(scope="module")
 def smol() -> LocalProvider:
     """One loaded model for the module (it loads on first use, in a worker thread)."""
-    return LocalProvider(n_ctx=512)
+    return LocalProvider(n_ctx=512, threads=1)
 
 
 @needs_model

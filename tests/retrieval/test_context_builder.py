@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from retrieval import schema
-from retrieval.context_builder import ContextBuilder, ContextConfig
+from retrieval.context_builder import ContextBuilder, ContextConfig, merge_sections
 from retrieval.fusion import Hit
 
 
@@ -85,7 +85,7 @@ def test_adjacent_chunks_of_one_document_merge_into_one_source() -> None:
     first = sources[0]
     assert first.chunk_ids == ("a1", "a2")
     assert first.text == "first part\nsecond part"
-    assert first.section == "1 Scope / 2 Terms"
+    assert first.section == "1 Scope; 2 Terms"
     assert first.score == 0.9
     assert [s.chunk_ids for s in sources[1:]] == [("z",), ("a4",)]
 
@@ -100,3 +100,11 @@ def test_numbering_is_deterministic_whatever_the_input_order() -> None:
 
 def test_no_hits_no_sources() -> None:
     assert ContextBuilder().build([]) == []
+
+
+def test_merged_sections_share_their_breadcrumb_once() -> None:
+    assert merge_sections(["Guide > Leave > Accrual", "Guide > Leave > Carryover"]) == (
+        "Guide > Leave > Accrual; Carryover"
+    )
+    assert merge_sections(["Guide", "Guide > Leave"]) == "Guide; Guide > Leave"
+    assert merge_sections(["A"]) == "A" and merge_sections([]) == ""
