@@ -39,8 +39,9 @@ class Answerer(Protocol):
 class AskService(Protocol):
     """The part of ``retrieval``'s AnswerService a run needs (sync or async ``ask``)."""
 
-    def ask(self, question: str, *, principal: Any, filters: Any = None, route: Any = None) -> Any:
-        ...
+    def ask(
+        self, question: str, *, principal: Any, filters: Any = None, route: Any = None
+    ) -> Any: ...
 
 
 class InProcessAnswerer:
@@ -52,7 +53,9 @@ class InProcessAnswerer:
 
     async def answer(self, item: EvalItem) -> Answer:
         result = self.service.ask(
-            item.question, principal=item.principal.to_principal(), filters=item.filters,
+            item.question,
+            principal=item.principal.to_principal(),
+            filters=item.filters,
             route=self.route,
         )
         if inspect.isawaitable(result):

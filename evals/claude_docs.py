@@ -58,7 +58,9 @@ def load_corpus(folder: Path) -> Corpus:
         docs.append(
             CorpusDoc(
                 doc_id=link,
-                title=f"{page.capitalize()}: {row['chunk_heading']}" if page else row["chunk_heading"],
+                title=f"{page.capitalize()}: {row['chunk_heading']}"
+                if page
+                else row["chunk_heading"],
                 section=row["chunk_heading"],
                 text=row["text"],
                 source=link,

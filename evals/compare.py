@@ -96,7 +96,12 @@ def _nanmean(a: Array) -> float:
 
 
 def paired_bootstrap(
-    base: Array, cand: Array, stat: Stat, *, n_boot: int = 2000, seed: int = 7,
+    base: Array,
+    cand: Array,
+    stat: Stat,
+    *,
+    n_boot: int = 2000,
+    seed: int = 7,
     alpha: float = 0.05,
 ) -> tuple[float, float, float]:
     """(point delta, low, high) of ``stat(cand) - stat(base)`` over paired resamples."""
@@ -184,13 +189,20 @@ def compare_runs(
         point, low, high = paired_bootstrap(bv, cv, stat, n_boot=n_boot, seed=seed)
         deltas.append(
             MetricDelta(
-                name=name, baseline=_clean(stat(bv)) if ids else None,
-                candidate=_clean(stat(cv)) if ids else None, delta=_clean(point),
-                ci_low=_clean(low), ci_high=_clean(high), n=len(ids),
+                name=name,
+                baseline=_clean(stat(bv)) if ids else None,
+                candidate=_clean(stat(cv)) if ids else None,
+                delta=_clean(point),
+                ci_low=_clean(low),
+                ci_high=_clean(high),
+                n=len(ids),
             )
         )
     return Comparison(
-        baseline=baseline, candidate=candidate, n_paired=len(ids), deltas=deltas,
+        baseline=baseline,
+        candidate=candidate,
+        n_paired=len(ids),
+        deltas=deltas,
         changes=question_changes(b, c, top=top),
     )
 
@@ -218,7 +230,10 @@ def question_changes(
         }
         changes.append(
             QuestionChange(
-                item_id=c.item_id, question=c.question, baseline_score=sb, candidate_score=sc,
+                item_id=c.item_id,
+                question=c.question,
+                baseline_score=sb,
+                candidate_score=sc,
                 changed=moved,
                 baseline_answer=b.answer.answer if b.answer else "",
                 candidate_answer=c.answer.answer if c.answer else "",

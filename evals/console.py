@@ -23,10 +23,25 @@ from evals.metrics.registry import info
 from evals.records import QuestionResult, RunInfo
 
 KEY_METRICS = (
-    "recall@5", "mrr", "ndcg@10", "context_recall", "rouge_l", "semantic_similarity",
-    "faithfulness", "answer_relevancy", "factual_correctness", "confident", "cost_per_answer",
-    "cost_total", "latency_p50", "latency_p95", "cache_read_share", "tier1_share",
-    "escalation_rate", "error_rate", "leaks",
+    "recall@5",
+    "mrr",
+    "ndcg@10",
+    "context_recall",
+    "rouge_l",
+    "semantic_similarity",
+    "faithfulness",
+    "answer_relevancy",
+    "factual_correctness",
+    "confident",
+    "cost_per_answer",
+    "cost_total",
+    "latency_p50",
+    "latency_p95",
+    "cache_read_share",
+    "tier0_share",
+    "escalation_rate",
+    "error_rate",
+    "leaks",
 )
 
 
@@ -62,8 +77,9 @@ class RunProgress:
 
     def start(self, total: int, done: int) -> None:
         self.progress.start()
-        self.task = self.progress.add_task(self.label, total=total, completed=done,
-                                           figures=self._figures())
+        self.task = self.progress.add_task(
+            self.label, total=total, completed=done, figures=self._figures()
+        )
 
     def advance(self, result: QuestionResult) -> None:
         if result.answer is not None:
@@ -101,20 +117,35 @@ def comparison_table(cmp: Comparison, names: Sequence[str] | None = None) -> Tab
         title=f"{cmp.candidate.id} vs baseline {cmp.baseline.id} ({cmp.n_paired} paired questions)",
         title_justify="left",
     )
-    for col, justify in (("metric", "left"), ("baseline", "right"), ("candidate", "right"),
-                         ("change", "right"), ("95% CI", "right"), ("", "left")):
+    for col, justify in (
+        ("metric", "left"),
+        ("baseline", "right"),
+        ("candidate", "right"),
+        ("change", "right"),
+        ("95% CI", "right"),
+        ("", "left"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     wanted = set(names or KEY_METRICS)
     colours = {"better": "green", "worse": "red", "same": "dim", "n/a": "dim"}
     for d in cmp.deltas:
         if d.name not in wanted or d.delta is None:
             continue
-        ci = (f"[{d.ci_low:+.4g}, {d.ci_high:+.4g}]"
-              if d.ci_low is not None and d.ci_high is not None else "–")
+        ci = (
+            f"[{d.ci_low:+.4g}, {d.ci_high:+.4g}]"
+            if d.ci_low is not None and d.ci_high is not None
+            else "–"
+        )
         rel = f" ({100 * d.relative:+.1f}%)" if d.relative is not None else ""
         colour = colours[d.verdict]
-        table.add_row(d.name, _fmt(d.name, d.baseline), _fmt(d.name, d.candidate),
-                      f"{d.delta:+.4g}{rel}", ci, f"[{colour}]{d.verdict}[/]")
+        table.add_row(
+            d.name,
+            _fmt(d.name, d.baseline),
+            _fmt(d.name, d.candidate),
+            f"{d.delta:+.4g}{rel}",
+            ci,
+            f"[{colour}]{d.verdict}[/]",
+        )
     return table
 
 
@@ -128,8 +159,13 @@ def changes_table(cmp: Comparison) -> Table:
     for ch in cmp.changes:
         colour = "green" if ch.delta > 0 else "red"
         q = ch.question if len(ch.question) <= 70 else ch.question[:69] + "…"
-        table.add_row(ch.item_id, q, f"{ch.baseline_score:.2f}", f"{ch.candidate_score:.2f}",
-                      f"[{colour}]{ch.delta:+.2f}[/]")
+        table.add_row(
+            ch.item_id,
+            q,
+            f"{ch.baseline_score:.2f}",
+            f"{ch.candidate_score:.2f}",
+            f"[{colour}]{ch.delta:+.2f}[/]",
+        )
     return table
 
 
@@ -146,16 +182,31 @@ def gate_table(outcomes: Sequence[RuleOutcome]) -> Table:
 
 def runs_table(runs: Sequence[RunInfo]) -> Table:
     table = Table(title="eval runs", title_justify="left")
-    for col in ("run", "dataset", "status", "done", "recall@5", "$/answer", "p50 ms", "prompt",
-                "label", "created (UTC)"):
+    for col in (
+        "run",
+        "dataset",
+        "status",
+        "done",
+        "recall@5",
+        "$/answer",
+        "p50 ms",
+        "prompt",
+        "label",
+        "created (UTC)",
+    ):
         table.add_column(col)
     for r in runs:
         s = r.summary
         table.add_row(
-            r.id, r.dataset_name, r.status, f"{r.n_done}/{r.n_items}",
-            _fmt("recall@5", s.get("recall@5")), _fmt("cost_per_answer", s.get("cost_per_answer")),
+            r.id,
+            r.dataset_name,
+            r.status,
+            f"{r.n_done}/{r.n_items}",
+            _fmt("recall@5", s.get("recall@5")),
+            _fmt("cost_per_answer", s.get("cost_per_answer")),
             _fmt("latency_p50", s.get("latency_p50")).replace(" ms", ""),
-            r.snapshot.prompt_version or "–", r.label,
+            r.snapshot.prompt_version or "–",
+            r.label,
             time.strftime("%Y-%m-%d %H:%M", time.gmtime(r.created_at)),
         )
     return table

@@ -89,9 +89,12 @@ def parse_fail_on(spec: str) -> list[Rule]:
             )
         rules.append(
             Rule(
-                text=part.strip(), metric=metric, op=m["op"],
+                text=part.strip(),
+                metric=metric,
+                op=m["op"],
                 value=-num if m["sign"] == "-" else num,
-                relative_to_baseline=m["sign"] is not None, percent=m["pct"] is not None,
+                relative_to_baseline=m["sign"] is not None,
+                percent=m["pct"] is not None,
             )
         )
     return rules
@@ -118,9 +121,7 @@ def evaluate(
             change = cand - base
             if rule.percent:
                 if base == 0:
-                    out.append(
-                        RuleOutcome(rule, None, False, f"{rule.text}: n/a (baseline is 0)")
-                    )
+                    out.append(RuleOutcome(rule, None, False, f"{rule.text}: n/a (baseline is 0)"))
                     continue
                 change = 100.0 * change / abs(base)
             failed = _OPS[rule.op](change, rule.value)

@@ -48,17 +48,31 @@ class RunStore:
     ) -> RunInfo:
         now = self.clock()
         info = RunInfo(
-            id=_new_run_id(now), label=label, dataset_name=dataset_name,
-            dataset_path=dataset_path, dataset_sha256=dataset_sha256, status="running",
-            created_at=now, n_items=n_items, snapshot=snapshot, options=options or {},
+            id=_new_run_id(now),
+            label=label,
+            dataset_name=dataset_name,
+            dataset_path=dataset_path,
+            dataset_sha256=dataset_sha256,
+            status="running",
+            created_at=now,
+            n_items=n_items,
+            snapshot=snapshot,
+            options=options or {},
         )
         with self.engine.begin() as conn:
             conn.execute(
                 eval_runs.insert().values(
-                    id=info.id, label=label, dataset_name=dataset_name,
-                    dataset_path=dataset_path, dataset_sha256=dataset_sha256, status="running",
-                    created_at=now, n_items=n_items, snapshot=snapshot.model_dump(mode="json"),
-                    summary=None, options=info.options,
+                    id=info.id,
+                    label=label,
+                    dataset_name=dataset_name,
+                    dataset_path=dataset_path,
+                    dataset_sha256=dataset_sha256,
+                    status="running",
+                    created_at=now,
+                    n_items=n_items,
+                    snapshot=snapshot.model_dump(mode="json"),
+                    summary=None,
+                    options=info.options,
                 )
             )
         return info
@@ -83,11 +97,19 @@ class RunStore:
 
     def _info(self, row: sa.Row[Any], n_done: int) -> RunInfo:
         return RunInfo(
-            id=row.id, label=row.label, dataset_name=row.dataset_name,
-            dataset_path=row.dataset_path, dataset_sha256=row.dataset_sha256,
-            status=row.status, created_at=row.created_at, finished_at=row.finished_at,
-            n_items=row.n_items, n_done=n_done, snapshot=Snapshot.model_validate(row.snapshot),
-            summary=row.summary or {}, options=row.options or {},
+            id=row.id,
+            label=row.label,
+            dataset_name=row.dataset_name,
+            dataset_path=row.dataset_path,
+            dataset_sha256=row.dataset_sha256,
+            status=row.status,
+            created_at=row.created_at,
+            finished_at=row.finished_at,
+            n_items=row.n_items,
+            n_done=n_done,
+            snapshot=Snapshot.model_validate(row.snapshot),
+            summary=row.summary or {},
+            options=row.options or {},
         )
 
     def _done_counts(self, conn: sa.Connection, ids: list[str]) -> dict[str, int]:
@@ -127,9 +149,7 @@ class RunStore:
                 rows = list(conn.execute(sa.select(eval_runs).where(eval_runs.c.id == ref)))
                 if not rows:
                     like = ref.replace("%", "").replace("_", "") + "%"
-                    rows = list(
-                        conn.execute(sa.select(eval_runs).where(eval_runs.c.id.like(like)))
-                    )
+                    rows = list(conn.execute(sa.select(eval_runs).where(eval_runs.c.id.like(like))))
                 if not rows:
                     raise RunNotFound(f"no eval run {ref!r} (see `loregate eval list`)")
                 if len(rows) > 1:
@@ -150,9 +170,14 @@ class RunStore:
             )
             conn.execute(
                 eval_results.insert().values(
-                    run_id=run_id, item_id=result.item_id, position=result.position,
-                    ok=result.ok, cost_usd=cost, wall_ms=result.wall_ms,
-                    record=result.model_dump(mode="json"), created_at=self.clock(),
+                    run_id=run_id,
+                    item_id=result.item_id,
+                    position=result.position,
+                    ok=result.ok,
+                    cost_usd=cost,
+                    wall_ms=result.wall_ms,
+                    record=result.model_dump(mode="json"),
+                    created_at=self.clock(),
                 )
             )
 

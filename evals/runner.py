@@ -91,8 +91,12 @@ class EvalRunner:
 
     async def _one(self, position: int, item: EvalItem) -> QuestionResult:
         base = QuestionResult(
-            item_id=item.id, position=position, question=item.question,
-            reference=item.reference, tags=list(item.tags), principal=item.principal.label,
+            item_id=item.id,
+            position=position,
+            question=item.question,
+            reference=item.reference,
+            tags=list(item.tags),
+            principal=item.principal.label,
         )
         t0 = self.timer()
         try:
@@ -109,8 +113,11 @@ class EvalRunner:
             raise
         except Exception as exc:
             return base.model_copy(
-                update={"answer": answer, "wall_ms": wall,
-                        "error": "scoring failed: " + describe_error(exc)}
+                update={
+                    "answer": answer,
+                    "wall_ms": wall,
+                    "error": "scoring failed: " + describe_error(exc),
+                }
             )
         return base.model_copy(update={"answer": answer, "wall_ms": wall, "metrics": metrics})
 
@@ -167,5 +174,4 @@ class EvalRunner:
         self.store.finish(run.id, status="finished", summary=summary, snapshot=snapshot)
         final = self.store.get(run.id)
         failed = sum(1 for r in results if not r.ok)
-        return RunOutcome(run=final, asked=completed, failed=failed, summary=summary,
-                          errors=errors)
+        return RunOutcome(run=final, asked=completed, failed=failed, summary=summary, errors=errors)

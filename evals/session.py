@@ -5,6 +5,7 @@ create or resume a run, answer and score every question, compare with a baseline
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +45,13 @@ def start_or_resume(store: RunStore, req: RunRequest) -> RunInfo:
         return store.get(req.resume.id)
     options = {"concurrency": req.concurrency, "limit": len(ds.items)}
     return store.create_run(
-        dataset_name=ds.name, dataset_path=ds.path, dataset_sha256=ds.sha256,
-        n_items=len(ds.items), snapshot=req.snapshot, options=options, label=req.label,
+        dataset_name=ds.name,
+        dataset_path=ds.path,
+        dataset_sha256=ds.sha256,
+        n_items=len(ds.items),
+        snapshot=req.snapshot,
+        options=options,
+        label=req.label,
     )
 
 
@@ -62,23 +68,37 @@ async def execute(
 
 
 def run_sync(
-    store: RunStore, req: RunRequest, progress: Progress | None = None
+    store: RunStore,
+    req: RunRequest,
+    progress: Progress | None = None,
+    *,
+    close: Callable[[], Awaitable[None]] | None = None,
 ) -> RunOutcome:
+    """Create (or resume) the run and fill it; ``close`` runs in the same event loop after it
+    (a container's ``aclose``: the gateway's HTTP clients belong to that loop)."""
     run = start_or_resume(store, req)
-    return asyncio.run(execute(store, req, run, progress))
+
+    async def go() -> RunOutcome:
+        try:
+            return await execute(store, req, run, progress)
+        finally:
+            if close is not None:
+                await close()
+
+    return asyncio.run(go())
 
 
-def resolve_baseline(
-    store: RunStore, ref: str | None, *, candidate: RunInfo
-) -> RunInfo | None:
+def resolve_baseline(store: RunStore, ref: str | None, *, candidate: RunInfo) -> RunInfo | None:
     """``latest`` is the newest finished run of the same dataset before ``candidate``; None
     when there is none yet. Any other reference must name an existing run."""
     if ref is None:
         return None
     if ref == "latest":
         for r in store.list_runs(dataset_name=candidate.dataset_name, limit=200):
-            if r.status == "finished" and r.id != candidate.id and (
-                r.created_at <= candidate.created_at
+            if (
+                r.status == "finished"
+                and r.id != candidate.id
+                and (r.created_at <= candidate.created_at)
             ):
                 return r
         return None
@@ -92,14 +112,15 @@ def compare(
     store: RunStore, baseline: RunInfo, candidate: RunInfo, *, n_boot: int = 2000
 ) -> Comparison:
     return compare_runs(
-        baseline, store.results(baseline.id), candidate, store.results(candidate.id),
+        baseline,
+        store.results(baseline.id),
+        candidate,
+        store.results(candidate.id),
         n_boot=n_boot,
     )
 
 
-def gate(
-    rules: list[Rule], candidate: RunInfo, baseline: RunInfo | None
-) -> list[RuleOutcome]:
+def gate(rules: list[Rule], candidate: RunInfo, baseline: RunInfo | None) -> list[RuleOutcome]:
     """Absolute rules always; rules against the baseline only when there is one."""
     if baseline is None:
         rules = [r for r in rules if not r.needs_baseline]
@@ -107,7 +128,10 @@ def gate(
 
 
 def report_data(
-    store: RunStore, run: RunInfo, *, comparison: Comparison | None = None,
+    store: RunStore,
+    run: RunInfo,
+    *,
+    comparison: Comparison | None = None,
     dataset: Dataset | None = None,
 ) -> ReportData:
     """The report of ``run``; gold and forbidden ids come from the dataset when it loads."""
@@ -118,5 +142,6 @@ def report_data(
             dataset = None  # moved or changed since: the report goes without gold marks
     gold = {i.id: list(i.gold_ids) for i in dataset.items} if dataset else {}
     forbidden = {i.id: list(i.forbidden_doc_ids) for i in dataset.items} if dataset else {}
-    return build_report(run, store.results(run.id), comparison=comparison, gold=gold,
-                        forbidden=forbidden)
+    return build_report(
+        run, store.results(run.id), comparison=comparison, gold=gold, forbidden=forbidden
+    )

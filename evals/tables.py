@@ -28,7 +28,9 @@ eval_results = sa.Table(
     "eval_results",
     metadata,
     sa.Column(
-        "run_id", sa.String(64), sa.ForeignKey("eval_runs.id", ondelete="CASCADE"),
+        "run_id",
+        sa.String(64),
+        sa.ForeignKey("eval_runs.id", ondelete="CASCADE"),
         primary_key=True,
     ),
     sa.Column("item_id", sa.String(200), primary_key=True),

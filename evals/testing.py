@@ -41,7 +41,9 @@ class StubAnswerService:
         fail_ids: Sequence[str] = (),
     ) -> None:
         self.by_question = {i.question: i for i in items}
-        self.docs = sorted({d for i in items for d in i.gold_ids} | {"distractor-a", "distractor-b"})
+        self.docs = sorted(
+            {d for i in items for d in i.gold_ids} | {"distractor-a", "distractor-b"}
+        )
         self.quality = quality
         self.seed = seed
         self.escalation_rate = escalation_rate
@@ -53,8 +55,14 @@ class StubAnswerService:
 
     def _passage(self, doc_id: str, score: float, text: str) -> Passage:
         return Passage(
-            chunk_id=f"{doc_id}#0", doc_id=doc_id, title=doc_id.rsplit("/", 1)[-1],
-            section="", source=doc_id, doc_type="doc", score=score, text=text,
+            chunk_id=f"{doc_id}#0",
+            doc_id=doc_id,
+            title=doc_id.rsplit("/", 1)[-1],
+            section="",
+            source=doc_id,
+            doc_type="doc",
+            score=score,
+            text=text,
         )
 
     async def ask(
@@ -81,31 +89,59 @@ class StubAnswerService:
             doc = others[int(_u(*key, "other", n) * len(others))]
             passages.append(self._passage(doc, 0.5 - n / 10, f"Unrelated text about {doc}."))
         escalated = _u(*key, "escalate") < self.escalation_rate
-        tier = 2 if escalated else 1
+        tier = 1 if escalated else 0
         price = SONNET_PRICE if escalated else HAIKU_PRICE
         cached = 4096 if _u(*key, "cache") < self.cache_hit_rate else 0
         fresh, out = 300 + int(_u(*key, "in") * 900), 40 + int(_u(*key, "out") * 160)
         cost = (fresh * price[0] + out * price[1] + cached * price[2]) / 1e6
         steps = []
         if escalated:
-            steps.append(EscalationStep(tier=1, model="claude-haiku-4-5", outcome="escalated",
-                                        reason="no_citation", cost_usd=cost * 0.2))
-        text = (f"{item.reference} [1]" if found and item.reference
-                else "The sources do not say this clearly.")
-        citations = [
-            Citation(n=1, chunk_id=passages[0].chunk_id, doc_id=passages[0].doc_id,
-                     title=passages[0].title, section="", source=passages[0].source,
-                     score=passages[0].score)
-        ] if found else []
+            steps.append(
+                EscalationStep(
+                    tier=0,
+                    model="claude-haiku-4-5",
+                    outcome="escalated",
+                    reason="no_citation",
+                    cost_usd=cost * 0.2,
+                )
+            )
+        text = (
+            f"{item.reference} [1]"
+            if found and item.reference
+            else "The sources do not say this clearly."
+        )
+        citations = (
+            [
+                Citation(
+                    n=1,
+                    chunk_id=passages[0].chunk_id,
+                    doc_id=passages[0].doc_id,
+                    title=passages[0].title,
+                    section="",
+                    source=passages[0].source,
+                    score=passages[0].score,
+                )
+            ]
+            if found
+            else []
+        )
         return Answer(
-            question=question, answer=text, citations=citations, confident=found,
-            degraded=None if found else "no_confident_answer", passages=passages, tier=tier,
-            model="claude-sonnet-4-6" if escalated else "claude-haiku-4-5", escalations=steps,
-            tokens=TokenCounts(input=fresh, output=out, cache_read=cached,
-                               cache_write=0 if cached else 4096),
+            question=question,
+            answer=text,
+            citations=citations,
+            confident=found,
+            degraded=None if found else "no_confident_answer",
+            passages=passages,
+            tier=tier,
+            model="claude-sonnet-4-6" if escalated else "claude-haiku-4-5",
+            escalations=steps,
+            tokens=TokenCounts(
+                input=fresh, output=out, cache_read=cached, cache_write=0 if cached else 4096
+            ),
             cost_usd=cost * (1.2 if escalated else 1.0),
             latency_ms=400 + 1600 * _u(*key, "lat") + (900 if escalated else 0),
-            prompt_version=self.prompt_version, request_id=f"stub-{item.id}",
+            prompt_version=self.prompt_version,
+            request_id=f"stub-{item.id}",
         )
 
 

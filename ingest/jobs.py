@@ -21,8 +21,13 @@ from ingest.registry import jobs, now
 from ingest.report import IngestReport
 
 QUEUED, RUNNING, SUCCEEDED, COMPLETED_WITH_ERRORS, FAILED, INTERRUPTED = (
-    "queued", "running", "succeeded", "completed_with_errors", "failed", "interrupted",
-)  # fmt: skip
+    "queued",
+    "running",
+    "succeeded",
+    "completed_with_errors",
+    "failed",
+    "interrupted",
+)
 STALE_AFTER = timedelta(minutes=2)
 MAX_ERRORS_KEPT = 500
 
@@ -72,13 +77,25 @@ class JobStore:
         with self.engine.begin() as conn:
             conn.execute(
                 jobs.insert().values(
-                    id=job_id, collection=collection, scope=None, request=request,
-                    status=QUEUED, total_files=0, done_files=0, chunks=0, counts={},
-                    errors=[], error=None, index_version=None, created_by=created_by,
-                    created_at=self.clock(), started_at=None, finished_at=None,
+                    id=job_id,
+                    collection=collection,
+                    scope=None,
+                    request=request,
+                    status=QUEUED,
+                    total_files=0,
+                    done_files=0,
+                    chunks=0,
+                    counts={},
+                    errors=[],
+                    error=None,
+                    index_version=None,
+                    created_by=created_by,
+                    created_at=self.clock(),
+                    started_at=None,
+                    finished_at=None,
                     heartbeat_at=self.clock(),
                 )
-            )  # fmt: skip
+            )
         return job_id
 
     def _update(self, job_id: str, **values: Any) -> None:
@@ -87,8 +104,7 @@ class JobStore:
 
     def started(self, job_id: str, total_files: int) -> None:
         t = self.clock()
-        self._update(job_id, status=RUNNING, total_files=total_files, started_at=t,
-                     heartbeat_at=t)  # fmt: skip
+        self._update(job_id, status=RUNNING, total_files=total_files, started_at=t, heartbeat_at=t)
 
     def progressed(self, job_id: str, done_files: int, chunks: int) -> None:
         self._update(job_id, done_files=done_files, chunks=chunks, heartbeat_at=self.clock())
@@ -99,10 +115,16 @@ class JobStore:
         self._update(
             job_id,
             status=SUCCEEDED if report.ok else COMPLETED_WITH_ERRORS,
-            scope=report.scope, done_files=report.files, total_files=report.files,
-            chunks=report.chunks_written, counts=report.counts(), errors=errors,
-            index_version=report.index_version, finished_at=t, heartbeat_at=t,
-        )  # fmt: skip
+            scope=report.scope,
+            done_files=report.files,
+            total_files=report.files,
+            chunks=report.chunks_written,
+            counts=report.counts(),
+            errors=errors,
+            index_version=report.index_version,
+            finished_at=t,
+            heartbeat_at=t,
+        )
 
     def failed(self, job_id: str, error: str) -> None:
         t = self.clock()

@@ -71,7 +71,7 @@ class Ingestor:
         collection: str,
         chunking: ChunkingConfig | None = None,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-        flush_chunks: int = 128,
+        flush_chunks: int = 256,
         prepare_ahead: int = 8,
     ) -> None:
         self.engine = engine
@@ -125,8 +125,9 @@ class Ingestor:
         docs = list(docs)
         existing = self.registry.get_many(d.doc_id for d in docs)
         preparer = self._preparer(list(existing.values()), dry_run)
-        return self._run(scope, preparer.documents(docs, scope), len(docs), prune, dry_run,
-                         progress)  # fmt: skip
+        return self._run(
+            scope, preparer.documents(docs, scope), len(docs), prune, dry_run, progress
+        )
 
     def delete_document(self, doc_id: str) -> int:
         """Delete a document's chunks and its registry row; returns the chunks deleted."""
@@ -242,13 +243,16 @@ class Ingestor:
                 row += 1
         self.store.upsert(points)
         start = 0
+        stale: list[str] = []
         for work in buffer:
             new_ids = {p.id for p in points[start : start + len(work.chunks)]}
             start += len(work.chunks)
-            stale = [i for i in self.store.ids_for_doc(work.doc.doc_id) if i not in new_ids]
-            self.store.delete(stale)
-            report.chunks_deleted += len(stale)
-            self.registry.save_ok(self._record(work))
+            # also for "added" documents: a killed run may have left points with no registry row
+            stale += [i for i in self.store.ids_for_doc(work.doc.doc_id) if i not in new_ids]
+        self.store.delete(stale)  # all new chunks are in: now the stale ones go
+        report.chunks_deleted += len(stale)
+        self.registry.save_many(self._record(w) for w in buffer)  # then the registry says so
+        for work in buffer:
             getattr(report, work.outcome).append(work.doc.doc_id)
             report.public_by_default += int(work.public_by_default)
         report.chunks_written += len(points)
@@ -285,13 +289,25 @@ class Ingestor:
     def _record(self, work: Work) -> DocumentRecord:
         doc = work.doc
         return DocumentRecord(
-            doc_id=doc.doc_id, scope=work.scope, origin=work.origin, source=doc.source,
-            title=doc.title[:500], doc_type=doc.doc_type, department=doc.department,
-            owner=doc.owner, access=list(doc.access), content_hash=work.content_hash,
-            meta_hash=work.meta_hash, config_hash=self.config_hash,
-            chunk_count=len(work.chunks), status=OK, error_code=None, last_error=None,
-            ingested_at=now(), updated_at=now(),
-        )  # fmt: skip
+            doc_id=doc.doc_id,
+            scope=work.scope,
+            origin=work.origin,
+            source=doc.source,
+            title=doc.title[:500],
+            doc_type=doc.doc_type,
+            department=doc.department,
+            owner=doc.owner,
+            access=list(doc.access),
+            content_hash=work.content_hash,
+            meta_hash=work.meta_hash,
+            config_hash=self.config_hash,
+            chunk_count=len(work.chunks),
+            status=OK,
+            error_code=None,
+            last_error=None,
+            ingested_at=now(),
+            updated_at=now(),
+        )
 
     def _prune(
         self,

@@ -71,12 +71,25 @@ def base_record(doc: ParsedDocument, scope: str, origin: str) -> DocumentRecord:
     from ingest.registry import FAILED, now
 
     return DocumentRecord(
-        doc_id=doc.doc_id, scope=scope, origin=origin, source=doc.source,
-        title=doc.title[:500], doc_type=doc.doc_type, department=doc.department,
-        owner=doc.owner, access=list(doc.access), content_hash="", meta_hash="",
-        config_hash="", chunk_count=0, status=FAILED, error_code=None, last_error=None,
-        ingested_at=None, updated_at=now(),
-    )  # fmt: skip
+        doc_id=doc.doc_id,
+        scope=scope,
+        origin=origin,
+        source=doc.source,
+        title=doc.title[:500],
+        doc_type=doc.doc_type,
+        department=doc.department,
+        owner=doc.owner,
+        access=list(doc.access),
+        content_hash="",
+        meta_hash="",
+        config_hash="",
+        chunk_count=0,
+        status=FAILED,
+        error_code=None,
+        last_error=None,
+        ingested_at=None,
+        updated_at=now(),
+    )
 
 
 class Preparer:
@@ -106,10 +119,16 @@ class Preparer:
     def _file(self, scope: str, sf: SourceFile) -> Iterator[Item]:
         doc_id = file_doc_id(scope, sf.rel)
         shell = ParsedDocument(
-            doc_id=doc_id, title=sf.rel, doc_type=sf.meta.doc_type or infer_doc_type(sf.rel),
-            access=sf.meta.access, department=sf.meta.department, owner=sf.meta.owner,
-            tags=sf.meta.tags, language=sf.meta.language, source=sf.rel,
-        )  # fmt: skip
+            doc_id=doc_id,
+            title=sf.rel,
+            doc_type=sf.meta.doc_type or infer_doc_type(sf.rel),
+            access=sf.meta.access,
+            department=sf.meta.department,
+            owner=sf.meta.owner,
+            tags=sf.meta.tags,
+            language=sf.meta.language,
+            source=sf.rel,
+        )
         try:
             fd = read_file(sf.path, self.max_file_bytes)
             if is_ticket_export(fd, sf.meta.doc_type, sf.meta.encoding):
@@ -134,8 +153,9 @@ class Preparer:
             yield Item("fail", sf.rel, doc_id, failure=exc, base=base_record(shell, scope, sf.rel))
         except Exception as exc:  # an unexpected parser failure is still just this file's
             rejected = FileRejected("parse_error", f"{type(exc).__name__}: {exc}")
-            yield Item("fail", sf.rel, doc_id, failure=rejected,
-                       base=base_record(shell, scope, sf.rel))  # fmt: skip
+            yield Item(
+                "fail", sf.rel, doc_id, failure=rejected, base=base_record(shell, scope, sf.rel)
+            )
 
     def _tickets(self, scope: str, sf: SourceFile, tickets: list[Ticket]) -> Iterator[Item]:
         for n, ticket in enumerate(tickets, start=1):
@@ -145,8 +165,14 @@ class Preparer:
                 item = self._document(doc, scope, sf.rel, not sf.meta.access_set)
                 yield replace(item, file_done=last)
             except FileRejected as exc:
-                yield Item("fail", sf.rel, doc.doc_id, failure=exc, file_done=last,
-                           base=base_record(doc, scope, sf.rel))  # fmt: skip
+                yield Item(
+                    "fail",
+                    sf.rel,
+                    doc.doc_id,
+                    failure=exc,
+                    file_done=last,
+                    base=base_record(doc, scope, sf.rel),
+                )
 
     # Pre-parsed documents --------------------------------------------------------------------
     def documents(self, docs: Iterable[ParsedDocument], scope: str) -> Iterator[Item]:
@@ -154,8 +180,13 @@ class Preparer:
             try:
                 yield self._document(doc, scope, doc.doc_id, False)
             except FileRejected as exc:
-                yield Item("fail", doc.doc_id, doc.doc_id, failure=exc,
-                           base=base_record(doc, scope, doc.doc_id))  # fmt: skip
+                yield Item(
+                    "fail",
+                    doc.doc_id,
+                    doc.doc_id,
+                    failure=exc,
+                    base=base_record(doc, scope, doc.doc_id),
+                )
 
     def _document(
         self, doc: ParsedDocument, scope: str, origin: str, public_by_default: bool
@@ -212,9 +243,17 @@ def ticket_document(ticket: Ticket, scope: str, sf: SourceFile) -> ParsedDocumen
         Element(kind="message", text=m.text, author=m.author or None, time=m.time or None)
         for m in ticket.messages
     )
-    meta = {k: v for k, v in (("status", ticket.status), ("priority", ticket.priority),
-                              ("product", ticket.product), ("customer", ticket.customer),
-                              ("ticket_id", ticket.id)) if v}  # fmt: skip
+    meta = {
+        k: v
+        for k, v in (
+            ("status", ticket.status),
+            ("priority", ticket.priority),
+            ("product", ticket.product),
+            ("customer", ticket.customer),
+            ("ticket_id", ticket.id),
+        )
+        if v
+    }
     return ParsedDocument(
         doc_id=ticket_doc_id(scope, ticket.id),
         title=f"Ticket {ticket.id}: {ticket.subject}",

@@ -152,33 +152,46 @@ class Registry:
             return [_record(r) for r in conn.execute(q.order_by(documents.c.doc_id))]
 
     def save_ok(self, record: DocumentRecord) -> None:
-        values = {k: v for k, v in record.__dict__.items()}
-        values["collection"] = self.collection
+        self.save_many([record])
+
+    def save_many(self, records: Iterable[DocumentRecord]) -> None:
+        """Insert or replace rows, in one transaction."""
+        rows = [{**r.__dict__, "collection": self.collection} for r in records]
+        if not rows:
+            return
         with self.engine.begin() as conn:
             conn.execute(
                 documents.delete().where(
                     documents.c.collection == self.collection,
-                    documents.c.doc_id == record.doc_id,
+                    documents.c.doc_id.in_([r["doc_id"] for r in rows]),
                 )
             )
-            conn.execute(documents.insert().values(**values))
+            conn.execute(documents.insert(), rows)
 
     def save_failed(self, base: DocumentRecord, code: str, message: str) -> None:
         """Record a failure. An existing row keeps its hashes (its points stay searchable)."""
         existing = self.get(base.doc_id)
         if existing is None:
             record = DocumentRecord(
-                **{**base.__dict__, "content_hash": "", "meta_hash": "", "config_hash": "",
-                   "chunk_count": 0, "status": FAILED, "error_code": code,
-                   "last_error": message, "ingested_at": None, "updated_at": now()}
+                **{
+                    **base.__dict__,
+                    "content_hash": "",
+                    "meta_hash": "",
+                    "config_hash": "",
+                    "chunk_count": 0,
+                    "status": FAILED,
+                    "error_code": code,
+                    "last_error": message,
+                    "ingested_at": None,
+                    "updated_at": now(),
+                }
             )
             self.save_ok(record)
             return
         with self.engine.begin() as conn:
             conn.execute(
                 documents.update()
-                .where(documents.c.collection == self.collection,
-                       documents.c.doc_id == base.doc_id)
+                .where(documents.c.collection == self.collection, documents.c.doc_id == base.doc_id)
                 .values(status=FAILED, error_code=code, last_error=message, updated_at=now())
             )
 

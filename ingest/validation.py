@@ -70,9 +70,7 @@ def check_content(kind: str, data: bytes) -> None:
         if (kind == "pdf" and magic not in head) or (kind != "pdf" and not data.startswith(magic)):
             raise FileRejected("corrupt_file", message)
     if kind in TEXT_KINDS and _looks_binary(data):
-        raise FileRejected(
-            "binary_content", "binary data in a file named as text: not ingested"
-        )
+        raise FileRejected("binary_content", "binary data in a file named as text: not ingested")
 
 
 def _looks_binary(data: bytes) -> bool:

@@ -2,7 +2,7 @@
 
 ``make_gateway_llm`` is a ragas ``BaseRagasLLM`` whose every generation is one
 ``Gateway.invoke`` on the judge route: budgeted, rate-limited and written to the ledger like any
-other call (source ``eval-judge``, principal ``JUDGE_PRINCIPAL``, department ``evals``).
+other call (source ``eval``, principal ``JUDGE_PRINCIPAL``, department ``evals``).
 
 Metrics: Faithfulness, ResponseRelevancy (the judge plus our embedder) and FactualCorrectness.
 Every metric object gets the judge explicitly: a ragas metric without an LLM would otherwise fall
@@ -35,13 +35,20 @@ class InvokesModels(Protocol):
     """The part of ``gateway.service.Gateway`` the judge needs."""
 
     async def invoke(
-        self, request: ModelRequest, *, principal: Principal, route: str | None = None,
+        self,
+        request: ModelRequest,
+        *,
+        principal: Principal,
+        route: str | None = None,
         source: str = ...,
     ) -> InvocationResult: ...
 
 
 def make_gateway_llm(
-    gateway: InvokesModels, route: str, *, principal: Principal = JUDGE_PRINCIPAL,
+    gateway: InvokesModels,
+    route: str,
+    *,
+    principal: Principal = JUDGE_PRINCIPAL,
     max_tokens: int = 1024,
 ) -> Any:
     """A ragas LLM whose generations are ``gateway.invoke`` calls on ``route``."""
@@ -59,13 +66,18 @@ def make_gateway_llm(
             self.calls = 0
             self.cost_usd = 0.0
 
-        async def _one(self, text: str, temperature: float | None, stop: list[str] | None) -> Generation:
+        async def _one(
+            self, text: str, temperature: float | None, stop: list[str] | None
+        ) -> Generation:
             request = ModelRequest(
-                model=self.route, messages=[{"role": "user", "content": text}],
-                max_tokens=self.max_tokens, temperature=temperature, stop_sequences=stop or None,
+                model=self.route,
+                messages=[{"role": "user", "content": text}],
+                max_tokens=self.max_tokens,
+                temperature=temperature,
+                stop_sequences=stop or None,
             )
             result = await self.gateway.invoke(
-                request, principal=self.principal, route=self.route, source="eval-judge"
+                request, principal=self.principal, route=self.route, source="eval"
             )
             self.calls += 1
             self.cost_usd += result.cost_usd
@@ -75,23 +87,32 @@ def make_gateway_llm(
             )
 
         async def agenerate_text(
-            self, prompt: Any, n: int = 1, temperature: float | None = 0.01,
-            stop: list[str] | None = None, callbacks: Any = None,
+            self,
+            prompt: Any,
+            n: int = 1,
+            temperature: float | None = 0.01,
+            stop: list[str] | None = None,
+            callbacks: Any = None,
         ) -> LLMResult:
             text = prompt.to_string()
             gens = await asyncio.gather(*(self._one(text, temperature, stop) for _ in range(n)))
             return LLMResult(generations=[list(gens)])
 
         def generate_text(
-            self, prompt: Any, n: int = 1, temperature: float = 0.01,
-            stop: list[str] | None = None, callbacks: Any = None,
+            self,
+            prompt: Any,
+            n: int = 1,
+            temperature: float = 0.01,
+            stop: list[str] | None = None,
+            callbacks: Any = None,
         ) -> LLMResult:
             return asyncio.run(self.agenerate_text(prompt, n, temperature, stop, callbacks))
 
         def is_finished(self, response: LLMResult) -> bool:
             return all(
                 (g.generation_info or {}).get("finish_reason") != "max_tokens"
-                for gens in response.generations for g in gens
+                for gens in response.generations
+                for g in gens
             )
 
     return GatewayRagasLLM()
@@ -114,7 +135,8 @@ class JudgedRagas:
         self.factual = FactualCorrectness(llm=llm)
         self.relevancy = (
             ResponseRelevancy(llm=llm, embeddings=make_ragas_embeddings(embedder), strictness=1)
-            if embedder is not None else None
+            if embedder is not None
+            else None
         )
 
     async def _safe(self, name: str, metric: Any, sample: Any) -> float | None:
@@ -133,8 +155,9 @@ class JudgedRagas:
             return out
         contexts = [p.text for p in answer.passages]
         if contexts:
-            s = SingleTurnSample(user_input=item.question, response=response,
-                                 retrieved_contexts=contexts)
+            s = SingleTurnSample(
+                user_input=item.question, response=response, retrieved_contexts=contexts
+            )
             out["faithfulness"] = await self._safe("faithfulness", self.faithfulness, s)
         if self.relevancy is not None:
             s = SingleTurnSample(user_input=item.question, response=response)

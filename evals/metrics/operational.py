@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from evals.dataset import EvalItem
-from evals.metrics.registry import RUN_METRICS, QUESTION_METRICS
+from evals.metrics.registry import QUESTION_METRICS, RUN_METRICS
 from evals.records import QuestionResult
 from retrieval.answer_types import Answer
 
@@ -75,9 +75,12 @@ def summarize(results: Sequence[QuestionResult]) -> dict[str, float | None]:
     lat = [a.latency_ms for a in answers]
     for p in (50, 95, 99):
         out[f"latency_p{p}"] = float(np.percentile(lat, p)) if lat else None
-    out["tier1_share"] = _share([a.tier == 1 for a in answers], n)
-    out["tier2_share"] = _share([a.tier == 2 for a in answers], n)
-    out["tier3_share"] = _share([a.tier is not None and a.tier >= 3 for a in answers], n)
+    # Tiers are counted from 0 (the route's cheapest), as the gateway numbers them; a degraded
+    # answer counts for no tier.
+    confident = [a for a in answers if a.confident]
+    out["tier0_share"] = _share([a.tier == 0 for a in confident], n)
+    out["tier1_share"] = _share([a.tier == 1 for a in confident], n)
+    out["tier2_share"] = _share([a.tier is not None and a.tier >= 2 for a in confident], n)
     out["escalation_rate"] = _share(
         [any(s.outcome == "escalated" for s in a.escalations) for a in answers], n
     )

@@ -27,8 +27,13 @@ from retrieval.embedder import TextEmbedder
 _CITATION = re.compile(r"\s?\[\d+(?:\s*[,–-]\s*\d+)*\]")
 
 OFFLINE_METRICS = (
-    "context_recall", "context_precision", "id_context_recall", "id_context_precision",
-    "rouge_l", "string_similarity", "semantic_similarity",
+    "context_recall",
+    "context_precision",
+    "id_context_recall",
+    "id_context_precision",
+    "rouge_l",
+    "string_similarity",
+    "semantic_similarity",
 )
 
 
@@ -95,9 +100,7 @@ class OfflineRagas:
                     retrieved_contexts=retrieved, reference_contexts=list(item.reference_contexts)
                 )
                 out["context_recall"] = _num(await self.context_recall.single_turn_ascore(s))
-                out["context_precision"] = _num(
-                    await self.context_precision.single_turn_ascore(s)
-                )
+                out["context_precision"] = _num(await self.context_precision.single_turn_ascore(s))
             else:
                 out["context_recall"] = out["context_precision"] = 0.0
         if item.gold_ids:

@@ -39,7 +39,9 @@ QUESTION_METRICS: tuple[MetricInfo, ...] = (
     _M("id_context_precision", "retrieval", "higher", "ragas IDBasedContextPrecision"),
     _M("context_recall", "retrieval", "higher", "ragas NonLLMContextRecall (gold texts matched)"),
     _M(
-        "context_precision", "retrieval", "higher",
+        "context_precision",
+        "retrieval",
+        "higher",
         "ragas NonLLMContextPrecisionWithReference (rank-weighted)",
     ),
     _M("rouge_l", "answer", "higher", "ragas RougeScore (ROUGE-L F1 vs the reference answer)"),
@@ -50,7 +52,7 @@ QUESTION_METRICS: tuple[MetricInfo, ...] = (
     _M("factual_correctness", "judged", "higher", "ragas FactualCorrectness (LLM judge, F1)"),
     _M("cost_usd", "cost", "lower", "cost of the answer, all tiers", "${:.5f}"),
     _M("latency_ms", "latency", "lower", "answer latency (server-side)", "{:.0f} ms"),
-    _M("tier", "routing", "neutral", "tier that answered (1 = cheapest)", "{:.0f}"),
+    _M("tier", "routing", "neutral", "tier that answered (0 = the cheapest)", "{:.0f}"),
     _M("escalations", "routing", "lower", "escalation steps taken", "{:.0f}"),
     _M("cache_read_share", "cost", "higher", "cache-read share of input tokens", "{:.1%}"),
     _M("confident", "answer", "higher", "1 when the answer was not degraded", "{:.0f}"),
@@ -62,7 +64,8 @@ RUN_METRICS: tuple[MetricInfo, ...] = (
     _M("n", "routing", "neutral", "questions scored", "{:.0f}"),
     _M("error_rate", "answer", "lower", "share of questions that failed", "{:.1%}"),
     *(
-        m for m in QUESTION_METRICS
+        m
+        for m in QUESTION_METRICS
         if m.group in ("retrieval", "answer", "judged") and m.name not in ("confident", "cited")
     ),
     _M("confident", "answer", "higher", "share of answers given with confidence", "{:.1%}"),
@@ -76,9 +79,9 @@ RUN_METRICS: tuple[MetricInfo, ...] = (
     _M("latency_p50", "latency", "lower", "median latency", "{:.0f} ms"),
     _M("latency_p95", "latency", "lower", "95th percentile latency", "{:.0f} ms"),
     _M("latency_p99", "latency", "lower", "99th percentile latency", "{:.0f} ms"),
+    _M("tier0_share", "routing", "neutral", "share answered by tier 0 (the cheapest)", "{:.1%}"),
     _M("tier1_share", "routing", "neutral", "share answered by tier 1", "{:.1%}"),
-    _M("tier2_share", "routing", "neutral", "share answered by tier 2", "{:.1%}"),
-    _M("tier3_share", "routing", "neutral", "share answered by tier 3 or later", "{:.1%}"),
+    _M("tier2_share", "routing", "neutral", "share answered by tier 2 or later", "{:.1%}"),
     _M("escalation_rate", "routing", "lower", "share of answers that escalated", "{:.1%}"),
     _M("degraded_share", "answer", "lower", "share with no confident answer", "{:.1%}"),
     _M("cached_share", "cost", "neutral", "share served by the response cache", "{:.1%}"),
@@ -99,5 +102,8 @@ def known_run_metrics() -> list[str]:
 
 def quality_metric_names() -> list[str]:
     """Per-question scores in [0, 1] where higher is better (used to rank worst questions)."""
-    return [m.name for m in QUESTION_METRICS if m.group in ("retrieval", "answer", "judged")
-            and m.name not in ("confident", "cited")]
+    return [
+        m.name
+        for m in QUESTION_METRICS
+        if m.group in ("retrieval", "answer", "judged") and m.name not in ("confident", "cited")
+    ]

@@ -53,7 +53,5 @@ def ir_metrics(item: EvalItem, answer: Answer) -> dict[str, float | None]:
         # numba warns about an int cast while compiling ranx's kernels (harmless)
         warnings.simplefilter("ignore", NumbaWarning)
         # threads=1: numba's parallel pool costs seconds per call on a busy 2-core machine
-        scores = evaluate(
-            qrels, run, list(IR_METRICS), return_mean=False, threads=1
-        )
+        scores = evaluate(qrels, run, list(IR_METRICS), return_mean=False, threads=1)
     return {name: float(scores[name][0]) for name in IR_METRICS}

@@ -36,7 +36,9 @@ def upgrade() -> None:
     op.create_table(
         "eval_results",
         sa.Column(
-            "run_id", sa.String(64), sa.ForeignKey("eval_runs.id", ondelete="CASCADE"),
+            "run_id",
+            sa.String(64),
+            sa.ForeignKey("eval_runs.id", ondelete="CASCADE"),
             primary_key=True,
         ),
         sa.Column("item_id", sa.String(200), primary_key=True),

@@ -11,8 +11,16 @@ from evals.metrics.registry import RUN_METRICS, MetricInfo, info
 from evals.records import QuestionResult, RunInfo
 
 HEADLINE = (
-    "recall@5", "mrr", "ndcg@10", "semantic_similarity", "faithfulness", "cost_per_answer",
-    "latency_p50", "cache_read_share", "tier1_share", "leaks",
+    "recall@5",
+    "mrr",
+    "ndcg@10",
+    "semantic_similarity",
+    "faithfulness",
+    "cost_per_answer",
+    "latency_p50",
+    "cache_read_share",
+    "tier0_share",
+    "leaks",
 )
 
 WEAK_JUDGE_NOTE = (
@@ -87,8 +95,13 @@ def question_view(r: QuestionResult, gold: list[str], forbidden: list[str]) -> Q
         for i, p in enumerate(r.answer.passages, start=1):
             contexts.append(
                 ContextView(
-                    rank=i, doc_id=p.doc_id, title=p.title, section=p.section, score=p.score,
-                    text=p.text, gold=p.doc_id in gold or p.chunk_id in gold,
+                    rank=i,
+                    doc_id=p.doc_id,
+                    title=p.title,
+                    section=p.section,
+                    score=p.score,
+                    text=p.text,
+                    gold=p.doc_id in gold or p.chunk_id in gold,
                     forbidden=p.doc_id in forbidden,
                 )
             )
@@ -116,9 +129,12 @@ def build_report(
             continue
         rows.append(
             MetricRow(
-                info=m, value=value,
-                baseline=d.baseline if d else None, delta=d.delta if d else None,
-                ci_low=d.ci_low if d else None, ci_high=d.ci_high if d else None,
+                info=m,
+                value=value,
+                baseline=d.baseline if d else None,
+                delta=d.delta if d else None,
+                ci_low=d.ci_low if d else None,
+                ci_high=d.ci_high if d else None,
                 verdict=d.verdict if d else "",
             )
         )
@@ -142,9 +158,16 @@ def build_report(
     if run.status != "finished":
         notes.append(f"This run is {run.status}: figures cover the questions answered so far.")
     return ReportData(
-        run=run, results=results, rows=rows, headline=headline, worst=worst,
-        failed=[r for r in results if not r.ok], tiers=tier_mix(results),
-        comparison=comparison, notes=notes, gold_ids=gold,
+        run=run,
+        results=results,
+        rows=rows,
+        headline=headline,
+        worst=worst,
+        failed=[r for r in results if not r.ok],
+        tiers=tier_mix(results),
+        comparison=comparison,
+        notes=notes,
+        gold_ids=gold,
     )
 
 

@@ -53,6 +53,11 @@ def _svg(fig: Any) -> str:
     return re.sub(r"\s+$", "", text)
 
 
+def _tier_colour(tier: int | None) -> str:
+    """Tier 0 (the cheapest) blue, then violet, orange, red; grey for no tier."""
+    return TIER_COLOURS[4] if tier is None else TIER_COLOURS[min(tier, 3)]
+
+
 def _values(results: Sequence[QuestionResult], name: str) -> list[float]:
     out = []
     for r in results:
@@ -71,16 +76,29 @@ def metric_distributions(results: Sequence[QuestionResult]) -> str | None:
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(names) + 0.9))
     data = [_values(results, n) for n in names]
     ax.boxplot(
-        data, orientation="horizontal", widths=0.55, showfliers=False, patch_artist=True,
+        data,
+        orientation="horizontal",
+        widths=0.55,
+        showfliers=False,
+        patch_artist=True,
         boxprops={"facecolor": "#dbe7fb", "edgecolor": ACCENT},
-        medianprops={"color": INK}, whiskerprops={"color": MUTED}, capprops={"color": MUTED},
+        medianprops={"color": INK},
+        whiskerprops={"color": MUTED},
+        capprops={"color": MUTED},
     )
     for i, vals in enumerate(data, start=1):
         jitter = [i + ((k * 7919) % 101 - 50) / 170 for k in range(len(vals))]
         ax.scatter(vals, jitter, s=7, color=ACCENT, alpha=0.45, linewidths=0)
         mean = sum(vals) / len(vals)
-        ax.text(1.03, i, f"{mean:.2f}", va="center", fontsize=8, color=INK,
-                transform=ax.get_yaxis_transform())
+        ax.text(
+            1.03,
+            i,
+            f"{mean:.2f}",
+            va="center",
+            fontsize=8,
+            color=INK,
+            transform=ax.get_yaxis_transform(),
+        )
     ax.set_yticks(range(1, len(names) + 1), names)
     ax.set_xlim(-0.02, 1.02)
     ax.invert_yaxis()
@@ -95,19 +113,30 @@ def cost_per_question(results: Sequence[QuestionResult]) -> str | None:
     rows.sort(key=lambda x: x[0], reverse=True)
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.5, 2.6))
-    colours = [TIER_COLOURS[min((t or 5) - 1, 4)] for _, t in rows]
+    colours = [_tier_colour(t) for _, t in rows]
     ax.bar(range(len(rows)), [c * 1000 for c, _ in rows], color=colours, width=0.85)
     mean = sum(c for c, _ in rows) / len(rows)
     ax.axhline(mean * 1000, color=INK, linewidth=0.8, linestyle="--")
-    ax.text(len(rows) - 0.5, mean * 1000, f" mean ${mean * 1000:.3f} / 1k", va="bottom",
-            ha="right", fontsize=8)
+    ax.text(
+        len(rows) - 0.5,
+        mean * 1000,
+        f" mean ${mean * 1000:.3f} / 1k",
+        va="bottom",
+        ha="right",
+        fontsize=8,
+    )
     from matplotlib.patches import Patch
 
-    tiers = sorted({t for _, t in rows}, key=lambda t: t or 99)
+    tiers = sorted({t for _, t in rows}, key=lambda t: 99 if t is None else t)
     ax.legend(
-        handles=[Patch(color=TIER_COLOURS[min((t or 5) - 1, 4)],
-                       label=f"tier {t}" if t else "no tier") for t in tiers],
-        frameon=False, loc="upper right", bbox_to_anchor=(1.0, 0.88), fontsize=8,
+        handles=[
+            Patch(color=_tier_colour(t), label="no tier" if t is None else f"tier {t}")
+            for t in tiers
+        ],
+        frameon=False,
+        loc="upper right",
+        bbox_to_anchor=(1.0, 0.88),
+        fontsize=8,
     )
     ax.set_xticks([])
     ax.set_xlabel("questions, most expensive first (colour = tier that answered)")
@@ -125,8 +154,8 @@ def tier_mix(tiers: dict[str, int]) -> str | None:
     colours = []
     for k in labels:
         if k.startswith("tier "):
-            num = int(k.split()[1]) if k.split()[1].isdigit() else 5
-            colours.append(TIER_COLOURS[min(num - 1, 4)])
+            num = k.split()[1]
+            colours.append(_tier_colour(int(num) if num.isdigit() else None))
         else:
             colours.append(BAD if k in ("error", "degraded") else MUTED)
     ax.barh(labels, counts, color=colours)
@@ -152,8 +181,14 @@ def latency(results: Sequence[QuestionResult]) -> str | None:
     for row, (p, style) in enumerate(((50, "-"), (95, "--"), (99, ":"))):
         v = float(np.percentile(lat, p))
         ax.axvline(v, color=INK, linestyle=style, linewidth=0.9)
-        ax.text(v, top * (0.97 - 0.12 * row), f" p{p} {v:.0f} ms", fontsize=8, va="top",
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.8})
+        ax.text(
+            v,
+            top * (0.97 - 0.12 * row),
+            f" p{p} {v:.0f} ms",
+            fontsize=8,
+            va="top",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.8},
+        )
     ax.set_xlabel("latency per answer (ms)")
     ax.set_ylabel("answers")
     return _svg(fig)
@@ -162,7 +197,8 @@ def latency(results: Sequence[QuestionResult]) -> str | None:
 def comparison_forest(comparison: Comparison) -> str | None:
     """Deltas of the quality metrics with their 95% intervals."""
     rows = [
-        d for d in comparison.deltas
+        d
+        for d in comparison.deltas
         if d.name in quality_metric_names() and d.delta is not None and d.ci_low is not None
     ]
     if not rows:

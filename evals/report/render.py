@@ -92,8 +92,10 @@ def _md_question(q: QuestionView) -> list[str]:
         f"tier {r.answer.tier if r.answer.tier is not None else '–'} · "
         f"${r.answer.cost_usd:.5f} · {r.answer.latency_ms:.0f} ms",
         "",
-        "Scores: " + ", ".join(
-            f"{k} {v:.2f}" for k, v in r.metrics.items()
+        "Scores: "
+        + ", ".join(
+            f"{k} {v:.2f}"
+            for k, v in r.metrics.items()
             if v is not None and k in quality_metric_names()
         ),
         "",
@@ -131,7 +133,9 @@ def render_markdown(data: ReportData) -> str:
         + (f"; took {_duration(data.duration_s)}" if data.duration_s is not None else "")
         + (
             f"; compared with `{data.comparison.baseline.id}` on {data.comparison.n_paired} "
-            "paired questions" if data.comparison else ""
+            "paired questions"
+            if data.comparison
+            else ""
         )
         + ".",
         "",
@@ -140,11 +144,16 @@ def render_markdown(data: ReportData) -> str:
     lines.append("## Figures")
     lines.append("")
     if data.comparison:
-        lines += ["| metric | value | baseline | change | 95% CI | verdict |",
-                  "|---|---:|---:|---:|---|---|"]
+        lines += [
+            "| metric | value | baseline | change | 95% CI | verdict |",
+            "|---|---:|---:|---:|---|---|",
+        ]
         for row in data.rows:
-            ci = (f"[{row.ci_low:+.3g}, {row.ci_high:+.3g}]"
-                  if row.ci_low is not None and row.ci_high is not None else "–")
+            ci = (
+                f"[{row.ci_low:+.3g}, {row.ci_high:+.3g}]"
+                if row.ci_low is not None and row.ci_high is not None
+                else "–"
+            )
             lines.append(
                 f"| {row.info.name} | {row.shown} | {row.info.format(row.baseline)} | "
                 f"{fmt_delta(row)} | {ci} | {row.verdict} |"
@@ -156,8 +165,13 @@ def render_markdown(data: ReportData) -> str:
     lines += ["", "## Tier mix", "", "| answered by | answers |", "|---|---:|"]
     lines += [f"| {k} | {v} |" for k, v in data.tiers.items()]
     if data.comparison and data.comparison.changes:
-        lines += ["", "## Questions that changed most", "",
-                  "| question | baseline | candidate | change |", "|---|---:|---:|---:|"]
+        lines += [
+            "",
+            "## Questions that changed most",
+            "",
+            "| question | baseline | candidate | change |",
+            "|---|---:|---:|---:|",
+        ]
         for ch in data.comparison.changes:
             lines.append(
                 f"| {_md_escape(ch.question)} (`{ch.item_id}`) | {ch.baseline_score:.2f} | "

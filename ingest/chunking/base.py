@@ -90,9 +90,10 @@ def _split_words(text: str, counter: TokenCounter, budget: int) -> list[str]:
     while start < len(words):
         # grow a window of words until it no longer fits (by halving steps)
         size = max(1, min(len(words) - start, budget // 2))
-        while start + size < len(words) and counter.count_tokens(
-            " ".join(words[start : start + size * 2])
-        ) <= budget:
+        while (
+            start + size < len(words)
+            and counter.count_tokens(" ".join(words[start : start + size * 2])) <= budget
+        ):
             size *= 2
         while size > 1 and counter.count_tokens(" ".join(words[start : start + size])) > budget:
             size = max(1, size * 3 // 4)

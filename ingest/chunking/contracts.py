@@ -33,7 +33,9 @@ _TOP = re.compile(
     r"\s+([IVXLCDM]+|\d+|[A-Z])\b[.:]?\s*[-–—:]?\s*(.*)$",
     re.S,
 )
-_SECTION = re.compile(r"^(?:SECTION|Section|§)\s*(\d{1,3}(?:\.\d{1,3})*)\.?\s*[-–—:]?\s*(.*)$", re.S)
+_SECTION = re.compile(
+    r"^(?:SECTION|Section|§)\s*(\d{1,3}(?:\.\d{1,3})*)\.?\s*[-–—:]?\s*(.*)$", re.S
+)
 _NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}\.)\s+(?=[\"“(A-Z])(.*)$", re.S)
 _PAREN = re.compile(r"^\(([a-z]{1,2}|[ivx]{1,5})\)\s+(.*)$", re.S)
 _CN_CHAPTER = re.compile(rf"^第([{_CN_NUM}]+)章\s*(.*)$", re.S)
@@ -60,7 +62,7 @@ class Clause:
             while base.kind in ("letter", "roman") and base.parent is not None:
                 base = base.parent
             chain = self.number
-            node = self.parent
+            node: Clause | None = self.parent
             while node is not None and node.kind in ("letter", "roman"):
                 chain = node.number + chain
                 node = node.parent
@@ -70,14 +72,16 @@ class Clause:
         return f"{self.display_number()} {self.title}".strip()
 
     def display_number(self) -> str:
-        """"12." for a top-level number, "12.3" below, as the contract writes them."""
+        """The number as contracts write it: "12." at the top level, "12.3" below."""
         return f"{self.number}." if self.kind == "num" and "." not in self.number else self.number
 
     def heading_only(self) -> bool:
         """The clause's own text is just its heading line ("12. Limitation of Liability")."""
-        return len(self.lines) == 1 and bool(self.title) and len(self.lines[0]) <= len(
-            self.number
-        ) + len(self.title) + 6
+        return (
+            len(self.lines) == 1
+            and bool(self.title)
+            and len(self.lines[0]) <= len(self.number) + len(self.title) + 6
+        )
 
     def path(self) -> list[str]:
         out: list[str] = []
@@ -223,7 +227,7 @@ def agreement_context(doc: ParsedDocument, root: Clause) -> tuple[str, str]:
             flat = _PARENS.sub("", flat)
         names = []
         for part in re.split(r"\s+and\s+", flat)[:2]:
-            name = _DESCRIPTOR.sub("", " ".join(part.split())).strip(" ,\"“”")
+            name = _DESCRIPTOR.sub("", " ".join(part.split())).strip(' ,"“”')
             name = name[:-1] if name.endswith(" .") or name.endswith(",.") else name
             if name:
                 names.append(name)

@@ -85,38 +85,43 @@ def chunk_doc(doc: ParsedDocument, counter: TokenCounter, config: ChunkingConfig
     if not grouped and elements:  # only headings: a parser took every line for a title
         grouped = [((), [Element(kind="text", text=e.text) for e in elements])]
     chunks: list[Chunk] = []
-
-    def emit(header: str, body: str, section: str, extra: dict[str, Any]) -> None:
-        chunks.append(Chunk(len(chunks), f"{header}\n{body}" if header else body, section, extra))
-
     for crumbs, body in grouped:
-        header, header_tokens = fit_header(
-            header_for(doc.title, crumbs), counter, config.header_max_tokens
-        )
-        budget = config.budget - header_tokens - 1
-        section = " > ".join(crumbs)
-        extra: dict[str, Any] = {"breadcrumbs": list(crumbs)}
-        pending: list[str] = []
-
-        def flush() -> None:
-            if not pending:
-                return
-            pieces: list[str] = []
-            for unit in pending:
-                pieces.extend(split_to_fit(unit, counter, budget))
-            for text in pack(pieces, counter.count_tokens_batch(pieces), budget):
-                emit(header, text, section, extra)
-            pending.clear()
-
-        for el in body:
-            if el.kind == "table":
-                flush()
-                for part in split_table(el.html, el.text, counter, budget):
-                    table_extra = {**extra, "table_rows": list(part.rows)}
-                    if part.html:
-                        table_extra["html"] = part.html
-                    emit(header, part.text, section, table_extra)
-            else:
-                pending.append(_unit(el))
-        flush()
+        chunks.extend(_section_chunks(doc.title, crumbs, body, counter, config, len(chunks)))
     return chunks
+
+
+def _section_chunks(
+    title: str,
+    crumbs: tuple[str, ...],
+    body: list[Element],
+    counter: TokenCounter,
+    config: ChunkingConfig,
+    first_index: int,
+) -> list[Chunk]:
+    header, header_tokens = fit_header(header_for(title, crumbs), counter, config.header_max_tokens)
+    budget = config.budget - header_tokens - 1
+    section = " > ".join(crumbs)
+    extra: dict[str, Any] = {"breadcrumbs": list(crumbs)}
+    out: list[Chunk] = []
+
+    def emit(text: str, chunk_extra: dict[str, Any]) -> None:
+        full = f"{header}\n{text}" if header else text
+        out.append(Chunk(first_index + len(out), full, section, chunk_extra))
+
+    pending: list[str] = []
+    for el in [*body, None]:
+        if el is not None and el.kind != "table":
+            pending.append(_unit(el))
+            continue
+        if pending:  # text before a table (or at the end): packed up to the budget
+            pieces = [p for unit in pending for p in split_to_fit(unit, counter, budget)]
+            for text in pack(pieces, counter.count_tokens_batch(pieces), budget):
+                emit(text, extra)
+            pending = []
+        if el is not None:
+            for part in split_table(el.html, el.text, counter, budget):
+                table_extra = {**extra, "table_rows": list(part.rows)}
+                if part.html:
+                    table_extra["html"] = part.html
+                emit(part.text, table_extra)
+    return out

@@ -38,7 +38,9 @@ def _row_text(cells: list[str]) -> str:
 def _html(rows: list[list[str]], header: list[str] | None) -> str:
     parts = ["<table>"]
     if header is not None:
-        parts.append("<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in header) + "</tr></thead>")
+        parts.append(
+            "<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in header) + "</tr></thead>"
+        )
     parts.append("<tbody>")
     for row in rows:
         parts.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")

@@ -17,9 +17,7 @@ TICKET_FIELDS = ("status", "priority", "product", "customer")
 
 
 def ticket_header(doc: ParsedDocument) -> str:
-    state = " · ".join(
-        f"{k}: {doc.metadata[k]}" for k in TICKET_FIELDS[:3] if doc.metadata.get(k)
-    )
+    state = " · ".join(f"{k}: {doc.metadata[k]}" for k in TICKET_FIELDS[:3] if doc.metadata.get(k))
     return f"{doc.title}\n{state}" if state else doc.title
 
 
@@ -29,9 +27,7 @@ def render_message(el: Element) -> str:
     return f"{when}{who}: {el.text}"
 
 
-def chunk_ticket(
-    doc: ParsedDocument, counter: TokenCounter, config: ChunkingConfig
-) -> list[Chunk]:
+def chunk_ticket(doc: ParsedDocument, counter: TokenCounter, config: ChunkingConfig) -> list[Chunk]:
     messages = [e for e in doc.elements if e.kind == "message"] or [
         Element(kind="message", text=e.text) for e in doc.elements
     ]

@@ -18,8 +18,18 @@ from ingest.loaders.tickets import PARSERS, Ticket, looks_like_tickets
 from ingest.validation import TICKET_KINDS, check_content, check_size, decode_text, file_kind
 
 # ISO 639-1 (manifest) -> ISO 639-3 (unstructured, tesseract)
-_LANGS = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld",
-          "pt": "por", "zh": "chi_sim", "ja": "jpn", "ko": "kor"}
+_LANGS = {
+    "en": "eng",
+    "de": "deu",
+    "fr": "fra",
+    "es": "spa",
+    "it": "ita",
+    "nl": "nld",
+    "pt": "por",
+    "zh": "chi_sim",
+    "ja": "jpn",
+    "ko": "kor",
+}
 
 
 def languages(code: str) -> list[str]:

@@ -161,7 +161,7 @@ def parse_json(text: str) -> list[Ticket]:
     if not isinstance(data, list):
         raise FileRejected(
             "bad_ticket_export",
-            "JSON is not a ticket export: expected a list of tickets or {\"tickets\": [...]}",
+            'JSON is not a ticket export: expected a list of tickets or {"tickets": [...]}',
         )
     return _unique([ticket_from(t, f"ticket {n}") for n, t in enumerate(data, start=1)])
 
@@ -200,8 +200,10 @@ def parse_csv(text: str) -> list[Ticket]:
         entry["messages"].append(
             {"author": _get(row, AUTHOR), "time": _get(row, TIME), "body": _get(row, BODY)}
         )
-    return [ticket_from({k: v for k, v in e.items() if k.lower() not in BODY}, f"ticket {t}")
-            for t, e in grouped.items()]
+    return [
+        ticket_from({k: v for k, v in e.items() if k.lower() not in BODY}, f"ticket {t}")
+        for t, e in grouped.items()
+    ]
 
 
 def looks_like_tickets(kind: str, text: str) -> bool:

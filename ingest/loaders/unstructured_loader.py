@@ -112,7 +112,8 @@ def _check_pdf_structure(path: Path) -> None:
     try:
         pages = len(PdfReader(str(path), strict=True).pages)
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
-        raise FileRejected("corrupt_file", f"could not parse PDF: {type(exc).__name__}: {exc}")
+        message = f"could not parse PDF: {type(exc).__name__}: {exc}"
+        raise FileRejected("corrupt_file", message) from None
     if pages == 0:
         raise FileRejected("corrupt_file", "could not parse PDF: it has no pages")
 

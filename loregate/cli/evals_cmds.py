@@ -27,6 +27,14 @@ eval_app = typer.Typer(
 )
 
 DATASET_HELP = "A JSONL suite, or a folder with a known layout (the Claude-docs RAG set)."
+DATASET_OPTION = typer.Option(None, "--dataset", "-d", help=DATASET_HELP)
+PRINCIPAL_KEYS_OPTION = typer.Option(
+    None, help="With --url: YAML/JSON mapping each dataset principal's user id to a key."
+)
+OUT_OPTION = typer.Option(Path("reports"), help="Folder for the HTML and Markdown report.")
+COMPARE_OUT_OPTION = typer.Option(
+    None, help="Also write the candidate's report with the comparison into this folder."
+)
 FAIL_ON_HELP = (
     "Regression rules, comma-separated: 'recall@5<-0.02' (dropped more than 0.02 vs the "
     "baseline), 'cost_per_answer>+10%' (rose more than 10%), 'leaks>0' (a bound on this run)."
@@ -93,7 +101,9 @@ def _ingest_corpus(target: Any, dataset: Dataset) -> None:
     from loregate.wiring.evals import ingest_corpus
 
     corpus = dataset.corpus
-    console.print(f"corpus: {len(corpus.docs)} documents into collection [bold]{corpus.collection}[/]")
+    console.print(
+        f"corpus: {len(corpus.docs)} documents into collection [bold]{corpus.collection}[/]"
+    )
     with _progress() as bar:
         report = ingest_corpus(target, corpus, RichProgress(bar))
     counts = ", ".join(f"{k} {v}" for k, v in report.counts().items())
@@ -103,8 +113,16 @@ def _ingest_corpus(target: Any, dataset: Dataset) -> None:
 
 
 def _request(
-    dataset: Dataset, *, url: str | None, key: str | None, principal_keys: Path | None,
-    route: str | None, judge: str | None, no_ragas: bool, concurrency: int, label: str,
+    dataset: Dataset,
+    *,
+    url: str | None,
+    key: str | None,
+    principal_keys: Path | None,
+    route: str | None,
+    judge: str | None,
+    no_ragas: bool,
+    concurrency: int,
+    label: str,
     resume: RunInfo | None,
 ) -> RunRequest:
     from evals.answerers import HttpAnswerer
@@ -113,12 +131,14 @@ def _request(
 
     c = container()
     if url:
-        answerer: Any = HttpAnswerer(url, key or "", principal_keys=_principal_keys(principal_keys),
-                                     route=route)
+        answerer: Any = HttpAnswerer(
+            url, key or "", principal_keys=_principal_keys(principal_keys), route=route
+        )
         missing = answerer.missing_keys(dataset.items)
         if missing:
-            raise fail(f"questions ask as {', '.join(missing)} but --principal-keys has no key "
-                       "for them", 2)
+            raise fail(
+                f"questions ask as {', '.join(missing)} but --principal-keys has no key for them", 2
+            )
         if dataset.corpus is not None:
             err_console.print(
                 f"[yellow]note:[/] {url} answers from its own index: the corpus of "
@@ -131,16 +151,25 @@ def _request(
         if dataset.corpus is not None:
             _ingest_corpus(target, dataset)
         answerer = wiring.in_process_answerer(target, route)
-        snapshot = wiring.in_process_snapshot(target, route=route, judge_route=judge,
-                                              corpus=dataset.corpus)
+        snapshot = wiring.in_process_snapshot(
+            target, route=route, judge_route=judge, corpus=dataset.corpus
+        )
     console.print("loading metrics (ragas, embedder)…" if not no_ragas else "loading metrics…")
     scorer = wiring.scorer(target, judge_route=judge, offline=not no_ragas)
-    return RunRequest(dataset=dataset, answerer=answerer, scorer=scorer, snapshot=snapshot,
-                      label=label, concurrency=concurrency, resume=resume)
+    return RunRequest(
+        dataset=dataset,
+        answerer=answerer,
+        scorer=scorer,
+        snapshot=snapshot,
+        label=label,
+        concurrency=concurrency,
+        resume=resume,
+    )
 
 
-def _write_report(store: RunStore, run: RunInfo, cmp: Comparison | None, out: Path,
-                  dataset: Dataset | None = None) -> None:
+def _write_report(
+    store: RunStore, run: RunInfo, cmp: Comparison | None, out: Path, dataset: Dataset | None = None
+) -> None:
     from evals.report.render import write_reports
     from evals.session import report_data
 
@@ -148,8 +177,9 @@ def _write_report(store: RunStore, run: RunInfo, cmp: Comparison | None, out: Pa
     console.print(f"report: [link=file://{html.resolve()}]{html}[/link] and {md}")
 
 
-def _compare_and_gate(store: RunStore, run: RunInfo, baseline: RunInfo | None,
-                      rules: list[Rule]) -> tuple[Comparison | None, bool]:
+def _compare_and_gate(
+    store: RunStore, run: RunInfo, baseline: RunInfo | None, rules: list[Rule]
+) -> tuple[Comparison | None, bool]:
     from evals.console import changes_table, comparison_table, gate_table
     from evals.session import compare, gate
 
@@ -172,23 +202,28 @@ def _compare_and_gate(store: RunStore, run: RunInfo, baseline: RunInfo | None,
 @eval_app.command("run")
 @friendly_errors
 def run_cmd(
-    dataset_path: Path | None = typer.Option(None, "--dataset", "-d", help=DATASET_HELP),
-    baseline: str | None = typer.Option(None, help="Compare with this run ('latest': the "
-                                        "previous finished run of the same dataset)."),
+    dataset_path: Path | None = DATASET_OPTION,
+    baseline: str | None = typer.Option(
+        None,
+        help="Compare with this run ('latest': the previous finished run of the same dataset).",
+    ),
     fail_on: str | None = typer.Option(None, "--fail-on", help=FAIL_ON_HELP),
     limit: int | None = typer.Option(None, min=1, help="Only the first N questions."),
     url: str | None = typer.Option(None, help="Ask a running loregate at this URL instead."),
-    key: str | None = typer.Option(None, envvar="LOREGATE_EVAL_KEY",
-                                   help="Evaluator API key for --url (or LOREGATE_EVAL_KEY)."),
-    principal_keys: Path | None = typer.Option(
-        None, help="With --url: YAML/JSON mapping each dataset principal's user id to a key."),
+    key: str | None = typer.Option(
+        None, envvar="LOREGATE_EVAL_KEY", help="Evaluator API key for --url (or LOREGATE_EVAL_KEY)."
+    ),
+    principal_keys: Path | None = PRINCIPAL_KEYS_OPTION,
     route: str | None = typer.Option(None, help="Answer on this route (default: the default)."),
-    judge: str | None = typer.Option(None, help="Judge route for faithfulness, relevancy and "
-                                     "factual correctness (through loregate's gateway)."),
+    judge: str | None = typer.Option(
+        None,
+        help="Judge route for faithfulness, relevancy and "
+        "factual correctness (through loregate's gateway).",
+    ),
     no_ragas: bool = typer.Option(False, "--no-ragas", help="Retrieval and cost metrics only."),
     concurrency: int = typer.Option(4, min=1, max=64, help="Questions in flight at once."),
     label: str = typer.Option("", help="A note stored with the run (e.g. 'prompt v7')."),
-    out: Path = typer.Option(Path("reports"), help="Folder for the HTML and Markdown report."),
+    out: Path = OUT_OPTION,
     resume: str | None = typer.Option(None, help="Finish an interrupted run (its id)."),
 ) -> None:
     """Run a dataset through the real query path, score it, store it, report and gate."""
@@ -196,18 +231,29 @@ def run_cmd(
 
     from evals.console import RunProgress, summary_table
     from evals.runner import RunAborted
-    from evals.session import execute, resolve_baseline, start_or_resume
+    from evals.session import resolve_baseline, start_or_resume
 
     rules = _rules(fail_on)
     store = _store()
+    if baseline and baseline != "latest":
+        _get_run(store, baseline)  # an unknown baseline fails now, not after the whole run
     resumed = _get_run(store, resume) if resume else None
     if dataset_path is None and resumed is None:
         raise fail("give --dataset PATH (or --resume RUN)", 2)
     path = dataset_path or Path(resumed.dataset_path)  # type: ignore[union-attr]
     dataset = _load(path, resumed.n_items if resumed else limit)
-    req = _request(dataset, url=url, key=key, principal_keys=principal_keys, route=route,
-                   judge=judge, no_ragas=no_ragas, concurrency=concurrency, label=label,
-                   resume=resumed)
+    req = _request(
+        dataset,
+        url=url,
+        key=key,
+        principal_keys=principal_keys,
+        route=route,
+        judge=judge,
+        no_ragas=no_ragas,
+        concurrency=concurrency,
+        label=label,
+        resume=resumed,
+    )
     from evals.dataset import DatasetError
 
     try:
@@ -217,17 +263,21 @@ def run_cmd(
     t0 = time.perf_counter()
     progress = RunProgress(console, f"{dataset.name} ({run.id})")
     try:
-        outcome = _run_async(execute(store, req, run, progress))
+        outcome = _run_async(_execute_and_close(store, req, run, progress))
     except KeyboardInterrupt:
         done = len(store.done_item_ids(run.id))
-        err_console.print(f"[yellow]interrupted[/] after {done}/{run.n_items} questions; "
-                          f"resume with: loregate eval run --resume {run.id}")
+        err_console.print(
+            f"[yellow]interrupted[/] after {done}/{run.n_items} questions; "
+            f"resume with: loregate eval run --resume {run.id}"
+        )
         raise typer.Exit(130) from None
     except RunAborted as exc:
         raise fail(f"run {run.id} aborted: {exc.message}") from None
     console.print(summary_table(outcome.run, outcome.summary))
-    console.print(f"{outcome.asked} questions asked in {time.perf_counter() - t0:.1f} s"
-                  + (f", [red]{outcome.failed} failed[/]" if outcome.failed else ""))
+    console.print(
+        f"{outcome.asked} questions asked in {time.perf_counter() - t0:.1f} s"
+        + (f", [red]{outcome.failed} failed[/]" if outcome.failed else "")
+    )
     base = resolve_baseline(store, baseline, candidate=outcome.run)
     if baseline == "latest" and base is None:
         err_console.print("[yellow]note:[/] no earlier finished run of this dataset: no baseline")
@@ -235,6 +285,17 @@ def run_cmd(
     _write_report(store, outcome.run, cmp, out, dataset)
     if failed:
         raise fail("regression gate failed (see the table above)")
+
+
+async def _execute_and_close(store: RunStore, req: RunRequest, run: RunInfo, progress: Any) -> Any:
+    """The run, then the container closed in the same event loop (the gateway's clients live
+    in it, and closing flushes the ledger)."""
+    from evals.session import execute
+
+    try:
+        return await execute(store, req, run, progress)
+    finally:
+        await container().aclose()
 
 
 def _run_async(coro: Any) -> Any:
@@ -265,8 +326,7 @@ def compare_cmd(
     baseline: str = typer.Argument(..., help="Baseline run id (or unique prefix, or 'latest')."),
     candidate: str = typer.Argument(..., help="Candidate run id (or unique prefix)."),
     fail_on: str | None = typer.Option(None, "--fail-on", help=FAIL_ON_HELP),
-    out: Path | None = typer.Option(None, help="Also write the candidate's report with the "
-                                    "comparison into this folder."),
+    out: Path | None = COMPARE_OUT_OPTION,
 ) -> None:
     """Per-metric deltas with bootstrap confidence intervals, and the questions that moved most."""
     rules = _rules(fail_on)
@@ -288,7 +348,7 @@ def compare_cmd(
 def report_cmd(
     run: str = typer.Argument(..., help="Run id (or unique prefix, or 'latest')."),
     baseline: str | None = typer.Option(None, help="Include a comparison with this run."),
-    out: Path = typer.Option(Path("reports"), help="Folder for the HTML and Markdown files."),
+    out: Path = OUT_OPTION,
 ) -> None:
     """Write a run's self-contained HTML report and its Markdown twin."""
     from evals.console import summary_table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -68,8 +68,10 @@ def _progress() -> Progress:
 
 def print_report(report: IngestReport) -> None:
     verb = "would be " if report.dry_run else ""
-    table = Table(title=f"{'Dry run: ' if report.dry_run else ''}ingestion of {report.scope!r} "
-                  f"into {report.collection!r}")  # fmt: skip
+    table = Table(
+        title=f"{'Dry run: ' if report.dry_run else ''}ingestion of {report.scope!r} "
+        f"into {report.collection!r}"
+    )
     table.add_column("documents", style="bold")
     table.add_column("count", justify="right")
     for name, count in report.counts().items():
@@ -97,13 +99,18 @@ def print_report(report: IngestReport) -> None:
 
 
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Folders (walked recursively) or files."),
-    manifest: Path | None = typer.Option(None, "--manifest", "-m", help="YAML metadata file."),
-    prune: bool = typer.Option(False, help="Delete documents that are gone from the source."),
-    dry_run: bool = typer.Option(False, help="Say what would change; write nothing."),
-    source: str | None = typer.Option(
-        None, help="Source scope (default: the manifest's `source`, else the folder name)."
-    ),
+    paths: Annotated[list[Path], typer.Argument(help="Folders (walked recursively) or files.")],
+    manifest: Annotated[
+        Path | None, typer.Option("--manifest", "-m", help="YAML metadata file.")
+    ] = None,
+    prune: Annotated[
+        bool, typer.Option(help="Delete documents that are gone from the source.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(help="Say what would change; write nothing.")] = False,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Source scope (default: the manifest's `source`, else the folder name)."),
+    ] = None,
 ) -> None:
     """Ingest contracts, docs and ticket exports into the index (incremental, idempotent)."""
     from ingest.errors import FileRejected
@@ -115,9 +122,13 @@ def ingest(
     try:
         with _progress() as bar:
             report = ingestor(c).ingest_path(
-                paths, manifest=manifest, scope=source, prune=prune, dry_run=dry_run,
+                paths,
+                manifest=manifest,
+                scope=source,
+                prune=prune,
+                dry_run=dry_run,
                 progress=RichProgress(bar),
-            )  # fmt: skip
+            )
     except (StoreError, EmbedderError, FileRejected) as exc:
         raise fail(str(exc)) from None
     print_report(report)
@@ -128,8 +139,10 @@ def ingest(
 @documents_app.command("list")
 @friendly_errors
 def list_documents(
-    source: str | None = typer.Option(None, help="Only this source scope."),
-    failed: bool = typer.Option(False, "--failed", help="Only documents whose last run failed."),
+    source: Annotated[str | None, typer.Option(help="Only this source scope.")] = None,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only documents whose last run failed.")
+    ] = False,
 ) -> None:
     """The documents in the index, with their chunk counts, access lists and status."""
     from loregate.wiring.ingest import ingestor
@@ -141,11 +154,15 @@ def list_documents(
     for col in ("doc_id", "type", "chunks", "access", "status", "title"):
         table.add_column(col)
     for d in docs:
-        status = (
-            Text(d.status) if d.status == "ok" else Text(f"{d.status}: {d.error_code}", "red")
+        status = Text(d.status) if d.status == "ok" else Text(f"{d.status}: {d.error_code}", "red")
+        table.add_row(
+            Text(d.doc_id),
+            d.doc_type,
+            str(d.chunk_count),
+            Text(", ".join(d.access)),
+            status,
+            Text(d.title),
         )
-        table.add_row(Text(d.doc_id), d.doc_type, str(d.chunk_count), Text(", ".join(d.access)),
-                      status, Text(d.title))  # fmt: skip
     console.print(table)
     console.print(f"{len(docs)} documents")
 
@@ -153,7 +170,7 @@ def list_documents(
 @documents_app.command("delete")
 @friendly_errors
 def delete_document(
-    doc_id: str = typer.Argument(..., help="The document id (see `list`)."),
+    doc_id: Annotated[str, typer.Argument(help="The document id (see `list`).")],
 ) -> None:
     """Delete one document (all its chunks) from the index."""
     from loregate.wiring.ingest import ingestor

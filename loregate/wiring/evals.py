@@ -53,8 +53,14 @@ def ingest_corpus(container: Container, corpus: Corpus, progress: Any = None) ->
 
     docs = [
         ParsedDocument(
-            doc_id=d.doc_id, title=d.title, text=d.text, doc_type=d.doc_type,  # type: ignore[arg-type]
-            access=d.access, department=d.department, tags=d.tags, source=d.source,
+            doc_id=d.doc_id,
+            title=d.title,
+            text=d.text,
+            doc_type=d.doc_type,  # type: ignore[arg-type]
+            access=d.access,
+            department=d.department,
+            tags=d.tags,
+            source=d.source,
         )
         for d in corpus.docs
     ]
@@ -70,9 +76,7 @@ def in_process_answerer(container: Container, route: str | None) -> Answerer:
     return InProcessAnswerer(answer_service(container), route=route)
 
 
-def scorer(
-    container: Container, *, judge_route: str | None, offline: bool = True
-) -> MetricScorer:
+def scorer(container: Container, *, judge_route: str | None, offline: bool = True) -> MetricScorer:
     """IR + offline ragas metrics with our embedder; judged metrics when ``judge_route``."""
     from evals.metrics.scorer import MetricScorer
     from loregate.wiring import store as store_wiring
@@ -115,7 +119,10 @@ def judge_label(container: Container, judge_route: str | None) -> str | None:
 
 
 def in_process_snapshot(
-    container: Container, *, route: str | None, judge_route: str | None,
+    container: Container,
+    *,
+    route: str | None,
+    judge_route: str | None,
     corpus: Corpus | None,
 ) -> Snapshot:
     from loregate import __version__
@@ -145,7 +152,7 @@ def in_process_snapshot(
             "index version", lambda: index_version.current(container.engine, settings.collection)
         ),
         chunker={"config": ing.chunking.config_id(), "config_hash": ing.config_hash},
-        embedder={"model": emb.model_name, "config": emb.config_id},
+        embedder={"model": getattr(emb, "model_name", ""), "config": emb.config_id},
         model_ids=models,
         judge=judge_label(container, judge_route),
         corpus_sha256=corpus.sha256 if corpus else None,
@@ -159,7 +166,10 @@ def url_snapshot(
     from loregate import __version__
 
     return Snapshot(
-        mode="url", url=url, route=route, judge=judge_label(container, judge_route),
+        mode="url",
+        url=url,
+        route=route,
+        judge=judge_label(container, judge_route),
         loregate_version=__version__,
     )
 

@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -117,10 +117,11 @@ def start_background(fn: Any, *args: Any) -> None:
 
 def routers(container: Container) -> list[APIRouter]:
     owner = requires(governance.authenticator(container), Role.DOC_OWNER)
+    Owner = Annotated[Principal, Depends(owner)]
     router = APIRouter(tags=["ingestion"])
 
     @router.post("/v1/ingest/jobs", status_code=202, summary="Start an ingestion job")
-    def start_job(body: JobRequest, principal: Principal = Depends(owner)) -> JSONResponse:
+    def start_job(body: JobRequest, principal: Owner) -> JSONResponse:
         paths = [str(check_allowed(container, p)) for p in body.paths]
         for p in [*paths, *([body.manifest] if body.manifest else [])]:
             if not Path(p).exists():
@@ -130,9 +131,7 @@ def routers(container: Container) -> list[APIRouter]:
         collection = container.settings.collection
         if is_busy(collection):
             raise JobConflict(f"an ingestion job is already running on {collection!r}")
-        job_id = job_store(container).create(
-            collection, request.model_dump(), principal.user_id
-        )
+        job_id = job_store(container).create(collection, request.model_dump(), principal.user_id)
         start_background(run_job, container, job_id, request)
         return JSONResponse(
             {"job_id": job_id, "status": "queued", "url": f"/v1/ingest/jobs/{job_id}"},
@@ -140,21 +139,19 @@ def routers(container: Container) -> list[APIRouter]:
         )
 
     @router.get("/v1/ingest/jobs/{job_id}", summary="An ingestion job's progress and result")
-    def get_job(job_id: str, principal: Principal = Depends(owner)) -> dict[str, Any]:
+    def get_job(job_id: str, principal: Owner) -> dict[str, Any]:
         record = job_store(container).get(job_id)
         if record is None:
             raise NotFound(f"no ingestion job {job_id}")
         return record.as_json()
 
     @router.get("/v1/documents", summary="Documents in the index (the registry)")
-    def list_documents(
-        source: str | None = None, principal: Principal = Depends(owner)
-    ) -> dict[str, Any]:
+    def list_documents(principal: Owner, source: str | None = None) -> dict[str, Any]:
         docs = ingestor(container).documents(source)
         return {"documents": [d.as_json() for d in docs], "count": len(docs)}
 
     @router.delete("/v1/documents/{doc_id:path}", summary="Delete a document from the index")
-    def delete_document(doc_id: str, principal: Principal = Depends(owner)) -> dict[str, Any]:
+    def delete_document(doc_id: str, principal: Owner) -> dict[str, Any]:
         deleted = ingestor(container).delete_document(doc_id)
         from retrieval import index_version
 

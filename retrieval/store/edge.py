@@ -184,7 +184,6 @@ class EdgeStore:
         if shard is None:
             return
         with self._handle.write_lock:
-            shard.flush()
             shard.optimize()
             shard.flush()
 

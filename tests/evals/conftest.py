@@ -40,8 +40,11 @@ def store(engine: Engine) -> RunStore:
 def make_items(n: int = 6) -> list[EvalItem]:
     return [
         EvalItem(
-            id=f"q{i}", question=f"What is fact number {i}?", reference=f"Fact {i} is true.",
-            reference_doc_ids=(f"doc-{i}",), reference_contexts=(f"Fact {i} is true.",),
+            id=f"q{i}",
+            question=f"What is fact number {i}?",
+            reference=f"Fact {i} is true.",
+            reference_doc_ids=(f"doc-{i}",),
+            reference_contexts=(f"Fact {i} is true.",),
             tags=("even" if i % 2 == 0 else "odd",),
         )
         for i in range(n)

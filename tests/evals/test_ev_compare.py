@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from evals.compare import compare_runs, paired_bootstrap, question_changes
-
 from tests.evals.ev_helpers import result, run_info
 
 
@@ -38,27 +37,33 @@ def test_empty_and_all_missing_give_nan() -> None:
     empty = np.array([], dtype=float)
     assert all(np.isnan(x) for x in paired_bootstrap(empty, empty, _nanmean))
     nan = np.full(5, np.nan)
-    point, low, high = paired_bootstrap(nan, nan, lambda a: float("nan"))
+    point, low, _high = paired_bootstrap(nan, nan, lambda a: float("nan"))
     assert np.isnan(point) and np.isnan(low)
 
 
 def _runs() -> tuple[list, list]:
     base = [
-        result("q1", 0, metrics={"recall@5": 1.0, "mrr": 1.0}, cost=0.002, cache_read=0,
-               fresh=1000),
-        result("q2", 1, metrics={"recall@5": 0.0, "mrr": 0.0}, cost=0.002, cache_read=0,
-               fresh=1000),
-        result("q3", 2, metrics={"recall@5": 1.0, "mrr": 0.5}, cost=0.002, cache_read=0,
-               fresh=1000),
+        result(
+            "q1", 0, metrics={"recall@5": 1.0, "mrr": 1.0}, cost=0.002, cache_read=0, fresh=1000
+        ),
+        result(
+            "q2", 1, metrics={"recall@5": 0.0, "mrr": 0.0}, cost=0.002, cache_read=0, fresh=1000
+        ),
+        result(
+            "q3", 2, metrics={"recall@5": 1.0, "mrr": 0.5}, cost=0.002, cache_read=0, fresh=1000
+        ),
         result("q4", 3, error="upstream_timeout: slow"),
     ]
     cand = [
-        result("q1", 0, metrics={"recall@5": 1.0, "mrr": 1.0}, cost=0.001, cache_read=3000,
-               fresh=1000),
-        result("q2", 1, metrics={"recall@5": 1.0, "mrr": 1.0}, cost=0.001, cache_read=3000,
-               fresh=1000),
-        result("q3", 2, metrics={"recall@5": 0.0, "mrr": 0.0}, cost=0.001, cache_read=3000,
-               fresh=1000),
+        result(
+            "q1", 0, metrics={"recall@5": 1.0, "mrr": 1.0}, cost=0.001, cache_read=3000, fresh=1000
+        ),
+        result(
+            "q2", 1, metrics={"recall@5": 1.0, "mrr": 1.0}, cost=0.001, cache_read=3000, fresh=1000
+        ),
+        result(
+            "q3", 2, metrics={"recall@5": 0.0, "mrr": 0.0}, cost=0.001, cache_read=3000, fresh=1000
+        ),
         result("q4", 3, metrics={"recall@5": 1.0, "mrr": 1.0}),  # unpaired: baseline failed
         result("q5", 4, metrics={"recall@5": 1.0, "mrr": 1.0}),  # not in the baseline
     ]

@@ -21,12 +21,20 @@ from gateway.principal import Role
 ROOT = Path(__file__).resolve().parents[2]
 
 GOOD = [
-    {"id": "a", "question": "How long is the notice period?", "reference": "90 days",
-     "reference_doc_ids": ["northwind:contracts/acme-msa.md"], "tags": ["legal"],
-     "principal": {"user_id": "lena", "department": "legal", "groups": ["legal"]},
-     "filters": {"doc_types": ["contract"]}},
-    {"question": "What is the PTO carryover?", "reference_chunk_ids": ["c1", "c2"],
-     "forbidden_doc_ids": ["x"]},
+    {
+        "id": "a",
+        "question": "How long is the notice period?",
+        "reference": "90 days",
+        "reference_doc_ids": ["northwind:contracts/acme-msa.md"],
+        "tags": ["legal"],
+        "principal": {"user_id": "lena", "department": "legal", "groups": ["legal"]},
+        "filters": {"doc_types": ["contract"]},
+    },
+    {
+        "question": "What is the PTO carryover?",
+        "reference_chunk_ids": ["c1", "c2"],
+        "forbidden_doc_ids": ["x"],
+    },
 ]
 
 
@@ -44,8 +52,12 @@ def test_good_file_loads_every_field(tmp_path: Path) -> None:
     assert a.id == "a" and a.reference == "90 days"
     assert a.gold_ids == ("northwind:contracts/acme-msa.md",)
     p = a.principal.to_principal()
-    assert (p.user_id, p.department, p.groups, p.role) == ("lena", "legal", ("legal",),
-                                                          Role.EMPLOYEE)
+    assert (p.user_id, p.department, p.groups, p.role) == (
+        "lena",
+        "legal",
+        ("legal",),
+        Role.EMPLOYEE,
+    )
     assert "dept:legal" in p.access_tokens() and "group:legal" in p.access_tokens()
     assert a.filters is not None and a.filters.doc_types == ["contract"]
     # defaults: id from the line number, the public-only evaluator, chunk ids as gold
@@ -74,12 +86,18 @@ def test_round_trip_and_hash_follows_content(tmp_path: Path) -> None:
         ('{"question": "   "}', "suite.jsonl:2: field 'question': Value error, must not be blank"),
         ('{"question": "q", "refrence": "typo"}', "suite.jsonl:2: field 'refrence': unknown field"),
         ('{"question": "q", "tags": "legal"}', "suite.jsonl:2: field 'tags'"),
-        ('{"question": "q", "principal": {"department": "hr"}}',
-         "suite.jsonl:2: field 'principal.user_id': Field required"),
-        ('{"question": "q", "filters": {"doc_type": ["x"]}}',
-         "suite.jsonl:2: field 'filters.doc_type': unknown field"),
-        ('{"id": "a", "question": "dup"}', "suite.jsonl:2: field 'id': duplicate id 'a' "
-                                           "(first on line 1)"),
+        (
+            '{"question": "q", "principal": {"department": "hr"}}',
+            "suite.jsonl:2: field 'principal.user_id': Field required",
+        ),
+        (
+            '{"question": "q", "filters": {"doc_type": ["x"]}}',
+            "suite.jsonl:2: field 'filters.doc_type': unknown field",
+        ),
+        (
+            '{"id": "a", "question": "dup"}',
+            "suite.jsonl:2: field 'id': duplicate id 'a' (first on line 1)",
+        ),
     ],
 )
 def test_bad_lines_are_named(tmp_path: Path, line: str, expected: str) -> None:
@@ -103,7 +121,7 @@ def test_empty_missing_binary_and_wrong_suffix(tmp_path: Path) -> None:
     csv.write_text("question\nx\n")
     with pytest.raises(DatasetError, match=r"expected a \.jsonl file or a dataset folder"):
         load_dataset(csv)
-    with pytest.raises(DatasetError, match="exactly one .jsonl file"):
+    with pytest.raises(DatasetError, match=r"exactly one \.jsonl file"):
         load_dataset(tmp_path)  # a folder with two .jsonl files and no known layout
 
 
@@ -160,8 +178,11 @@ def test_claude_docs_layout_errors(tmp_path: Path) -> None:
     ds = load_claude_docs(_mini_claude(tmp_path, [chunk], [q]))
     assert ds.items[0].reference_doc_ids == ("https://x/a#b",)
     bad = dict(q, correct_chunks=["https://x/missing"])
-    with pytest.raises(DatasetError, match=r"docs_evaluation_dataset.json\[0\]: field "
-                                           r"'correct_chunks': not in the corpus"):
+    with pytest.raises(
+        DatasetError,
+        match=r"docs_evaluation_dataset.json\[0\]: field "
+        r"'correct_chunks': not in the corpus",
+    ):
         load_claude_docs(_mini_claude(tmp_path / "2", [chunk], [bad]))
     with pytest.raises(DatasetError, match=r"anthropic_docs.json\[0\]: field 'text'"):
         load_claude_docs(_mini_claude(tmp_path / "3", [dict(chunk, text="")], [q]))

@@ -30,8 +30,11 @@ def offline() -> OfflineRagas:
 
 
 ITEM = EvalItem(
-    id="q", question="What is the notice period?", reference="The notice period is 90 days.",
-    reference_doc_ids=("d1", "d3"), reference_contexts=("text of d1",),
+    id="q",
+    question="What is the notice period?",
+    reference="The notice period is 90 days.",
+    reference_doc_ids=("d1", "d3"),
+    reference_contexts=("text of d1",),
     forbidden_doc_ids=("secret",),
 )
 
@@ -63,8 +66,9 @@ def test_offline_ragas_scores(offline: OfflineRagas) -> None:
     assert m["id_context_recall"] == 1.0 and m["id_context_precision"] == 1.0
     assert m["rouge_l"] == 1.0 and m["string_similarity"] == 1.0  # [1] is stripped
     assert m["semantic_similarity"] == pytest.approx(1.0)
-    wrong = answer(docs=("d9",), text="Bananas are yellow.",
-                   texts={"d9": "An unrelated passage on fruit."})
+    wrong = answer(
+        docs=("d9",), text="Bananas are yellow.", texts={"d9": "An unrelated passage on fruit."}
+    )
     w = asyncio.run(offline.score(ITEM, wrong))
     assert w["context_recall"] == 0.0 and w["id_context_recall"] == 0.0
     assert w["rouge_l"] == 0.0 and w["semantic_similarity"] < 0.6  # only the "." is shared
@@ -79,22 +83,37 @@ def test_strip_citations() -> None:
 
 
 def test_operational_figures_and_leaks() -> None:
-    a = answer(cost=0.002, latency=800, tier=2, cache_read=300, fresh=100,
-               docs=("d1", "secret"))
+    a = answer(cost=0.002, latency=800, tier=1, cache_read=300, fresh=100, docs=("d1", "secret"))
     m = operational(ITEM, a)
-    assert m["cost_usd"] == 0.002 and m["latency_ms"] == 800 and m["tier"] == 2.0
+    assert m["cost_usd"] == 0.002 and m["latency_ms"] == 800 and m["tier"] == 1.0
     assert m["cache_read_share"] == 0.75 and m["leaks"] == 1.0 and m["cited"] == 1.0
     assert operational(ITEM, answer(fresh=0))["cache_read_share"] is None
 
 
 def test_summary_of_a_run() -> None:
     results = [
-        result("a", 0, metrics={"recall@5": 1.0, "leaks": 0.0}, cost=0.001, latency=100,
-               cache_read=900, fresh=100, tier=1),
-        result("b", 1, metrics={"recall@5": 0.0, "leaks": 1.0}, cost=0.003, latency=300,
-               fresh=1000, tier=2),
-        result("c", 2, metrics={"recall@5": None}, cost=0.002, latency=200, tier=1,
-               confident=False),
+        result(
+            "a",
+            0,
+            metrics={"recall@5": 1.0, "leaks": 0.0},
+            cost=0.001,
+            latency=100,
+            cache_read=900,
+            fresh=100,
+            tier=0,
+        ),
+        result(
+            "b",
+            1,
+            metrics={"recall@5": 0.0, "leaks": 1.0},
+            cost=0.003,
+            latency=300,
+            fresh=1000,
+            tier=1,
+        ),
+        result(
+            "c", 2, metrics={"recall@5": None}, cost=0.002, latency=200, tier=0, confident=False
+        ),
         result("d", 3, error="upstream_timeout: x"),
     ]
     s = summarize(results)
@@ -104,10 +123,15 @@ def test_summary_of_a_run() -> None:
     assert s["cost_total"] == pytest.approx(0.006)
     assert s["cost_per_1k"] == pytest.approx(2.0)
     assert s["cache_read_share"] == pytest.approx(900 / 2100)
-    assert s["latency_p50"] == 200 and s["tier1_share"] == pytest.approx(2 / 3)
+    assert s["latency_p50"] == 200 and s["tier0_share"] == pytest.approx(1 / 3)
+    assert s["tier1_share"] == pytest.approx(1 / 3)  # the degraded answer counts for no tier
     assert s["degraded_share"] == pytest.approx(1 / 3) and s["leaks"] == 1.0
-    assert tier_mix(results) == {"tier 1 (claude-haiku-4-5)": 1, "tier 2 (claude-haiku-4-5)": 1,
-                                 "degraded": 1, "error": 1}
+    assert tier_mix(results) == {
+        "tier 0 (claude-haiku-4-5)": 1,
+        "tier 1 (claude-haiku-4-5)": 1,
+        "degraded": 1,
+        "error": 1,
+    }
 
 
 class JudgeProvider:
@@ -127,12 +151,14 @@ class JudgeProvider:
         data = self._input(prompt)
         if "judge the faithfulness" in prompt:
             ctx = data["context"].lower()
-            return {"statements": [
-                {"statement": s, "reason": "r", "verdict": int(s.lower().rstrip(".") in ctx)}
-                for s in data["statements"]]}
+            return {
+                "statements": [
+                    {"statement": s, "reason": "r", "verdict": int(s.lower().rstrip(".") in ctx)}
+                    for s in data["statements"]
+                ]
+            }
         if "Break down each sentence" in prompt:
-            return {"statements": [s.strip() + "." for s in data["answer"].split(".")
-                                   if s.strip()]}
+            return {"statements": [s.strip() + "." for s in data["answer"].split(".") if s.strip()]}
         if "Generate a question for the given answer" in prompt:
             return {"question": "What is the notice period?", "noncommittal": 0}
         if "claims" in prompt.lower():
@@ -143,9 +169,13 @@ class JudgeProvider:
         prompt = request.messages[-1]["content"]
         self.prompts.append(prompt)
         return ModelResponse(
-            id="r", provider="local", model_alias="local", model_id=request.model,
+            id="r",
+            provider="local",
+            model_alias="local",
+            model_id=request.model,
             content=[{"type": "text", "text": json.dumps(self._reply(prompt))}],
-            stop_reason="end_turn", usage=Usage(input_tokens=len(prompt) // 4, output_tokens=20),
+            stop_reason="end_turn",
+            usage=Usage(input_tokens=len(prompt) // 4, output_tokens=20),
         )
 
     def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
@@ -161,15 +191,22 @@ class JudgeProvider:
 def test_judged_metrics_go_through_the_gateway_and_its_ledger() -> None:
     provider = JudgeProvider()
     ledger = MemoryLedger()
-    gw = Gateway(load_config(), {"local": provider, "anthropic": None, "openai": None},
-                 ledger=ledger)
+    gw = Gateway(
+        load_config(), {"local": provider, "anthropic": None, "openai": None}, ledger=ledger
+    )
     llm = make_gateway_llm(gw, "local")
     judged = JudgedRagas(llm, FakeEmbedder(), label="local")
-    item = EvalItem(id="j", question="What is the notice period?",
-                    reference="The notice period is 90 days. Notice is written.")
+    item = EvalItem(
+        id="j",
+        question="What is the notice period?",
+        reference="The notice period is 90 days. Notice is written.",
+    )
     a = answer(docs=("d1",), text="The notice period is 90 days [1]. Cats can fly.")
-    a = a.model_copy(update={"passages": [a.passages[0].model_copy(
-        update={"text": "The notice period is 90 days."})]})
+    a = a.model_copy(
+        update={
+            "passages": [a.passages[0].model_copy(update={"text": "The notice period is 90 days."})]
+        }
+    )
     m = asyncio.run(judged.score(item, a))
     assert m["faithfulness"] == 0.5  # one of the two statements is in the context
     assert m["answer_relevancy"] == pytest.approx(1.0)  # same question regenerated
@@ -178,7 +215,8 @@ def test_judged_metrics_go_through_the_gateway_and_its_ledger() -> None:
     rows = ledger.requests()
     assert len(rows) == llm.calls
     assert {(r.source, r.user_id, r.department, r.route) for r in rows} == {
-        ("eval-judge", JUDGE_PRINCIPAL.user_id, "evals", "local")}
+        ("eval", JUDGE_PRINCIPAL.user_id, "evals", "local")
+    }
     assert all(re.search(r"output", p, re.IGNORECASE) for p in provider.prompts)
 
 

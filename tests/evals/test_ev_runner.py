@@ -24,8 +24,12 @@ class CountingScorer:
 
     async def score(self, item: EvalItem, answer: Answer) -> dict[str, float | None]:
         sent = {p.doc_id for p in answer.passages}
-        return {"recall@5": 1.0 if set(item.gold_ids) & sent else 0.0,
-                "leaks": 0.0, "escalations": 0.0, "confident": float(answer.confident)}
+        return {
+            "recall@5": 1.0 if set(item.gold_ids) & sent else 0.0,
+            "leaks": 0.0,
+            "escalations": 0.0,
+            "confident": float(answer.confident),
+        }
 
 
 class Recorder:
@@ -45,16 +49,25 @@ class Recorder:
 
 
 def new_run(store: RunStore, ds: Dataset) -> Any:
-    return store.create_run(dataset_name=ds.name, dataset_path=ds.path,
-                            dataset_sha256=ds.sha256, n_items=len(ds.items),
-                            snapshot=Snapshot(mode="in-process"))
+    return store.create_run(
+        dataset_name=ds.name,
+        dataset_path=ds.path,
+        dataset_sha256=ds.sha256,
+        n_items=len(ds.items),
+        snapshot=Snapshot(mode="in-process"),
+    )
 
 
 def test_every_question_is_answered_scored_and_stored(store: RunStore, dataset: Dataset) -> None:
     svc = StubAnswerService(dataset.items, quality=1.0, fail_ids=["q3"])
     rec = Recorder()
-    runner = EvalRunner(store, InProcessAnswerer(svc, route="economy"), CountingScorer(),
-                        concurrency=2, progress=rec)
+    runner = EvalRunner(
+        store,
+        InProcessAnswerer(svc, route="economy"),
+        CountingScorer(),
+        concurrency=2,
+        progress=rec,
+    )
     run = new_run(store, dataset)
     outcome = asyncio.run(runner.run(run, dataset.items))
     assert rec.started == (6, 0) and sorted(rec.seen) == [f"q{i}" for i in range(6)]
@@ -89,17 +102,20 @@ def test_concurrency_is_bounded(store: RunStore, dataset: Dataset) -> None:
             in_flight -= 1
             return await super().ask(question, **kw)
 
-    runner = EvalRunner(store, InProcessAnswerer(Slow(dataset.items)), CountingScorer(),
-                        concurrency=3)
+    runner = EvalRunner(
+        store, InProcessAnswerer(Slow(dataset.items)), CountingScorer(), concurrency=3
+    )
     asyncio.run(runner.run(new_run(store, dataset), dataset.items))
     assert peak == 3
 
 
-def test_a_run_whose_first_questions_all_fail_stops_early(store: RunStore,
-                                                          dataset: Dataset) -> None:
+def test_a_run_whose_first_questions_all_fail_stops_early(
+    store: RunStore, dataset: Dataset
+) -> None:
     svc = StubAnswerService(dataset.items, fail_ids=[i.id for i in dataset.items])
-    runner = EvalRunner(store, InProcessAnswerer(svc), CountingScorer(), concurrency=1,
-                        abort_after=3)
+    runner = EvalRunner(
+        store, InProcessAnswerer(svc), CountingScorer(), concurrency=1, abort_after=3
+    )
     run = new_run(store, dataset)
     with pytest.raises(RunAborted, match="first 3 questions all failed; first error: q0: "):
         asyncio.run(runner.run(run, dataset.items))
@@ -121,13 +137,23 @@ def test_interrupted_run_keeps_its_results_and_resume_asks_only_the_rest(
     first = Blocking(dataset.items, quality=1.0)
     run = new_run(store, dataset)
 
+    class StopAtFour(Recorder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.four = asyncio.Event()
+
+        def advance(self, result: QuestionResult) -> None:
+            super().advance(result)
+            if len(self.seen) == 4:  # q0..q3 are stored before advance() is called
+                self.four.set()
+
     async def interrupt() -> None:
-        task = asyncio.create_task(
-            EvalRunner(store, InProcessAnswerer(first), CountingScorer(), concurrency=6)
-            .run(run, dataset.items)
+        rec = StopAtFour()
+        runner = EvalRunner(
+            store, InProcessAnswerer(first), CountingScorer(), concurrency=6, progress=rec
         )
-        while len(store.done_item_ids(run.id)) < 4:
-            await asyncio.sleep(0.005)
+        task = asyncio.create_task(runner.run(run, dataset.items))
+        await rec.four.wait()
         task.cancel()  # what Ctrl-C does to asyncio.run's main task
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -139,13 +165,19 @@ def test_interrupted_run_keeps_its_results_and_resume_asks_only_the_rest(
 
     # Resume: only q4 and q5 are asked; nothing is lost or duplicated.
     second = StubAnswerService(dataset.items, quality=1.0)
-    req = RunRequest(dataset=dataset, answerer=InProcessAnswerer(second),
-                     scorer=CountingScorer(), snapshot=info.snapshot, resume=info)
+    req = RunRequest(
+        dataset=dataset,
+        answerer=InProcessAnswerer(second),
+        scorer=CountingScorer(),
+        snapshot=info.snapshot,
+        resume=info,
+    )
     resumed = start_or_resume(store, req)
     assert resumed.id == run.id and resumed.status == "running"
     rec = Recorder()
-    outcome = asyncio.run(EvalRunner(store, req.answerer, req.scorer, progress=rec)
-                          .run(resumed, dataset.items))
+    outcome = asyncio.run(
+        EvalRunner(store, req.answerer, req.scorer, progress=rec).run(resumed, dataset.items)
+    )
     assert sorted(second.calls) == sorted(i.question for i in dataset.items[4:])
     assert rec.started == (6, 4)
     results = store.results(run.id)
@@ -158,28 +190,48 @@ def test_resume_retries_failed_questions_and_refuses_a_changed_dataset(
 ) -> None:
     run = new_run(store, dataset)
     flaky = StubAnswerService(dataset.items, fail_ids=["q2"])
-    asyncio.run(EvalRunner(store, InProcessAnswerer(flaky), CountingScorer())
-                .run(run, dataset.items))
+    asyncio.run(
+        EvalRunner(store, InProcessAnswerer(flaky), CountingScorer()).run(run, dataset.items)
+    )
     store.finish(run.id, status="interrupted")  # as if stopped before the end
     healthy = StubAnswerService(dataset.items)
-    req = RunRequest(dataset=dataset, answerer=InProcessAnswerer(healthy),
-                     scorer=CountingScorer(), snapshot=Snapshot(mode="in-process"),
-                     resume=store.get(run.id))
-    asyncio.run(EvalRunner(store, req.answerer, req.scorer)
-                .run(start_or_resume(store, req), dataset.items))
+    req = RunRequest(
+        dataset=dataset,
+        answerer=InProcessAnswerer(healthy),
+        scorer=CountingScorer(),
+        snapshot=Snapshot(mode="in-process"),
+        resume=store.get(run.id),
+    )
+    asyncio.run(
+        EvalRunner(store, req.answerer, req.scorer).run(start_or_resume(store, req), dataset.items)
+    )
     assert healthy.calls == [dataset.items[2].question]
     assert all(r.ok for r in store.results(run.id))
 
     changed = dataset.model_copy(update={"sha256": "f" * 64})
     with pytest.raises(DatasetError, match="already finished"):
-        start_or_resume(store, RunRequest(dataset=changed, answerer=req.answerer,
-                                          scorer=req.scorer, snapshot=req.snapshot,
-                                          resume=store.get(run.id)))
+        start_or_resume(
+            store,
+            RunRequest(
+                dataset=changed,
+                answerer=req.answerer,
+                scorer=req.scorer,
+                snapshot=req.snapshot,
+                resume=store.get(run.id),
+            ),
+        )
     store.finish(run.id, status="interrupted")
     with pytest.raises(DatasetError, match="another version"):
-        start_or_resume(store, RunRequest(dataset=changed, answerer=req.answerer,
-                                          scorer=req.scorer, snapshot=req.snapshot,
-                                          resume=store.get(run.id)))
+        start_or_resume(
+            store,
+            RunRequest(
+                dataset=changed,
+                answerer=req.answerer,
+                scorer=req.scorer,
+                snapshot=req.snapshot,
+                resume=store.get(run.id),
+            ),
+        )
 
 
 def test_run_references_latest_prefix_and_ambiguity(store: RunStore, dataset: Dataset) -> None:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+
+from gateway.auth import Authenticate, static_auth
+from gateway.http import build_router
+from gateway.principal import LOCAL_OPERATOR
+from loregate.app import RequestIdMiddleware
+from loregate.errors_http import install_error_handlers
+from loregate.wiring import gateway as gateway_wiring
 
 from gateway.config import GatewayConfig, load_config
 from gateway.ledger import MemoryLedger
@@ -104,3 +113,19 @@ escalate_on = []
 def fast(write_config: Callable[[str], Path]) -> Rig:
     """A rig whose route ``fast`` has 50 ms attempt timeouts (hangs end quickly)."""
     return Rig(load_config(write_config(FAST_ROUTE)))
+
+
+def gateway_app(gw: Gateway, auth: Authenticate | None = None) -> FastAPI:
+    """The gateway's router alone, as create_app mounts it (request ids, vendor error shapes),
+    with a fixed caller unless ``auth`` is given: governance is tested on its own."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await gw.aclose()
+
+    app = FastAPI(lifespan=lifespan)
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app, gateway_wiring.error_renderers())
+    app.include_router(build_router(gw, auth or static_auth(LOCAL_OPERATOR)))
+    return app

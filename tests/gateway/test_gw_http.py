@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from conftest import HAIKU, Rig
+from conftest import HAIKU, Rig, gateway_app
 from fastapi.testclient import TestClient
 
 from gateway.config import GatewayConfig
 from gateway.testing import Answer, Fault
 from gateway.types import Usage
-from loregate.app import create_app
-from loregate.container import Container
-from loregate.settings import load_settings
 
 
 @pytest.fixture
-def client(loregate_env: Path, rig: Rig) -> Iterator[TestClient]:
-    container = Container(load_settings())
-    container.part("gateway", lambda c: rig.gateway)
-    with TestClient(create_app(container.settings, container)) as c:
+def client(rig: Rig) -> Iterator[TestClient]:
+    with TestClient(gateway_app(rig.gateway)) as c:
         yield c
 
 

@@ -42,8 +42,9 @@ def test_partial_split_prices_the_rest_at_5m(config: GatewayConfig) -> None:
 def test_sub_cent_prices_stay_exact_over_many_calls(config: GatewayConfig) -> None:
     haiku = config.models["claude-haiku-4-5"]
     one = Usage(input_tokens=3, output_tokens=1, cache_read_input_tokens=7)
-    # 3*1000 + 1*5000 + 7*100 = 8700 nano-USD; a float sum of 0.0000087 a million times drifts.
-    assert sum(cost_nano_usd(one, haiku) for _ in range(1_000_000)) == 8_700_000_000
+    # 3*1000 + 1*5000 + 7*100 = 8700 nano-USD; summing 0.0000087 as floats drifts.
+    assert sum(cost_nano_usd(one, haiku) for _ in range(100_000)) == 870_000_000
+    assert sum(0.0000087 for _ in range(100_000)) != 0.87
 
 
 def test_local_model_costs_nothing_and_estimates_bound_the_cost(config: GatewayConfig) -> None:

@@ -200,8 +200,10 @@ retry = { max_attempts = 10, initial_backoff_s = 0 }
         )
     )
     rig.anthropic.push(*[Fault.hang()] * 10, model=HAIKU)
-    with pytest.raises(Exception) as err:
+    with pytest.raises(AllProvidersFailed) as err:
         await invoke(rig, "slow")
-    assert "total" in str(err.value) or "within" in str(err.value)
-    assert rig.local.calls_for(LOCAL) == []  # the tier's time ran out before the fallback
-    assert GPT  # keep the import honest
+    attempts = err.value.details["attempts"]
+    assert attempts[0]["code"] == "upstream_timeout" and attempts[0]["model"] == HAIKU
+    assert "total 0.08s ran out" in attempts[-1]["message"]
+    assert len(rig.anthropic.calls_for(HAIKU)) < 10  # the deadline cut the retries short
+    assert rig.local.calls_for(LOCAL) == []  # and left no time for the fallback

@@ -1,4 +1,5 @@
-"""A clean stop in the middle of load loses no ledger row (the real wiring, SQLite ledger)."""
+"""A clean stop in the middle of load loses no ledger row: the whole app as `loregate serve`
+builds it (governance on, a real API key), the SQLite ledger, the emulator upstream."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from loregate.app import create_app
 from loregate.container import Container
 from loregate.database import make_engine
 from loregate.settings import load_settings
+from loregate.wiring.governance import key_store
 
 pytestmark = pytest.mark.wire
 
@@ -31,13 +33,16 @@ def test_stop_mid_load_keeps_every_ledger_row(
         monkeypatch.setenv("ANTHROPIC_BASE_URL", emu.base_url)
         monkeypatch.setenv("LOREGATE_CONFIG", str(tmp_path / "wire.toml"))
         settings = load_settings()
-        served = ServedApp(create_app(settings, Container(settings))).__enter__()
+        container = Container(settings)
+        key = key_store(container).create(user="loadtest", department="qa", role="admin").key
+        served = ServedApp(create_app(settings, container)).__enter__()
         answered: list[str] = []
         lock = threading.Lock()
         stop = threading.Event()
+        failures: list[str] = []
 
         def client() -> None:
-            with httpx.Client(base_url=served.url, timeout=10) as http:
+            with httpx.Client(base_url=served.url, timeout=10, headers={"x-api-key": key}) as http:
                 while not stop.is_set():
                     try:
                         r = http.post(
@@ -50,14 +55,17 @@ def test_stop_mid_load_keeps_every_ledger_row(
                         )
                     except httpx.HTTPError:
                         return  # the server has stopped accepting
-                    if r.status_code == 200:
-                        with lock:
-                            answered.append(r.headers["x-request-id"])
+                    if r.status_code != 200:
+                        failures.append(r.text)
+                        return
+                    with lock:
+                        answered.append(r.headers["x-request-id"])
 
         threads = [threading.Thread(target=client) for _ in range(8)]
         for t in threads:
             t.start()
-        while len(answered) < 40:
+        deadline = time.monotonic() + 60
+        while len(answered) < 40 and not failures and time.monotonic() < deadline:
             time.sleep(0.01)
         served.stop()  # graceful: in-flight requests finish, then the ledger is flushed
         stop.set()
@@ -67,9 +75,11 @@ def test_stop_mid_load_keeps_every_ledger_row(
     engine = make_engine(settings.resolved_database_url)
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(ledger.c.request_id, ledger.c.outcome).where(ledger.c.kind == "request")
+            sa.select(ledger.c.request_id, ledger.c.outcome).where(
+                ledger.c.kind == "request", ledger.c.user_id == "loadtest")
         ).all()
     engine.dispose()
+    assert not failures, failures[:1]
     assert len(answered) >= 40
     recorded = {rid for rid, outcome in rows if outcome == "ok"}
     assert set(answered) <= recorded

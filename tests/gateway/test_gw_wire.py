@@ -1,7 +1,8 @@
 """The official SDKs -> loregate (uvicorn on 127.0.0.1) -> the wire emulator, and the fault matrix.
 
-Retry waits are injected (the ``sleeps`` list records them); timeouts and connection resets
-are real, on loopback.
+The gateway's router is served alone (governance has its own tests; test_gw_shutdown drives
+the whole app with a real key). Retry waits are injected (the ``sleeps`` list records them);
+timeouts and connection resets are real, on loopback.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import anthropic
 import openai
 import pytest
+from conftest import gateway_app
 from gw_servers import ServedApp
 
 from gateway.config import load_config
@@ -22,9 +24,6 @@ from gateway.provider_registry import ProviderRegistry
 from gateway.providers.anthropic import AnthropicProvider
 from gateway.providers.openai import OpenAIProvider
 from gateway.service import Gateway
-from loregate.app import create_app
-from loregate.container import Container
-from loregate.settings import load_settings
 
 pytestmark = pytest.mark.wire
 
@@ -68,7 +67,7 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def wire(emulator: EmulatorServer, tmp_path: Path, loregate_env: Path) -> Iterator[Wire]:
+def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
     emulator.reset()
     (tmp_path / "wire.toml").write_text(WIRE_CONFIG)
     sleeps: list[float] = []
@@ -85,10 +84,7 @@ def wire(emulator: EmulatorServer, tmp_path: Path, loregate_env: Path) -> Iterat
         }
     )
     gw = Gateway(load_config(tmp_path / "wire.toml"), registry, ledger=ledger, sleep=sleep)
-    container = Container(load_settings())
-    container.part("gateway", lambda c: gw)
-    container.on_close(gw.aclose)
-    with ServedApp(create_app(container.settings, container)) as served:
+    with ServedApp(gateway_app(gw)) as served:
         yield Wire(emulator, served.url, gw, ledger, sleeps)
 
 

@@ -20,7 +20,9 @@ def cli(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunn
     import loregate.wiring.store as store_wiring
 
     monkeypatch.setattr(common, "_container", None)
-    monkeypatch.setattr(store_wiring, "embedder", lambda c: c.part("embedder", lambda _: FakeEmbedder()))
+    monkeypatch.setattr(
+        store_wiring, "embedder", lambda c: c.part("embedder", lambda _: FakeEmbedder())
+    )
     yield CliRunner()
     if common._container is not None:
         common.run_async(common._container.aclose())
@@ -34,13 +36,15 @@ def run(cli: CliRunner, *args: str) -> tuple[int, str]:
 
 
 def test_ingest_demo_corpus_then_unchanged(cli: CliRunner) -> None:
-    code, out = run(cli, "ingest", str(ROOT / "demo/corpus"), "--manifest",
-                    str(ROOT / "demo/manifest.yaml"))  # fmt: skip
+    code, out = run(
+        cli, "ingest", str(ROOT / "demo/corpus"), "--manifest", str(ROOT / "demo/manifest.yaml")
+    )
     assert code == 0, out
     assert "chunks/s" in out and "10/10" in out
     assert "│ added     │    13 │" in out and "│ failed    │     0 │" in out
-    code, out = run(cli, "ingest", str(ROOT / "demo/corpus"), "--manifest",
-                    str(ROOT / "demo/manifest.yaml"))  # fmt: skip
+    code, out = run(
+        cli, "ingest", str(ROOT / "demo/corpus"), "--manifest", str(ROOT / "demo/manifest.yaml")
+    )
     assert code == 0 and "│ unchanged │    13 │" in out and "0 chunks written" in out
     code, out = run(cli, "documents", "list", "--source", "northwind")
     assert code == 0 and "northwind:contracts/acme-msa.md" in out and "13 documents" in out
@@ -72,7 +76,10 @@ def test_dry_run_and_prune(cli: CliRunner, tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["ingest", "/nonexistent/folder"], "source_not_found: no such file or folder"),
-        (["ingest", ".", "--manifest", "/nonexistent.yaml"], "invalid_manifest: manifest not found"),
+        (
+            ["ingest", ".", "--manifest", "/nonexistent.yaml"],
+            "invalid_manifest: manifest not found",
+        ),
         (["documents", "delete", "nope"], "document_not_found"),
     ],
 )

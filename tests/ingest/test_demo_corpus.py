@@ -35,8 +35,11 @@ def test_demo_facts_and_permissions(make_ingestor: MakeIngestor, real_embedder: 
         return [c.payload for c in dense + lexical]
 
     cap = top("What is the liability cap in the Acme master services agreement?", LEGAL)
-    assert any("twelve (12) months" in str(p[schema.TEXT]) and p[schema.SECTION] ==
-               "12. Limitation of Liability" for p in cap)  # fmt: skip
+    assert any(
+        "twelve (12) months" in str(p[schema.TEXT])
+        and str(p[schema.SECTION]).startswith("12. Limitation of Liability")
+        for p in cap
+    )
     hr_view = top("What is the liability cap in the Acme master services agreement?", HR, 10)
     assert hr_view and all(p[schema.DOC_TYPE] != "contract" for p in hr_view)
     assert all("dept:legal" not in p[schema.ACCESS] for p in hr_view)

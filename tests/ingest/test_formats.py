@@ -65,8 +65,9 @@ def test_document_formats(
         assert needle in body
 
 
-def test_txt_and_declared_encoding(make_ingestor: MakeIngestor, tmp_path: Path,
-                                   shared_data: Path) -> None:  # fmt: skip
+def test_txt_and_declared_encoding(
+    make_ingestor: MakeIngestor, tmp_path: Path, shared_data: Path
+) -> None:
     from ingest.manifest import parse_manifest
 
     src = tmp_path / "txt"
@@ -100,15 +101,18 @@ def test_undeclared_cp1252_html_needs_its_encoding(
 
 
 def test_html_meta_charset_is_honoured(make_ingestor: MakeIngestor, tmp_path: Path) -> None:
-    page = "<html><head><meta charset='iso-8859-1'></head><body><p>Caf\xe9 cr\xe8me</p></body></html>"
+    page = (
+        "<html><head><meta charset='iso-8859-1'></head><body><p>Caf\xe9 cr\xe8me</p></body></html>"
+    )
     write(tmp_path / "h", "page.html", page.encode("latin-1"))
     report, chunks = ingest_one(make_ingestor, tmp_path, tmp_path / "h" / "page.html")
     assert report.ok and "Café crème" in text_of(chunks)  # type: ignore[attr-defined]
 
 
-def test_docx_tables_keep_html(make_ingestor: MakeIngestor, tmp_path: Path,
-                               shared_data: Path) -> None:  # fmt: skip
-    report, chunks = ingest_one(make_ingestor, tmp_path, shared_data / UNS / "docx-tables.docx")
+def test_docx_tables_keep_html(
+    make_ingestor: MakeIngestor, tmp_path: Path, shared_data: Path
+) -> None:
+    _report, chunks = ingest_one(make_ingestor, tmp_path, shared_data / UNS / "docx-tables.docx")
     tables = [c for c in chunks if "html" in c]
     assert tables and tables[0]["html"].startswith("<table>")
     assert "Header Col 1 | Header Col 2" in tables[0][schema.TEXT]
@@ -120,15 +124,17 @@ def test_markdown_table(make_ingestor: MakeIngestor, tmp_path: Path, shared_data
     assert "Juicy Apples | 1.99 | 739" in chunks[0][schema.TEXT]
 
 
-def test_csv_without_ticket_fields_is_a_table(make_ingestor: MakeIngestor, tmp_path: Path,
-                                              shared_data: Path) -> None:  # fmt: skip
+def test_csv_without_ticket_fields_is_a_table(
+    make_ingestor: MakeIngestor, tmp_path: Path, shared_data: Path
+) -> None:
     report, chunks = ingest_one(make_ingestor, tmp_path, shared_data / HAY / "csv" / "sample_1.csv")
     assert report.ok and chunks[0][schema.DOC_TYPE] == "doc"  # type: ignore[attr-defined]
     assert "John Doe | 27" in chunks[0][schema.TEXT]
 
 
-def test_ticket_csv_one_row_per_ticket(make_ingestor: MakeIngestor, tmp_path: Path,
-                                       shared_data: Path) -> None:  # fmt: skip
+def test_ticket_csv_one_row_per_ticket(
+    make_ingestor: MakeIngestor, tmp_path: Path, shared_data: Path
+) -> None:
     ing, store = make_ingestor()
     report = ing.ingest_path([shared_data / "ragas_examples" / "support_triage.csv"], scope="t")
     assert report.ok and len(report.added) == 20
@@ -140,31 +146,50 @@ def test_ticket_csv_one_row_per_ticket(make_ingestor: MakeIngestor, tmp_path: Pa
 
 def test_ticket_json_and_ndjson_threads(make_ingestor: MakeIngestor, tmp_path: Path) -> None:
     src = tmp_path / "exports"
-    write(src, "a.json", '[{"id": 7, "subject": "Broken dock", "status": "open", '
-          '"priority": "high", "product": "Dock", "customer": "Acme", "messages": ['
-          '{"author": "ann", "time": "2024-05-01T10:00:00Z", "body": "The dock is dead."},'
-          '{"author": "bob", "time": "2024-05-01T11:00:00Z", "body": "Sending a new one."}]}]')
-    write(src, "b.ndjson", '{"ticket_id": "T-9", "title": "Login fails", "description": '
-          '"Cannot sign in."}\n\n{"ticket_id": "T-10", "title": "Slow", "text": "Very slow."}\n')
+    write(
+        src,
+        "a.json",
+        '[{"id": 7, "subject": "Broken dock", "status": "open", '
+        '"priority": "high", "product": "Dock", "customer": "Acme", "messages": ['
+        '{"author": "ann", "time": "2024-05-01T10:00:00Z", "body": "The dock is dead."},'
+        '{"author": "bob", "time": "2024-05-01T11:00:00Z", "body": "Sending a new one."}]}]',
+    )
+    write(
+        src,
+        "b.ndjson",
+        '{"ticket_id": "T-9", "title": "Login fails", "description": '
+        '"Cannot sign in."}\n\n{"ticket_id": "T-10", "title": "Slow", "text": "Very slow."}\n',
+    )
     ing, store = make_ingestor()
     report = ing.ingest_path([src])
     assert report.ok and sorted(report.added) == [
-        "exports:ticket:7", "exports:ticket:T-10", "exports:ticket:T-9"]  # fmt: skip
+        "exports:ticket:7",
+        "exports:ticket:T-10",
+        "exports:ticket:T-9",
+    ]
     (chunk,) = store.chunks_of_doc("exports:ticket:7", EVERYONE)
     p = chunk.payload
     assert p[schema.TITLE] == "Ticket 7: Broken dock"
-    assert (p["status"], p["priority"], p["product"], p["customer"]) == ("open", "high", "Dock",
-                                                                         "Acme")  # fmt: skip
+    assert (p["status"], p["priority"], p["product"], p["customer"]) == (
+        "open",
+        "high",
+        "Dock",
+        "Acme",
+    )
     assert "[2024-05-01T10:00:00Z] ann: The dock is dead.\n---\n" in p[schema.TEXT]
     assert p[schema.SOURCE] == "a.json#7" and p["messages"] == [1, 2]
 
 
 def test_scanned_pdf_without_tesseract_says_so(
-    make_ingestor: MakeIngestor, tmp_path: Path, shared_data: Path,
+    make_ingestor: MakeIngestor,
+    tmp_path: Path,
+    shared_data: Path,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     monkeypatch.setattr(ocr, "available", lambda: False)
-    report, _ = ingest_one(make_ingestor, tmp_path, shared_data / HAY / "pdf" / "non_text_searchable.pdf")
+    report, _ = ingest_one(
+        make_ingestor, tmp_path, shared_data / HAY / "pdf" / "non_text_searchable.pdf"
+    )
     (failure,) = report.failed  # type: ignore[attr-defined]
     assert failure.code == "needs_ocr"
     assert "apt-get install tesseract-ocr poppler-utils" in failure.message
@@ -172,9 +197,12 @@ def test_scanned_pdf_without_tesseract_says_so(
 
 @pytest.mark.slow
 @pytest.mark.skipif(not ocr.available(), reason="tesseract and poppler are not installed")
-def test_scanned_pdf_with_tesseract(make_ingestor: MakeIngestor, tmp_path: Path,
-                                    shared_data: Path) -> None:  # fmt: skip
-    report, chunks = ingest_one(make_ingestor, tmp_path, shared_data / HAY / "pdf" / "non_text_searchable.pdf")
+def test_scanned_pdf_with_tesseract(
+    make_ingestor: MakeIngestor, tmp_path: Path, shared_data: Path
+) -> None:
+    report, chunks = ingest_one(
+        make_ingestor, tmp_path, shared_data / HAY / "pdf" / "non_text_searchable.pdf"
+    )
     assert report.ok and len(text_of(chunks)) > 50  # type: ignore[attr-defined]
 
 

@@ -31,7 +31,9 @@ def client(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Test
     from loregate.settings import load_settings
 
     monkeypatch.setenv("LOREGATE_INGEST_ROOTS", str(ROOT / "demo") + ":" + str(loregate_env))
-    monkeypatch.setattr(store_wiring, "embedder", lambda c: c.part("embedder", lambda _: FakeEmbedder()))
+    monkeypatch.setattr(
+        store_wiring, "embedder", lambda c: c.part("embedder", lambda _: FakeEmbedder())
+    )
     owner = Principal(user_id="olga", role=Role.DOC_OWNER, department="legal")
     monkeypatch.setattr(governance, "authenticator", lambda c: static_auth(owner))
     # the job runs inline in the request, so tests do not poll

@@ -66,13 +66,18 @@ def registry_rows(db: Path) -> int:
 
 def test_sigkill_mid_run_then_rerun(tmp_path: Path) -> None:
     for i in range(16):
-        body = "\n\n".join(f"Paragraph {j} of document {i}. " + "Refunds take ten days. " * 8
-                           for j in range(3))  # fmt: skip
+        body = "\n\n".join(
+            f"Paragraph {j} of document {i}. " + "Refunds take ten days. " * 8 for j in range(3)
+        )
         write(tmp_path / "src", f"doc{i:02}.md", f"# Doc {i}\n\n{body}")
     log = tmp_path / "child.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)], cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(tmp_path)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 120
     while registry_rows(tmp_path / "db.sqlite") < 3:
         assert proc.poll() is None, log.read_text()
@@ -87,8 +92,9 @@ def test_sigkill_mid_run_then_rerun(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     migrate(engine)
     store = build_store(url=None, path=tmp_path / "qdrant", collection="c")
-    ing = Ingestor(engine=engine, store=store, embedder=FakeEmbedder(), sparse=SparseEncoder(),
-                   collection="c")  # fmt: skip
+    ing = Ingestor(
+        engine=engine, store=store, embedder=FakeEmbedder(), sparse=SparseEncoder(), collection="c"
+    )
     report = ing.ingest_path([tmp_path / "src"])
     assert report.ok
     assert len(report.unchanged) >= done_before - 1  # recorded work is not redone

@@ -30,15 +30,25 @@ def test_glob_match(pattern: str, path: str, hit: bool) -> None:
 
 
 def test_rules_apply_in_order_over_defaults() -> None:
-    m = parse_manifest({
-        "source": "acme",
-        "defaults": {"language": "de", "access": "public"},
-        "rules": [
-            {"match": "legal/**", "doc_type": "contract", "access": ["group:legal"],
-             "department": "legal", "tags": "contract"},
-            {"match": "legal/drafts/**", "access": {"users": ["ann"], "departments": ["legal"]}},
-        ],
-    })  # fmt: skip
+    m = parse_manifest(
+        {
+            "source": "acme",
+            "defaults": {"language": "de", "access": "public"},
+            "rules": [
+                {
+                    "match": "legal/**",
+                    "doc_type": "contract",
+                    "access": ["group:legal"],
+                    "department": "legal",
+                    "tags": "contract",
+                },
+                {
+                    "match": "legal/drafts/**",
+                    "access": {"users": ["ann"], "departments": ["legal"]},
+                },
+            ],
+        }
+    )
     meta = m.resolve("legal/drafts/x.docx")
     assert meta.doc_type == "contract" and meta.department == "legal"
     assert meta.access == ("dept:legal", "user:ann") and meta.access_set

@@ -23,8 +23,12 @@ LONG = "\n\n".join(f"Paragraph {i}. " + "The refund window is thirty days. " * 1
 @pytest.fixture
 def src(tmp_path: Path) -> Path:
     root = tmp_path / "src"
-    write(root, "handbook.md", "# Handbook\n\n## Time Off\n\nYou get 25 days of PTO.\n\n"
-          "## Expenses\n\nMeals are paid up to USD 75 a day.\n")  # fmt: skip
+    write(
+        root,
+        "handbook.md",
+        "# Handbook\n\n## Time Off\n\nYou get 25 days of PTO.\n\n"
+        "## Expenses\n\nMeals are paid up to USD 75 a day.\n",
+    )
     write(root, "policies/refunds.md", "# Refunds\n\n" + LONG)
     write(root, "notes.txt", "Parking is free for employees.")
     return root
@@ -33,13 +37,14 @@ def src(tmp_path: Path) -> Path:
 def test_first_run_adds_everything_with_payloads(make_ingestor: MakeIngestor, src: Path) -> None:
     ing, store = make_ingestor()
     report = ing.ingest_path([src])
-    assert report.counts() == {"added": 3, "updated": 0, "unchanged": 0, "deleted": 0,
-                               "failed": 0}  # fmt: skip
+    assert report.counts() == {"added": 3, "updated": 0, "unchanged": 0, "deleted": 0, "failed": 0}
     assert report.ok and report.scope == "src"
     assert store.count() == report.chunks_written == sum(d.chunk_count for d in ing.documents())
     chunks = store.chunks_of_doc("src:handbook.md", EVERYONE)
-    assert [c.payload[schema.SECTION] for c in chunks] == ["Handbook > Time Off",
-                                                          "Handbook > Expenses"]  # fmt: skip
+    assert [c.payload[schema.SECTION] for c in chunks] == [
+        "Handbook > Time Off",
+        "Handbook > Expenses",
+    ]
     first = chunks[0].payload
     assert first[schema.TEXT] == "Handbook > Time Off\nYou get 25 days of PTO."
     assert first[schema.ACCESS] == ["public"] and first[schema.SOURCE] == "handbook.md"
@@ -90,7 +95,7 @@ def test_removed_file_stays_until_prune(make_ingestor: MakeIngestor, src: Path) 
 
 
 def test_prune_only_touches_its_own_scope(make_ingestor: MakeIngestor, tmp_path: Path) -> None:
-    ing, store = make_ingestor()
+    ing, _store = make_ingestor()
     write(tmp_path / "a", "x.md", "alpha text")
     write(tmp_path / "b", "y.md", "beta text")
     ing.ingest_path([tmp_path / "a"])
@@ -144,8 +149,11 @@ def test_config_change_reembeds_and_drops_old_points(
 def test_dry_run_writes_nothing(make_ingestor: MakeIngestor, src: Path) -> None:
     ing, store = make_ingestor()
     plan = ing.ingest_path([src], dry_run=True)
-    assert plan.dry_run and sorted(plan.added) == ["src:handbook.md", "src:notes.txt",
-                                                   "src:policies/refunds.md"]  # fmt: skip
+    assert plan.dry_run and sorted(plan.added) == [
+        "src:handbook.md",
+        "src:notes.txt",
+        "src:policies/refunds.md",
+    ]
     assert store.writes() == 0 and ing.documents() == []
     ing.ingest_path([src])
     (src / "notes.txt").unlink()
@@ -163,7 +171,7 @@ def test_killed_job_reruns_without_loss_or_duplicates(
     with pytest.raises(KeyboardInterrupt):
         ing.ingest_path([src])
     partial = store.count()
-    assert 0 < partial
+    assert partial > 0
     store.crash_after_upserts = None
     report = ing.ingest_path([src])
     assert report.ok
@@ -176,8 +184,9 @@ def test_killed_job_reruns_without_loss_or_duplicates(
     assert ing.ingest_path([src]).counts()["unchanged"] == 11
 
 
-def test_index_version_moves_with_every_write(make_ingestor: MakeIngestor, src: Path,
-                                              engine: Engine) -> None:  # fmt: skip
+def test_index_version_moves_with_every_write(
+    make_ingestor: MakeIngestor, src: Path, engine: Engine
+) -> None:
     ing, _ = make_ingestor()
     assert index_version.current(engine, "test") == "0"
     v1 = ing.ingest_path([src]).index_version
@@ -208,9 +217,12 @@ def test_preparsed_documents_incremental_and_pruned_by_scope(
 ) -> None:
     ing, store = make_ingestor(backend="memory")
     docs = [
-        ParsedDocument(doc_id=f"https://docs.example/{i}", title=f"Page {i}",
-                       text=f"Section {i}\n\nThe answer number {i} is here.",
-                       source=f"https://docs.example/{i}")  # fmt: skip
+        ParsedDocument(
+            doc_id=f"https://docs.example/{i}",
+            title=f"Page {i}",
+            text=f"Section {i}\n\nThe answer number {i} is here.",
+            source=f"https://docs.example/{i}",
+        )
         for i in range(5)
     ]
     first = ing.ingest_documents(docs, scope="claude-docs")

@@ -48,7 +48,10 @@ def test_patch_partitions_without_the_model_and_never_downloads(
     from unstructured.partition.text import partition_text
 
     elements = partition_text(text="Refunds are paid within ten days.\n\nReturns go to Reno.")
-    assert [e.text for e in elements] == ["Refunds are paid within ten days.", "Returns go to Reno."]
+    assert [e.text for e in elements] == [
+        "Refunds are paid within ten days.",
+        "Returns go to Reno.",
+    ]
     module._get_nlp.cache_clear()
 
 

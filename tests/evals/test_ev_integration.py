@@ -1,0 +1,124 @@
+"""Eval runs through the real query path: ingestion, the AnswerService, the Gateway (against
+the local emulator), the ledger; the demo suite and the Claude-docs corpus in its own
+collection, ingested incrementally."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from evals.dataset import load_dataset
+from evals.session import RunRequest, run_sync
+from gateway.emulator import EmulatorServer
+from loregate.container import Container
+from retrieval.fake_embedder import FakeEmbedder
+
+pytestmark = [pytest.mark.slow, pytest.mark.wire]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def home(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
+    """A container on a fresh home whose Anthropic provider is the local emulator."""
+    import loregate.wiring.store as store_wiring
+    from loregate.settings import get_settings
+
+    monkeypatch.setattr(
+        store_wiring, "embedder", lambda c: c.part("embedder", lambda _: FakeEmbedder(dim=64))
+    )
+    with EmulatorServer() as emu:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", emu.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+        get_settings.cache_clear()
+        container = Container(get_settings())
+        yield container
+        asyncio.run(container.aclose())
+        get_settings.cache_clear()
+
+
+def _request(c: Container, dataset: object, corpus: object = None) -> RunRequest:
+    from loregate.wiring import evals as wiring
+
+    return RunRequest(
+        dataset=dataset,  # type: ignore[arg-type]
+        answerer=wiring.in_process_answerer(c, None),
+        scorer=wiring.scorer(c, judge_route=None, offline=True),
+        snapshot=wiring.in_process_snapshot(c, route=None, judge_route=None, corpus=corpus),  # type: ignore[arg-type]
+        concurrency=2,
+    )
+
+
+def test_demo_suite_through_the_answer_service(home: Container) -> None:
+    from loregate.wiring.evals import run_store
+    from loregate.wiring.ingest import ingestor
+
+    report = ingestor(home).ingest_path(
+        [ROOT / "demo" / "corpus"], manifest=ROOT / "demo" / "manifest.yaml"
+    )
+    assert report.ok and len(report.added) == 13
+    suite = load_dataset(ROOT / "evals" / "suites" / "demo.jsonl")
+    wanted = {
+        "legal-msa-cap",
+        "legal-msa-termination",
+        "access-hr-asks-legal",
+        "public-remote-work",
+    }
+    ds = suite.model_copy(update={"items": [i for i in suite.items if i.id in wanted]})
+    store = run_store(home)
+    outcome = run_sync(store, _request(home, ds), close=home.aclose)
+    results = {r.item_id: r for r in store.results(outcome.run.id)}
+    assert all(r.ok for r in results.values()), [r.error for r in results.values()]
+
+    legal = results["legal-msa-cap"]
+    assert legal.answer is not None and legal.answer.tier == 0
+    assert "northwind:contracts/acme-msa.md" in {p.doc_id for p in legal.answer.passages}
+    assert legal.metrics["recall@10"] == 1.0 and legal.metrics["id_context_recall"] == 1.0
+    assert legal.answer.cost_usd > 0 and legal.answer.tokens.input > 0
+
+    hr = results["access-hr-asks-legal"]  # HR asks a Legal-only question
+    assert hr.answer is not None and hr.metrics["leaks"] == 0.0
+    assert not any(p.doc_id.startswith("northwind:contracts/") for p in hr.answer.passages)
+    assert outcome.summary["leaks"] == 0.0 and outcome.summary["n"] == 4
+
+    snap = outcome.run.snapshot
+    assert snap.routing_version and snap.index_version == report.index_version
+    assert snap.prompt_version and snap.prompt_version.startswith("answer@")
+    assert snap.embedder["config"] == "fake:64" and snap.chunker["config_hash"]
+    assert "claude-haiku-4-5-20251001" in snap.model_ids
+
+    with home.engine.connect() as conn:  # every answer is in the ledger
+        rows = conn.execute(
+            sa.text("SELECT count(*) FROM gateway_ledger WHERE kind = 'request'")
+        ).scalar_one()
+    assert rows >= 4
+
+
+def test_claude_docs_corpus_in_its_own_collection_incrementally(
+    home: Container, shared_data: Path
+) -> None:
+    from loregate.wiring.evals import corpus_container, ingest_corpus, run_store
+
+    ds = load_dataset(shared_data / "anthropic_docs_rag").limited(3)
+    corpus = ds.corpus
+    target = corpus_container(home, corpus)
+    assert target.settings.collection == "evals_claude_docs"
+    assert corpus_container(home, corpus) is target
+    first = ingest_corpus(target, corpus)
+    assert len(first.added) == 232 and first.chunks_written >= 232
+    second = ingest_corpus(target, corpus)  # a second run re-embeds nothing
+    assert len(second.unchanged) == 232 and second.chunks_written == 0
+    assert second.index_version == first.index_version
+
+    outcome = run_sync(run_store(home), _request(target, ds, corpus), close=home.aclose)
+    results = run_store(home).results(outcome.run.id)
+    assert [r.ok for r in results] == [True, True, True]
+    for r in results:
+        assert r.answer is not None
+        assert all(p.doc_id.startswith("https://docs.claude.com/") for p in r.answer.passages)
+    assert outcome.summary["recall@10"] is not None and outcome.summary["recall@10"] > 0
+    assert outcome.run.snapshot.collection == "evals_claude_docs"
+    assert outcome.run.snapshot.corpus_sha256 == corpus.sha256
