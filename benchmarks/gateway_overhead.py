@@ -105,8 +105,8 @@ def core_app() -> object:
 
     settings = get_settings()
     container = Container(settings)
-    gw = Gateway(load_config(settings.config), provider_registry(settings),
-                 ledger=LedgerWriter(container.engine))
+    ledger = None if os.environ.get("BENCH_NO_LEDGER") else LedgerWriter(container.engine)
+    gw = Gateway(load_config(settings.config), provider_registry(settings), ledger=ledger)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
@@ -156,38 +156,59 @@ def start_loregate(port: int, env: dict[str, str], app: str) -> subprocess.Popen
     )
 
 
-def sequential(url: str, n: int, model: str, key: str) -> list[float]:
-    body = {**BODY, "model": model}
-    times: list[float] = []
-    headers = {**HEADERS, "x-api-key": key}
-    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+def sequential_pair(direct_url: str, url: str, n: int, key: str) -> tuple[list[float], list[float]]:
+    """``n`` requests one at a time to each, in alternating blocks of 50."""
+    direct_body = {**BODY, "model": "claude-haiku-4-5"}
+    body = {**BODY, "model": "bench"}
+    times: tuple[list[float], list[float]] = ([], [])
+    with (
+        httpx.Client(base_url=direct_url, headers=HEADERS, timeout=30) as d,
+        httpx.Client(base_url=url, headers={**HEADERS, "x-api-key": key}, timeout=30) as t,
+    ):
         for _ in range(100):  # warm up connections, imports, caches
-            client.post("/v1/messages", json=body).raise_for_status()
-        for _ in range(n):
-            t0 = time.perf_counter()
-            r = client.post("/v1/messages", json=body)
-            times.append((time.perf_counter() - t0) * 1000)
-            r.raise_for_status()
+            d.post("/v1/messages", json=direct_body).raise_for_status()
+            t.post("/v1/messages", json=body).raise_for_status()
+        for block in range(0, n, 50):
+            for client, payload, out in ((d, direct_body, times[0]), (t, body, times[1])):
+                for _ in range(min(50, n - block)):
+                    t0 = time.perf_counter()
+                    r = client.post("/v1/messages", json=payload)
+                    out.append((time.perf_counter() - t0) * 1000)
+                    r.raise_for_status()
     return times
 
 
 async def concurrent(url: str, total: int, workers: int, model: str, key: str) -> float:
+    """Requests per second with ``workers`` clients (aiohttp: a light client, so the figure is
+    the server's, not the load generator's)."""
+    import aiohttp
+
     body = {**BODY, "model": model}
-    limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
     headers = {**HEADERS, "x-api-key": key}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as c:
+    connector = aiohttp.TCPConnector(limit=workers)
+    async with aiohttp.ClientSession(url, headers=headers, connector=connector) as session:
         remaining = total
+        errors = 0
+
+        async def post() -> None:
+            nonlocal errors
+            async with session.post("/v1/messages", json=body) as r:
+                await r.read()
+                errors += r.status != 200
 
         async def worker() -> None:
             nonlocal remaining
             while remaining > 0:
                 remaining -= 1
-                (await c.post("/v1/messages", json=body)).raise_for_status()
+                await post()
 
-        await asyncio.gather(*(c.post("/v1/messages", json=body) for _ in range(workers)))
+        await asyncio.gather(*(post() for _ in range(workers)))
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(workers)))
-        return total / (time.perf_counter() - t0)
+        elapsed = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(f"{errors} requests failed")
+    return total / elapsed
 
 
 def pct(values: list[float], q: float) -> float:
@@ -212,12 +233,8 @@ def measure(name: str, app: str, emu_url: str, args: argparse.Namespace) -> None
         try:
             wait_up(url, "/v1/models", proc)
             print(f"\n=== {name} ({app}, pid {proc.pid}) ===")
-            # Direct and through, interleaved in halves so drift hits both alike.
-            half = args.sequential // 2
-            direct = sequential(emu_url, half, "claude-haiku-4-5", "bench")
-            through = sequential(url, half, "bench", key)
-            direct += sequential(emu_url, half, "claude-haiku-4-5", "bench")
-            through += sequential(url, half, "bench", key)
+            # Direct and through in alternating blocks, so the machine's drift hits both alike.
+            direct, through = sequential_pair(emu_url, url, args.sequential, key)
             print(f"one request at a time, {len(direct)} each (ms):")
             print(f"  {'':>16} {'p50':>8} {'p99':>8}")
             for label, t in (("direct", direct), ("through loregate", through)):

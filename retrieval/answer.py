@@ -105,6 +105,9 @@ class AnswerConfig:
         default_factory=lambda: {"local": 900}
     )  # source tokens by the route's first model; others use the context config's budget
     max_output_tokens: int = 600
+    max_output_by_model: dict[str, int] = field(
+        default_factory=lambda: {"local": 300}
+    )  # the small local model rambles: cap it harder
     standing_knowledge: str = ""
     padding: PaddingPolicy = "auto"
     requests_per_window: float = 20.0
@@ -218,7 +221,9 @@ class AnswerService:
             model=info.name,
             system=system_blocks(self.prefix(route), self.config.cache_ttl),
             messages=messages(sources, question),
-            max_tokens=self.config.max_output_tokens,
+            max_tokens=self.config.max_output_by_model.get(
+                info.first_model, self.config.max_output_tokens
+            ),
             temperature=0.0,
         )
 

@@ -113,11 +113,13 @@ def _md_question(q: QuestionView) -> list[str]:
     else:
         lines += ["**Citations:** none", ""]
     lines.append("**Contexts sent:**")
-    for c in q.contexts:
-        mark = " ✅ gold" if c.gold else ""
-        mark += " ⛔ forbidden" if c.forbidden else ""
-        snippet = _md_escape(c.text[:240]) + ("…" if len(c.text) > 240 else "")
-        lines.append(f"{c.rank}. {c.title} — {c.section} (score {c.score:.3f}){mark}: {snippet}")
+    for ctx in q.contexts:
+        mark = " ✅ gold" if ctx.gold else ""
+        mark += " ⛔ forbidden" if ctx.forbidden else ""
+        snippet = _md_escape(ctx.text[:240]) + ("…" if len(ctx.text) > 240 else "")
+        lines.append(
+            f"{ctx.rank}. {ctx.title} — {ctx.section} (score {ctx.score:.3f}){mark}: {snippet}"
+        )
     lines.append("")
     return lines
 

@@ -2,7 +2,8 @@
 
 Default answer (RAG-aware). In the last user message (or, failing that, the system prompt),
 numbered sources are lines that start with ``[n]`` (the source runs until the next ``[m]`` line
-or a ``Question:`` line) or ``<source id="n">...</source>`` elements. The question is the text
+or a ``Question:`` line; when it spans several lines, its first line is a heading, not a
+candidate answer) or ``<source id="n">...</source>`` elements. The question is the text
 after ``Question:``, else the text after the last source, else the whole message.
 
 - With sources, the answer is the source sentence sharing the most (IDF-weighted) words with the
@@ -162,6 +163,12 @@ def parse_sources(text: str) -> tuple[list[Source], str]:
     return sources, question
 
 
+def _body(text: str) -> str:
+    """A source's text without its heading line (``[n] Title (Section)``) when it has a body."""
+    head, sep, rest = text.partition("\n")
+    return rest if sep and rest.strip() else head
+
+
 def _words(text: str) -> list[str]:
     out = []
     for w in _WORD.findall(text.lower()):
@@ -176,7 +183,7 @@ def best_sentence(sources: list[Source], question: str) -> tuple[str, int] | Non
     sentences = [
         (s.strip(), src.number)
         for src in sources
-        for s in _SENTENCE_SPLIT.split(src.text)
+        for s in _SENTENCE_SPLIT.split(_body(src.text))
         if s.strip()
     ]
     if not sentences:

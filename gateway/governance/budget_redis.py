@@ -7,8 +7,9 @@ Per budget and window, three keys share the ``{lgb}`` hash tag (one cluster slot
     {lgb}:a:<budget id>:<window>   hash: reservation id -> amount
 
 The reserve script first releases reservations older than ``stale_after_s`` (a request that
-never settled), then checks every budget and reserves on all of them or none. Keys expire a
-while after their window ends.
+never settled), then checks every budget and reserves on all of them or none. The settle
+script is idempotent (a ``{lgb}:s:<reservation id>`` marker), so a retried batch never counts
+a request twice. Keys expire a while after their window ends.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ for i = 1, n do
   local old = redis.call('ZRANGEBYSCORE', r, '-inf', now - stale)
   for _, m in ipairs(old) do
     local amt = tonumber(redis.call('HGET', a, m) or '0')
-    redis.call('HINCRBY', u, 'reserved', -amt)
+    redis.call('HINCRBY', u, 'reserved', 0 - amt)
     redis.call('HDEL', a, m)
     redis.call('ZREM', r, m)
   end
@@ -64,17 +65,21 @@ return out
 _SETTLE = """
 local rid = ARGV[1]
 local actual = tonumber(ARGV[2])
-local n = #KEYS / 3
+local n = (#KEYS - 1) / 3
+local first = redis.call('SET', KEYS[#KEYS], '1', 'NX', 'EX', 172800)
 local out = {}
 for i = 1, n do
   local u, r, a = KEYS[3*i-2], KEYS[3*i-1], KEYS[3*i]
-  local amt = redis.call('HGET', a, rid)
-  if amt then
-    redis.call('HINCRBY', u, 'reserved', -tonumber(amt))
-    redis.call('HDEL', a, rid)
-    redis.call('ZREM', r, rid)
+  if first then
+    local amt = redis.call('HGET', a, rid)
+    if amt then
+      redis.call('HINCRBY', u, 'reserved', 0 - tonumber(amt))  -- never -0
+      redis.call('HDEL', a, rid)
+      redis.call('ZREM', r, rid)
+    end
+    redis.call('HINCRBY', u, 'spent', actual)
   end
-  out[#out + 1] = redis.call('HINCRBY', u, 'spent', actual)
+  out[#out + 1] = tonumber(redis.call('HGET', u, 'spent') or '0')
   out[#out + 1] = tonumber(redis.call('HGET', u, 'reserved') or '0')
 end
 return out
@@ -124,14 +129,29 @@ class RedisBudgetCounter:
         return reservation
 
     def settle(self, reservation: Reservation, actual_nano: int) -> list[BudgetState]:
-        if not reservation.budgets:
-            return []
-        keys = self._all_keys(reservation.budgets, reservation.windows)
-        out = [int(x) for x in self._settle(keys=keys, args=[reservation.id, actual_nano])]
-        return [
-            BudgetState(b, w, out[2 * i], out[2 * i + 1])
-            for i, (b, w) in enumerate(zip(reservation.budgets, reservation.windows, strict=True))
-        ]
+        return self.settle_many([(reservation, actual_nano)])[0]
+
+    def settle_many(self, items: Sequence[tuple[Reservation, int]]) -> list[list[BudgetState]]:
+        """Settle several reservations in one round trip (each script stays atomic)."""
+        pipe = self.client.pipeline(transaction=False)
+        todo = [(r, actual) for r, actual in items if r.budgets]
+        for r, actual in todo:
+            keys = [*self._all_keys(r.budgets, r.windows), f"{self.prefix}{{lgb}}:s:{r.id}"]
+            self._settle(keys=keys, args=[r.id, actual], client=pipe)
+        replies = iter(pipe.execute() if todo else [])
+        results: list[list[BudgetState]] = []
+        for r, _ in items:
+            if not r.budgets:
+                results.append([])
+                continue
+            out = [int(x) for x in next(replies)]
+            results.append(
+                [
+                    BudgetState(b, w, out[2 * i], out[2 * i + 1])
+                    for i, (b, w) in enumerate(zip(r.budgets, r.windows, strict=True))
+                ]
+            )
+        return results
 
     def usage(self, budgets: Sequence[Budget], now: datetime) -> list[BudgetState]:
         states = []

@@ -108,36 +108,47 @@ class SqlBudgetCounter:
 
     # Settle -----------------------------------------------------------------------------------
     def settle(self, reservation: Reservation, actual_nano: int) -> list[BudgetState]:
+        return self.settle_many([(reservation, actual_nano)])[0]
+
+    def settle_many(self, items: Sequence[tuple[Reservation, int]]) -> list[list[BudgetState]]:
+        """Settle several reservations in one transaction (the background settler's batches)."""
+        if not any(r.budgets for r, _ in items):
+            return [[] for _ in items]
+        with self.engine.begin() as conn:
+            return [self._settle_one(conn, r, actual) for r, actual in items]
+
+    def _settle_one(
+        self, conn: Connection, reservation: Reservation, actual_nano: int
+    ) -> list[BudgetState]:
         if not reservation.budgets:
             return []
+        released = {
+            int(r.budget_id): int(r.amount_nano)
+            for r in conn.execute(
+                delete(rsv)
+                .where(rsv.c.id == reservation.id)
+                .returning(rsv.c.budget_id, rsv.c.amount_nano)
+            )
+        }
         states: list[BudgetState] = []
-        with self.engine.begin() as conn:
-            released = {
-                int(r.budget_id): int(r.amount_nano)
-                for r in conn.execute(
-                    delete(rsv)
-                    .where(rsv.c.id == reservation.id)
-                    .returning(rsv.c.budget_id, rsv.c.amount_nano)
+        for budget, window in zip(reservation.budgets, reservation.windows, strict=True):
+            key = and_(usage.c.budget_id == budget.id, usage.c.window == window)
+            row = conn.execute(
+                update(usage)
+                .where(key)
+                .values(
+                    reserved_nano=usage.c.reserved_nano - released.get(budget.id, 0),
+                    spent_nano=usage.c.spent_nano + actual_nano,
                 )
-            }
-            for budget, window in zip(reservation.budgets, reservation.windows, strict=True):
-                key = and_(usage.c.budget_id == budget.id, usage.c.window == window)
-                row = conn.execute(
-                    update(usage)
-                    .where(key)
-                    .values(
-                        reserved_nano=usage.c.reserved_nano - released.get(budget.id, 0),
-                        spent_nano=usage.c.spent_nano + actual_nano,
-                    )
-                    .returning(usage.c.spent_nano, usage.c.reserved_nano)
-                ).first()
-                if row is None:  # the budget was re-created meanwhile: count on a fresh row
-                    self._create_row(conn, budget.id, window)
-                    conn.execute(update(usage).where(key).values(spent_nano=actual_nano))
-                    spent, reserved = actual_nano, 0
-                else:
-                    spent, reserved = int(row[0]), int(row[1])
-                states.append(BudgetState(budget, window, spent, reserved))
+                .returning(usage.c.spent_nano, usage.c.reserved_nano)
+            ).first()
+            if row is None:  # the budget was re-created meanwhile: count on a fresh row
+                self._create_row(conn, budget.id, window)
+                conn.execute(update(usage).where(key).values(spent_nano=actual_nano))
+                spent, reserved = actual_nano, 0
+            else:
+                spent, reserved = int(row[0]), int(row[1])
+            states.append(BudgetState(budget, window, spent, reserved))
         return states
 
     # Read -------------------------------------------------------------------------------------

@@ -171,6 +171,10 @@ class BudgetCounter(Protocol):
         """Release the reservation and add the real cost; returns the new states."""
         ...
 
+    def settle_many(self, items: Sequence[tuple[Reservation, int]]) -> list[list[BudgetState]]:
+        """``settle`` for several reservations at once (one transaction or round trip)."""
+        ...
+
     def usage(self, budgets: Sequence[Budget], now: datetime) -> list[BudgetState]: ...
 
 

@@ -8,8 +8,9 @@
     4. with ``redact_upstream``, the request sent upstream is redacted.
 
 ``settle`` (exactly once afterwards, also when ``admit`` refused): settle the reservation with
-the real cost, charge the tokens the call really used to the rate limits, update the metrics
-and hand the audit record to the background writer (which redacts it, then appends it).
+the real cost (in line, or handed to a background ``BudgetSettler``), charge the tokens the
+call really used to the rate limits, update the metrics and hand the audit record to the
+background writer (which redacts it, then appends it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import anyio.to_thread
 from gateway.errors import PermissionDenied, UnknownModel
 from gateway.governance.audit_record import JsonRedactor, attempts_of, raw_record
 from gateway.governance.audit_writer import AuditWriter
+from gateway.governance.budget_settler import BudgetSettler
 from gateway.governance.budgets import Budget, BudgetBook, BudgetCounter, Reservation
 from gateway.governance.estimate import (
     RouteInfo,
@@ -63,6 +65,7 @@ class Governance:
         metrics: GovernanceMetrics,
         limiter: RateLimiter | None = None,
         audit: AuditWriter | None = None,
+        settler: BudgetSettler | None = None,
         redactor: JsonRedactor | None = None,
         redact_upstream: bool = False,
         route_info: Callable[[], RouteInfo | None] = lambda: None,
@@ -75,6 +78,7 @@ class Governance:
         self.metrics = metrics
         self.limiter = limiter
         self.audit = audit
+        self.settler = settler
         self.redactor = redactor
         self.redact_upstream = redact_upstream
         self.route_info = route_info
@@ -185,13 +189,16 @@ class Governance:
         actual = sum(a.cost_nano_usd for a in attempts)
         route = result.route if result is not None else (ticket.route if ticket else ctx.route)
         if ticket is not None and ticket.reservation is not None:
-            try:
-                states = await anyio.to_thread.run_sync(
-                    self.counter.settle, ticket.reservation, actual
-                )
-                self.metrics.record_budgets(states)
-            except Exception:
-                log.exception("budget settlement failed for %s", ctx.request_id)
+            if self.settler is not None:
+                self.settler.submit(ticket.reservation, actual)
+            else:
+                try:
+                    states = await anyio.to_thread.run_sync(
+                        self.counter.settle, ticket.reservation, actual
+                    )
+                    self.metrics.record_budgets(states)
+                except Exception:
+                    log.exception("budget settlement failed for %s", ctx.request_id)
         if ticket is not None and ticket.rate is not None and self.limiter is not None:
             usage = result.usage if result is not None else _total_usage(attempts)
             try:
@@ -218,6 +225,8 @@ class Governance:
             self.audit.submit(raw_record(ctx, result, error, admitted=admitted, now=self.now()))
 
     async def aclose(self) -> None:
+        if self.settler is not None:
+            await self.settler.aclose()
         if self.limiter is not None:
             await self.limiter.aclose()
         if self.audit is not None:

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from gateway.auth import Authenticate
@@ -31,7 +31,6 @@ from gateway.http.common import (
     upstream_ms,
 )
 from gateway.http.errors import anthropic_error_body
-from gateway.principal import Principal
 from gateway.service import Gateway, GatewayStream
 from gateway.stream_assembly import usage_to_anthropic
 from gateway.types import InvocationResult, ModelRequest, StreamEvent
@@ -105,14 +104,13 @@ async def relay(stream: GatewayStream, first: StreamEvent) -> AsyncIterator[byte
 
 
 def anthropic_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
+    """The endpoints are plain Starlette routes (no dependency injection on the hot path); they
+    authenticate by calling ``auth`` themselves. docs/gateway.md documents them."""
     router = APIRouter(tags=["gateway (Anthropic-compatible)"])
 
-    @router.post("/v1/messages", summary="Create a message (Anthropic Messages API)")
-    async def create_message(
-        request: Request,
-        principal: Principal = Depends(auth),  # noqa: B008
-    ) -> Response:
+    async def create_message(request: Request) -> Response:
         started = started_at(request)
+        principal = await auth(request)
         model_req, stream = to_model_request(await json_body(request), request)
         rid = request_id_of(request)
         if not stream:
@@ -134,15 +132,14 @@ def anthropic_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
             relay(events, first), media_type="text/event-stream", headers=headers
         )
 
-    @router.post("/v1/messages/count_tokens", summary="Count the input tokens of a message")
-    async def count_tokens(
-        request: Request,
-        principal: Principal = Depends(auth),  # noqa: B008
-    ) -> Response:
+    async def count_tokens(request: Request) -> Response:
+        await auth(request)
         body = await json_body(request)
         body.setdefault("max_tokens", 1)
         model_req, _ = to_model_request(body, request)
         tokens = await gateway.count_tokens(model_req)
         return Response(dumps({"input_tokens": tokens}), media_type="application/json")
 
+    router.add_route("/v1/messages", create_message, methods=["POST"])
+    router.add_route("/v1/messages/count_tokens", count_tokens, methods=["POST"])
     return router

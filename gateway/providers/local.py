@@ -61,7 +61,7 @@ class LocalProvider:
         self,
         model_path: Path | None = None,
         *,
-        threads: int = 2,
+        threads: int = 1,
         n_ctx: int = 4096,
         name: str = "local",
     ) -> None:

@@ -110,7 +110,10 @@ def _check_pdf_structure(path: Path) -> None:
     from pypdf.errors import PyPdfError
 
     try:
-        pages = len(PdfReader(str(path), strict=True).pages)
+        reader = PdfReader(str(path), strict=True)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise FileRejected("encrypted_file", "encrypted PDF: it needs a password")
+        pages = len(reader.pages)
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
         message = f"could not parse PDF: {type(exc).__name__}: {exc}"
         raise FileRejected("corrupt_file", message) from None

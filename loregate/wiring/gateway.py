@@ -27,27 +27,40 @@ if TYPE_CHECKING:
     from loregate.container import Container
 
 
+def anthropic_provider(api_key: str, base_url: str | None = None) -> Provider:
+    """The Anthropic provider on the SDK's aiohttp transport (about 0.5 ms less per call on
+    loopback than its default httpx transport; same SDK, same errors)."""
+    import anthropic
+
+    from gateway.providers.anthropic import AnthropicProvider
+
+    return AnthropicProvider(
+        api_key=api_key, base_url=base_url, http_client=anthropic.DefaultAioHttpClient()
+    )
+
+
+def openai_provider(api_key: str, base_url: str | None = None) -> Provider:
+    """The OpenAI (or OpenAI-compatible) provider on the SDK's aiohttp transport."""
+    import openai
+
+    from gateway.providers.openai import OpenAIProvider
+
+    return OpenAIProvider(
+        api_key=api_key, base_url=base_url, http_client=openai.DefaultAioHttpClient()
+    )
+
+
 def _anthropic(settings: Settings) -> ProviderFactory:
-    def build() -> Provider:
-        from gateway.providers.anthropic import AnthropicProvider
-
-        return AnthropicProvider(
-            api_key=settings.anthropic_api_key or "", base_url=settings.anthropic_base_url
-        )
-
-    return build
+    return lambda: anthropic_provider(
+        settings.anthropic_api_key or "", settings.anthropic_base_url
+    )
 
 
 def _openai(settings: Settings) -> ProviderFactory:
-    def build() -> Provider:
-        from gateway.providers.openai import OpenAIProvider
-
-        # A local OpenAI-compatible server (vLLM, llama.cpp server, Ollama) needs no key.
-        return OpenAIProvider(
-            api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url
-        )
-
-    return build
+    # A local OpenAI-compatible server (vLLM, llama.cpp server, Ollama) needs no key.
+    return lambda: openai_provider(
+        settings.openai_api_key or "not-needed", settings.openai_base_url
+    )
 
 
 def _local(settings: Settings) -> tuple[ProviderFactory | None, str]:

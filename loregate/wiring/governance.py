@@ -8,11 +8,13 @@ replica), else in SQL and process memory; everything else lives in the SQL datab
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from fastapi import APIRouter
+from sqlalchemy import Engine
 
 from gateway.auth import Authenticate
 from gateway.hooks import GovernanceHooks
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from gateway.governance.keys import KeyStore
     from gateway.governance.parts import GovernanceParts
     from gateway.governance.redaction import PiiRedactor
+    from gateway.ledger.writer import LedgerSink
     from loregate.container import Container
 
 
@@ -38,6 +41,43 @@ def _route_info(container: Container) -> RouteInfo | None:
     return gateway_wiring.gateway(container)
 
 
+class _LazyEngine:
+    """An engine reached on first use: the app starts (and ``/readyz`` reports) while the
+    database is down; the first query after it is back migrates and connects."""
+
+    def __init__(self, build: Callable[[], Engine]) -> None:
+        self._build = build
+        self._engine: Engine | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._engine is None:
+            self._engine = self._build()
+        return getattr(self._engine, name)
+
+
+def _counter_engine(container: Container) -> Engine:
+    """On SQLite, budget counters get their own connections with ``synchronous=NORMAL`` (WAL:
+    no fsync a commit; a power cut may lose the last few settlements, never corrupt the file,
+    and the ledger keeps the truth). It cuts a reservation from ~4 ms to ~0.5 ms."""
+    main = container.engine  # migrated first
+    if main.dialect.name != "sqlite":
+        return main
+    from sqlalchemy import event
+
+    from loregate.database import make_engine
+
+    engine = make_engine(container.settings.resolved_database_url)
+
+    @event.listens_for(engine, "connect")
+    def _fast_commits(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    container.on_close(engine.dispose)
+    return engine
+
+
 def _build_parts(container: Container) -> GovernanceParts:
     from gateway.governance.audit import AuditLog
     from gateway.governance.budget_redis import RedisBudgetCounter
@@ -49,10 +89,12 @@ def _build_parts(container: Container) -> GovernanceParts:
     from gateway.governance.prompts import PromptRegistry
     from gateway.governance.ratelimit import RateRules
 
-    engine = container.engine
+    engine = cast(Engine, _LazyEngine(lambda: container.engine))
     redis_client = container.redis
     counter: BudgetCounter = (
-        RedisBudgetCounter(redis_client) if redis_client is not None else SqlBudgetCounter(engine)
+        RedisBudgetCounter(redis_client)
+        if redis_client is not None
+        else SqlBudgetCounter(cast(Engine, _LazyEngine(lambda: _counter_engine(container))))
     )
     return GovernanceParts(
         engine=engine,
@@ -107,6 +149,7 @@ def prompts(container: Container) -> PromptSource:
 
 def _build_hooks(container: Container) -> GovernanceHooks:
     from gateway.governance.audit_writer import AuditWriter
+    from gateway.governance.budget_settler import BudgetSettler
     from gateway.governance.governor import Governance
     from gateway.governance.log_redaction import install_log_redaction
     from gateway.governance.ratelimit import RateLimiter, make_storage
@@ -124,6 +167,7 @@ def _build_hooks(container: Container) -> GovernanceHooks:
         metrics=p.metrics,
         limiter=RateLimiter(p.rules, make_storage(container.settings.redis_url)),
         audit=writer,
+        settler=BudgetSettler(p.counter, on_states=p.metrics.record_budgets),
         redactor=red,
         redact_upstream=container.settings.redact_upstream,
         route_info=p.route_info,
@@ -136,6 +180,16 @@ def hooks(container: Container) -> GovernanceHooks:
     """Budgets, rate limits, audit and metrics around each gateway call."""
     built: GovernanceHooks = container.part("governance.hooks", _build_hooks)
     return built
+
+
+def ledger_sink(container: Container, inner: LedgerSink) -> LedgerSink:
+    """Wrap the gateway's ledger writer so its free text (escalation and downgrade reasons)
+    is redacted before it is written."""
+    from gateway.governance.redaction import PiiRedactor, RedactingLedger
+
+    red = redactor(container)
+    assert isinstance(red, PiiRedactor)
+    return RedactingLedger(inner, red)
 
 
 def routers(container: Container) -> list[APIRouter]:

@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -117,11 +117,13 @@ def start_background(fn: Any, *args: Any) -> None:
 
 def routers(container: Container) -> list[APIRouter]:
     owner = requires(governance.authenticator(container), Role.DOC_OWNER)
-    Owner = Annotated[Principal, Depends(owner)]
     router = APIRouter(tags=["ingestion"])
 
     @router.post("/v1/ingest/jobs", status_code=202, summary="Start an ingestion job")
-    def start_job(body: JobRequest, principal: Owner) -> JSONResponse:
+    def start_job(
+        body: JobRequest,
+        principal: Principal = Depends(owner),  # noqa: B008
+    ) -> JSONResponse:
         paths = [str(check_allowed(container, p)) for p in body.paths]
         for p in [*paths, *([body.manifest] if body.manifest else [])]:
             if not Path(p).exists():
@@ -139,19 +141,28 @@ def routers(container: Container) -> list[APIRouter]:
         )
 
     @router.get("/v1/ingest/jobs/{job_id}", summary="An ingestion job's progress and result")
-    def get_job(job_id: str, principal: Owner) -> dict[str, Any]:
+    def get_job(
+        job_id: str,
+        principal: Principal = Depends(owner),  # noqa: B008
+    ) -> dict[str, Any]:
         record = job_store(container).get(job_id)
         if record is None:
             raise NotFound(f"no ingestion job {job_id}")
         return record.as_json()
 
     @router.get("/v1/documents", summary="Documents in the index (the registry)")
-    def list_documents(principal: Owner, source: str | None = None) -> dict[str, Any]:
+    def list_documents(
+        source: str | None = None,
+        principal: Principal = Depends(owner),  # noqa: B008
+    ) -> dict[str, Any]:
         docs = ingestor(container).documents(source)
         return {"documents": [d.as_json() for d in docs], "count": len(docs)}
 
     @router.delete("/v1/documents/{doc_id:path}", summary="Delete a document from the index")
-    def delete_document(doc_id: str, principal: Owner) -> dict[str, Any]:
+    def delete_document(
+        doc_id: str,
+        principal: Principal = Depends(owner),  # noqa: B008
+    ) -> dict[str, Any]:
         deleted = ingestor(container).delete_document(doc_id)
         from retrieval import index_version
 

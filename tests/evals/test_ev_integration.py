@@ -122,3 +122,46 @@ def test_claude_docs_corpus_in_its_own_collection_incrementally(
     assert outcome.summary["recall@10"] is not None and outcome.summary["recall@10"] > 0
     assert outcome.run.snapshot.collection == "evals_claude_docs"
     assert outcome.run.snapshot.corpus_sha256 == corpus.sha256
+
+
+def test_url_mode_against_the_http_api_with_evaluator_and_hr_keys(home: Container) -> None:
+    import httpx
+
+    from evals.answerers import HttpAnswerer
+    from evals.metrics.scorer import MetricScorer
+    from evals.records import Snapshot
+    from loregate.app import create_app
+    from loregate.wiring.evals import run_store
+    from loregate.wiring.governance import key_store
+    from loregate.wiring.ingest import ingestor
+
+    ingestor(home).ingest_path([ROOT / "demo" / "corpus"], manifest=ROOT / "demo" / "manifest.yaml")
+    keys = key_store(home)
+    evaluator = keys.create(user="ci-evals", department="evals", role="evaluator")
+    hr = keys.create(user="hana", department="hr")
+    app = create_app(home.settings, container=home)
+    answerer = HttpAnswerer(
+        "http://loregate.test", evaluator.key, principal_keys={"hana": hr.key},
+        transport=httpx.ASGITransport(app=app),
+    )
+    suite = load_dataset(ROOT / "evals" / "suites" / "demo.jsonl")
+    wanted = {"access-hr-asks-legal", "public-restocking-fee", "hr-merit-budget"}
+    ds = suite.model_copy(update={"items": [i for i in suite.items if i.id in wanted]})
+    req = RunRequest(dataset=ds, answerer=answerer, scorer=MetricScorer(None, offline=False),
+                     snapshot=Snapshot(mode="url", url="http://loregate.test"))
+    store = run_store(home)
+    outcome = run_sync(store, req, close=home.aclose)
+    results = {r.item_id: r for r in store.results(outcome.run.id)}
+    assert all(r.ok for r in results.values()), [r.error for r in results.values()]
+    hr_legal = results["access-hr-asks-legal"].answer
+    assert hr_legal is not None and results["access-hr-asks-legal"].metrics["leaks"] == 0.0
+    assert not any(p.doc_id.startswith("northwind:contracts/") for p in hr_legal.passages)
+    merit = results["hr-merit-budget"]  # HR's own key reads HR documents
+    assert merit.metrics["recall@10"] == 1.0
+    refund = results["public-restocking-fee"]
+    assert refund.metrics["recall@10"] == 1.0  # the evaluator key reads public documents
+    with home.engine.connect() as conn:
+        by_key = dict(conn.execute(sa.text(
+            "SELECT key_id, count(*) FROM gateway_ledger WHERE kind = 'request' GROUP BY key_id"
+        )).all())
+    assert by_key.get(evaluator.record.id) == 1 and by_key.get(hr.record.id) == 2

@@ -21,9 +21,8 @@ from gateway.config import load_config
 from gateway.emulator import EmulatorServer, Fault
 from gateway.ledger import MemoryLedger
 from gateway.provider_registry import ProviderRegistry
-from gateway.providers.anthropic import AnthropicProvider
-from gateway.providers.openai import OpenAIProvider
 from gateway.service import Gateway
+from loregate.wiring.gateway import anthropic_provider, openai_provider
 
 pytestmark = pytest.mark.wire
 
@@ -76,10 +75,10 @@ def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
         sleeps.append(seconds)
 
     ledger = MemoryLedger()
-    registry = ProviderRegistry(
+    registry = ProviderRegistry(  # the providers exactly as the wiring builds them
         {
-            "anthropic": AnthropicProvider(api_key="test", base_url=emulator.base_url),
-            "openai": OpenAIProvider(api_key="test", base_url=emulator.base_url + "/v1"),
+            "anthropic": lambda: anthropic_provider("test", emulator.base_url),
+            "openai": lambda: openai_provider("test", emulator.base_url + "/v1"),
             "local": None,
         }
     )

@@ -10,6 +10,7 @@ from gov_helpers import ALICE
 from sqlalchemy import Engine, select
 
 from gateway.errors import BudgetExceeded, InvalidRequest
+from gateway.governance.budget_settler import BudgetSettler
 from gateway.governance.budget_sql import SqlBudgetCounter
 from gateway.governance.budgets import BudgetBook, BudgetCounter, usd_to_nano
 from gateway.governance.governor import Governance, Ticket
@@ -89,6 +90,34 @@ def test_several_budgets_are_all_or_nothing(book_and_counter: Pair) -> None:
     ] == [("department:sales", 1200, 0), ("project:crm", 1200, 0)]
 
 
+def test_a_free_call_settles_cleanly(book_and_counter: Pair) -> None:
+    """A zero estimate (the local model) reserves and settles like any other."""
+    book, counter = book_and_counter
+    dept = book.set("department", "sales", period="month", hard_usd="1")
+    r = counter.reserve([dept], 0, NOW)
+    assert counter.settle(r, 0)[0].reserved_nano == 0
+    r1, r2 = counter.reserve([dept], 500, NOW), counter.reserve([dept], 300, NOW)
+    states = counter.settle_many([(r1, 400), (r2, 100)])
+    assert [s[0].spent_nano for s in states] == [400, 500]
+    assert counter.usage([dept], NOW)[0].reserved_nano == 0
+
+
+@pytest.mark.redis
+def test_a_retried_redis_settlement_counts_once(redis_url: str) -> None:
+    import redis
+
+    from gateway.governance.budget_redis import RedisBudgetCounter
+    from gateway.governance.budgets import Budget
+
+    client = redis.Redis.from_url(redis_url)
+    counter = RedisBudgetCounter(client)
+    b = Budget(9, "user", "bob", "day", 10_000)
+    r = counter.reserve([b], 500, NOW)
+    counter.settle_many([(r, 400)])
+    assert counter.settle(r, 400)[0].spent_nano == 400  # a replayed batch changes nothing
+    client.close()
+
+
 def test_stale_reservations_are_released(sqlite_engine: Engine) -> None:
     book = BudgetBook(sqlite_engine, cache_ttl_s=0)
     counter = SqlBudgetCounter(sqlite_engine, stale_after_s=60)
@@ -150,17 +179,20 @@ def _result(cost: int) -> InvocationResult:
     )
 
 
+@pytest.mark.parametrize("settle", ["inline", "background"])
 async def test_200_concurrent_requests_cannot_overrun_a_budget_for_50(
-    book_and_counter: Pair,
+    book_and_counter: Pair, settle: str
 ) -> None:
     """Each request reserves 1,000 and costs 1,000; the budget allows 50 of them."""
     book, counter = book_and_counter
     book.set("department", "sales", period="month", hard_usd="0.00005")  # 50,000 nano-USD
     reservation = 1000
+    settler = BudgetSettler(counter) if settle == "background" else None
     gov = Governance(
         budgets=book,
         counter=counter,
         metrics=GovernanceMetrics(),
+        settler=settler,
         estimator=lambda route, request, tokens: reservation,
         now=lambda: NOW,
     )
@@ -179,6 +211,7 @@ async def test_200_concurrent_requests_cannot_overrun_a_budget_for_50(
         return True
 
     outcomes = await asyncio.gather(*(one(i) for i in range(200)))
+    await gov.aclose()  # the background settler finishes its queue
     state = counter.usage(book.all(), NOW)[0]
     assert sum(outcomes) == 50
     assert state.reserved_nano == 0

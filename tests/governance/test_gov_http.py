@@ -38,6 +38,7 @@ class Served:
         assert self.ledger.flush(timeout=30)
         governance = governance_wiring.hooks(self.container)
         assert isinstance(governance, Governance) and governance.audit is not None
+        assert governance.settler is not None and governance.settler.flush(timeout=30)
         assert governance.audit.flush(timeout=60)
 
     def h(self, key: str) -> dict[str, str]:
@@ -198,3 +199,11 @@ def test_everything_is_flushed_on_shutdown(loregate_env: Path) -> None:
     fresh = Container(load_settings(home=loregate_env))
     report = verify(governance_wiring.parts(fresh).audit)
     assert report.ok and report.records == 5
+
+
+def test_governance_builds_while_the_database_is_down(loregate_env: Path) -> None:
+    container = Container(load_settings(database_url="postgresql://nobody@127.0.0.1:1/none"))
+    governance_wiring.hooks(container)
+    assert len(governance_wiring.routers(container)) == 2
+    governance_wiring.authenticator(container)
+    assert "engine" not in container.__dict__  # nothing connected yet
