@@ -31,8 +31,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-BODY = {"model": "claude-haiku-4-5", "max_tokens": 16,
-        "messages": [{"role": "user", "content": "ping"}]}
+BODY = {
+    "model": "claude-haiku-4-5",
+    "max_tokens": 16,
+    "messages": [{"role": "user", "content": "ping"}],
+}
 HEADERS = {"x-api-key": "bench", "anthropic-version": "2023-06-01"}
 CONFIG = """
 [routes.bench]
@@ -96,6 +99,7 @@ def core_app() -> object:
     from gateway.http import build_router
     from gateway.ledger import LedgerWriter
     from gateway.principal import LOCAL_OPERATOR
+    from gateway.provider_registry import ProviderRegistry
     from gateway.service import Gateway
     from loregate.app import RequestIdMiddleware
     from loregate.container import Container
@@ -106,7 +110,12 @@ def core_app() -> object:
     settings = get_settings()
     container = Container(settings)
     ledger = None if os.environ.get("BENCH_NO_LEDGER") else LedgerWriter(container.engine)
-    gw = Gateway(load_config(settings.config), provider_registry(settings), ledger=ledger)
+    registry = provider_registry(settings)
+    if os.environ.get("BENCH_SCRIPTED"):  # no upstream at all: the gateway's own cost
+        from gateway.testing import ScriptedProvider
+
+        registry = ProviderRegistry({"anthropic": ScriptedProvider("anthropic")})
+    gw = Gateway(load_config(settings.config), registry, ledger=ledger)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
@@ -150,9 +159,23 @@ def admin_key(env: dict[str, str]) -> str:
 def start_loregate(port: int, env: dict[str, str], app: str) -> subprocess.Popen[bytes]:
     # What `loregate serve` runs (one worker), without the CLI around it.
     return subprocess.Popen(
-        [PY, "-m", "uvicorn", app, "--factory", "--port", str(port), "--app-dir",
-         str(ROOT / "benchmarks"), "--log-level", "error", "--no-access-log"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        [
+            PY,
+            "-m",
+            "uvicorn",
+            app,
+            "--factory",
+            "--port",
+            str(port),
+            "--app-dir",
+            str(ROOT / "benchmarks"),
+            "--log-level",
+            "error",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
 
 
@@ -223,9 +246,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
-def measure(name: str, app: str, emu_url: str, args: argparse.Namespace) -> None:
+def measure(name: str, app: str, emu_url: str, args: argparse.Namespace, **extra_env: str) -> None:
     with tempfile.TemporaryDirectory(prefix="loregate-bench-") as tmp:
-        env = bench_env(emu_url, Path(tmp))
+        env = {**bench_env(emu_url, Path(tmp)), **extra_env}
         key = admin_key(env) if app.startswith("loregate.") else "unused"
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -246,8 +269,10 @@ def measure(name: str, app: str, emu_url: str, args: argparse.Namespace) -> None
 
             rps_d = asyncio.run(concurrent(emu_url, args.concurrent, 32, "claude-haiku-4-5", "b"))
             rps_t = asyncio.run(concurrent(url, args.concurrent, 32, "bench", key))
-            print(f"32 concurrent clients, {args.concurrent} requests: direct {rps_d:.0f} req/s, "
-                  f"through loregate {rps_t:.0f} req/s ({rps_t / rps_d:.2f}x)")
+            print(
+                f"32 concurrent clients, {args.concurrent} requests: direct {rps_d:.0f} req/s, "
+                f"through loregate {rps_t:.0f} req/s ({rps_t / rps_d:.2f}x)"
+            )
 
             if args.soak:
                 before = rss_mib(proc.pid)
@@ -255,9 +280,11 @@ def measure(name: str, app: str, emu_url: str, args: argparse.Namespace) -> None
                 time.sleep(1.0)  # let the ledger writer drain
                 after = rss_mib(proc.pid)
                 growth = (after - before) / before * 100
-                print(f"RSS {before:.1f} MiB before, {after:.1f} MiB after {args.soak} more "
-                      f"requests: {growth:+.1f}% (target < 10%: "
-                      f"{'met' if growth < 10 else 'MISSED'})")
+                print(
+                    f"RSS {before:.1f} MiB before, {after:.1f} MiB after {args.soak} more "
+                    f"requests: {growth:+.1f}% (target < 10%: "
+                    f"{'met' if growth < 10 else 'MISSED'})"
+                )
         finally:
             stop(proc)
 
@@ -267,7 +294,7 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, default=2000)
     parser.add_argument("--concurrent", type=int, default=4000)
     parser.add_argument("--soak", type=int, default=20000)
-    parser.add_argument("--only", choices=["core", "full"], default=None)
+    parser.add_argument("--only", choices=["core", "full", "scripted"], default=None)
     args = parser.parse_args()
 
     emu_port = free_port()
@@ -277,11 +304,28 @@ def main() -> None:
         wait_up(emu_url, "/v1/models", emulator)
         print(f"emulator (zero delay) at {emu_url}")
         if args.only in (None, "core"):
-            measure("gateway core: router + Gateway + ledger, no governance",
-                    "gateway_overhead:core_app", emu_url, args)
+            measure(
+                "gateway core: router + Gateway + ledger, no governance",
+                "gateway_overhead:core_app",
+                emu_url,
+                args,
+            )
+        if args.only in (None, "scripted"):
+            measure(
+                "for reference: the gateway core with an in-process scripted model (no upstream"
+                " hop; compare with one direct emulator call)",
+                "gateway_overhead:core_app",
+                emu_url,
+                args,
+                BENCH_SCRIPTED="1",
+            )
         if args.only in (None, "full"):
-            measure("the whole app as `loregate serve` runs it (governance on)",
-                    "loregate.app:app_factory", emu_url, args)
+            measure(
+                "the whole app as `loregate serve` runs it (governance on)",
+                "loregate.app:app_factory",
+                emu_url,
+                args,
+            )
     finally:
         stop(emulator)
 

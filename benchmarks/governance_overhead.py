@@ -3,8 +3,9 @@
 One process, one run. A Gateway over an in-process scripted provider (no network, no model)
 is called one request at a time:
   - baseline: no governance (``NoGovernance``);
-  - embedded: the real hooks on SQLite + in-process rate limits, a department budget and a
-    rate-limit rule that apply to every request, the audit writer redacting in the background;
+  - embedded: governance as ``loregate serve`` wires it (SQLite, in-process rate limits), with
+    a department budget and a rate-limit rule that apply to every request; budgets settle and
+    the audit writer redacts and appends in background threads;
   - redis: the same with budgets and rate limits in Redis (skipped if Redis is not running).
 
 Prints p50/p99 per request and the added latency, then: API-key lookups (cached and not),
@@ -25,7 +26,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,15 +33,8 @@ sys.path.insert(0, str(ROOT))
 from gateway.config import load_config  # noqa: E402
 from gateway.governance.audit import AuditLog  # noqa: E402
 from gateway.governance.audit_verify import verify  # noqa: E402
-from gateway.governance.audit_writer import AuditWriter  # noqa: E402
-from gateway.governance.budget_redis import RedisBudgetCounter  # noqa: E402
-from gateway.governance.budget_sql import SqlBudgetCounter  # noqa: E402
-from gateway.governance.budgets import BudgetBook, BudgetCounter  # noqa: E402
-from gateway.governance.governor import Governance  # noqa: E402
 from gateway.governance.keys import KeyStore  # noqa: E402
-from gateway.governance.metrics import GovernanceMetrics  # noqa: E402
 from gateway.governance.pii_rules import quick_redact  # noqa: E402
-from gateway.governance.ratelimit import RateLimiter, RateRules, make_storage  # noqa: E402
 from gateway.governance.redaction import PiiRedactor  # noqa: E402
 from gateway.hooks import GovernanceHooks  # noqa: E402
 from gateway.ledger import NullLedger  # noqa: E402
@@ -49,7 +42,10 @@ from gateway.principal import Principal  # noqa: E402
 from gateway.service import Gateway  # noqa: E402
 from gateway.testing import ScriptedProvider  # noqa: E402
 from gateway.types import ModelRequest  # noqa: E402
+from loregate.container import Container  # noqa: E402
 from loregate.database import make_engine, migrate  # noqa: E402
+from loregate.settings import load_settings  # noqa: E402
+from loregate.wiring import governance as governance_wiring  # noqa: E402
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 ALICE = Principal(user_id="alice", department="sales", project="crm", key_id="lg_0000a11c")
@@ -90,23 +86,15 @@ async def timed(gateway: Gateway, n: int) -> list[float]:
     return out
 
 
-def governance(
-    engine: Any, counter: BudgetCounter, redis_url: str | None, redactor: PiiRedactor
-) -> tuple[Governance, AuditWriter]:
-    book = BudgetBook(engine)
-    book.set("department", "sales", period="month", hard_usd="1000000")
-    rules = RateRules(engine)
-    rules.set("department", "sales", rpm=10_000_000, tpm=None)
-    writer = AuditWriter(AuditLog(engine), redactor)
-    gov = Governance(
-        budgets=book,
-        counter=counter,
-        metrics=GovernanceMetrics(),
-        limiter=RateLimiter(rules, make_storage(redis_url)),
-        audit=writer,
-        redactor=redactor,
-    )
-    return gov, writer
+def wired(home: Path, redis_url: str | None) -> tuple[Container, Gateway]:
+    """Governance exactly as ``loregate serve`` wires it, around a scripted provider."""
+    container = Container(load_settings(home=home, redis_url=redis_url))
+    gateway = gateway_with(governance_wiring.hooks(container))
+    container.part("gateway", lambda _: gateway)
+    p = governance_wiring.parts(container)
+    p.budgets.set("department", "sales", period="month", hard_usd="1000000")
+    p.rules.set("department", "sales", rpm=10_000_000, tpm=None)
+    return container, gateway
 
 
 def redis_up() -> bool:
@@ -132,30 +120,25 @@ async def main(n: int) -> None:
     print(f"governance overhead, {n} sequential requests (scripted provider, in-process)")
     base = await timed(gateway_with(None), n)
     print(f"  baseline (no governance)   p50 {pct(base, 50):.3f} ms  p99 {pct(base, 99):.3f} ms")
-    runs: list[tuple[str, BudgetCounter, str | None]] = [
-        ("embedded (SQLite, memory)", SqlBudgetCounter(engine), None)
-    ]
+    runs: list[tuple[str, str | None]] = [("embedded (SQLite, memory)", None)]
     if redis_up():
         import redis
 
-        client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
-        client.flushdb()
-        runs.append(
-            ("redis (budgets + limits)", RedisBudgetCounter(client), "redis://127.0.0.1:6379/15")
-        )
+        url = "redis://127.0.0.1:6379/15"
+        redis.Redis.from_url(url).flushdb()
+        runs.append(("redis (budgets + limits)", url))
     else:
         print("  (Redis not running at 127.0.0.1:6379: its run is skipped)")
-    for label, counter, url in runs:
-        gov, writer = governance(engine, counter, url, redactor)
+    for i, (label, url) in enumerate(runs):
+        container, gateway = wired(tmp / f"home{i}", url)
         t0 = time.perf_counter()
-        lat = await timed(gateway_with(gov), n)
-        await asyncio.to_thread(writer.flush)
+        lat = await timed(gateway, n)
+        await container.aclose()  # waits for the audit writer and the budget worker to drain
         drained = time.perf_counter() - t0
-        await gov.aclose()
         print(
             f"  {label:<26} p50 {pct(lat, 50):.3f} ms  p99 {pct(lat, 99):.3f} ms   added p50 "
             f"{pct(lat, 50) - pct(base, 50):+.3f} ms  p99 {pct(lat, 99) - pct(base, 99):+.3f} ms"
-            f"   (audit drained: {n + 50} records in {drained:.1f} s)"
+            f"   ({n + 50} audit records written in {drained:.1f} s)"
         )
 
     keys = KeyStore(engine, cache_ttl_s=5)

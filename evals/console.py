@@ -100,6 +100,20 @@ def _fmt(name: str, value: float | None) -> str:
     return info(name).format(value)
 
 
+def fmt_change(name: str, value: float | None) -> str:
+    """A change in the metric's own unit: points for shares, dollars, milliseconds."""
+    if value is None:
+        return "–"
+    fmt = info(name).fmt
+    if "%" in fmt:
+        return f"{100 * value:+.1f} pts"
+    if fmt.startswith("$"):
+        return f"{'-' if value < 0 else '+'}${abs(value):.5f}"
+    if "ms" in fmt:
+        return f"{value:+.0f} ms"
+    return f"{value:+.3f}"
+
+
 def summary_table(run: RunInfo, summary: Mapping[str, float | None]) -> Table:
     table = Table(title=f"eval run {run.id} · {run.dataset_name}", title_justify="left")
     table.add_column("metric", style="bold")
@@ -132,17 +146,17 @@ def comparison_table(cmp: Comparison, names: Sequence[str] | None = None) -> Tab
         if d.name not in wanted or d.delta is None:
             continue
         ci = (
-            f"[{d.ci_low:+.4g}, {d.ci_high:+.4g}]"
+            f"[{fmt_change(d.name, d.ci_low)}, {fmt_change(d.name, d.ci_high)}]"
             if d.ci_low is not None and d.ci_high is not None
             else "–"
         )
-        rel = f" ({100 * d.relative:+.1f}%)" if d.relative is not None else ""
+        rel = f" ({100 * d.relative:+.1f}%)" if d.relative and "%" not in info(d.name).fmt else ""
         colour = colours[d.verdict]
         table.add_row(
             d.name,
             _fmt(d.name, d.baseline),
             _fmt(d.name, d.candidate),
-            f"{d.delta:+.4g}{rel}",
+            f"{fmt_change(d.name, d.delta)}{rel}",
             ci,
             f"[{colour}]{d.verdict}[/]",
         )

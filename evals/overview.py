@@ -31,10 +31,14 @@ def runs_frame(engine: Engine, *, dataset: str | None = None) -> pd.DataFrame:
     for r in RunStore(engine).list_runs(dataset_name=dataset, limit=1000):
         rows.append(
             {
-                "run": r.id, "dataset": r.dataset_name, "label": r.label, "status": r.status,
+                "run": r.id,
+                "dataset": r.dataset_name,
+                "label": r.label,
+                "status": r.status,
                 "created": datetime.fromtimestamp(r.created_at, UTC),
                 "prompt_version": r.snapshot.prompt_version or "(unknown)",
-                "routing_version": r.snapshot.routing_version, "questions": r.n_items,
+                "routing_version": r.snapshot.routing_version,
+                "questions": r.n_items,
                 **r.summary,
             }
         )
@@ -51,10 +55,15 @@ def results_frame(engine: Engine, run_ids: Sequence[str]) -> pd.DataFrame:
             a = res.answer
             rows.append(
                 {
-                    "run": run_id, "prompt_version": prompt, "item": res.item_id,
-                    "principal": res.principal, "ok": res.ok,
-                    "tier": a.tier if a else None, "cost_usd": a.cost_usd if a else None,
-                    "latency_ms": a.latency_ms if a else None, **res.metrics,
+                    "run": run_id,
+                    "prompt_version": prompt,
+                    "item": res.item_id,
+                    "principal": res.principal,
+                    "ok": res.ok,
+                    "tier": a.tier if a else None,
+                    "cost_usd": a.cost_usd if a else None,
+                    "latency_ms": a.latency_ms if a else None,
+                    **res.metrics,
                 }
             )
     return pd.DataFrame(rows)
@@ -114,8 +123,11 @@ def _sample_runs(engine: Engine) -> list[str]:
     ids = []
     for version, quality, seed in (("answer@v1", 0.55, 1), ("answer@v2", 0.8, 2)):
         run = store.create_run(
-            dataset_name=suite.name, dataset_path=suite.path, dataset_sha256=suite.sha256,
-            n_items=len(suite.items), label=f"sample {version}",
+            dataset_name=suite.name,
+            dataset_path=suite.path,
+            dataset_sha256=suite.sha256,
+            n_items=len(suite.items),
+            label=f"sample {version}",
             snapshot=Snapshot(mode="in-process", prompt_version=version),
         )
         svc = StubAnswerService(suite.items, quality=quality, seed=seed, prompt_version=version)
@@ -138,23 +150,42 @@ def _sample_ledger(engine: Engine, out: Path) -> Path:
 
     provider = ScriptedProvider("anthropic")
     writer = LedgerWriter(engine)
-    gw = Gateway(load_config(), {"anthropic": provider, "openai": None, "local": None},
-                 ledger=writer)
-    calls = {"legal": (14, 2400, 4096), "hr": (9, 1500, 4096), "support": (22, 900, 0),
-             "engineering": (6, 600, 4096)}
+    gw = Gateway(
+        load_config(), {"anthropic": provider, "openai": None, "local": None}, ledger=writer
+    )
+    calls = {
+        "legal": (14, 2400, 4096),
+        "hr": (9, 1500, 4096),
+        "support": (22, 900, 0),
+        "engineering": (6, 600, 4096),
+    }
 
     async def go() -> None:
         for dept, (n, fresh, cached) in calls.items():
             who = Principal(user_id=f"{dept}-user", department=dept)
             for i in range(n):
-                provider.push(Answer("ok [1]", usage=Usage(
-                    input_tokens=fresh + 37 * i, output_tokens=120 + 5 * i,
-                    cache_read_input_tokens=cached if i % 3 else 0,
-                    cache_creation_input_tokens=0 if i % 3 else cached)))
-                req = ModelRequest(model="default", max_tokens=300,
-                                   messages=[{"role": "user", "content": f"question {i}"}])
-                await gw.invoke(req, principal=who, source="ask",
-                                prompt_version="answer@v2" if i % 2 else "answer@v1")
+                provider.push(
+                    Answer(
+                        "ok [1]",
+                        usage=Usage(
+                            input_tokens=fresh + 37 * i,
+                            output_tokens=120 + 5 * i,
+                            cache_read_input_tokens=cached if i % 3 else 0,
+                            cache_creation_input_tokens=0 if i % 3 else cached,
+                        ),
+                    )
+                )
+                req = ModelRequest(
+                    model="default",
+                    max_tokens=300,
+                    messages=[{"role": "user", "content": f"question {i}"}],
+                )
+                await gw.invoke(
+                    req,
+                    principal=who,
+                    source="ask",
+                    prompt_version="answer@v2" if i % 2 else "answer@v1",
+                )
         await gw.aclose()
 
     _run_blocking(go())

@@ -19,7 +19,8 @@ Shape (TOML)::
                      multiplier, max_retry_after_s}, escalate_on = ["weak_verdict", "refusal",
                      "max_tokens"]
 
-Any problem raises ``ConfigError`` naming the key (``routes.default.tiers[0].fallbacks[1]``).
+A route and a model may share a name (the shipped ``local``): a request naming it runs the
+route. Any problem raises ``ConfigError`` naming the key (``routes.default.tiers[0].fallbacks[1]``).
 ``routing_version`` is the first 12 hex digits of the sha256 of the normalised configuration.
 """
 

@@ -27,6 +27,7 @@ from gateway.resilience.breaker import Breakers
 from gateway.resilience.fallback import Fallback
 from gateway.resilience.model_call import Pinned
 from gateway.resilience.plan import Composer, RoutePlan, TierPlan, plan_route, resolve_name
+from gateway.resilience.streams import close_quietly
 from gateway.resilience.timeout import AttemptTimeout
 from gateway.resilience.trace import Trace
 from gateway.stream_assembly import StreamAssembler
@@ -316,11 +317,15 @@ class GatewayStream:
         try:
             plan = gw.plan(admission.route)
             route_used = plan.name
-            async for event in gw.composer.route(plan, trace).stream(admission.request):
-                assembler.feed(event)
-                if self.ttft_ms is None and event.type == "content_block_delta":
-                    self.ttft_ms = (clock.monotonic() - t0) * 1000.0
-                yield event
+            events = gw.composer.route(plan, trace).stream(admission.request)
+            try:
+                async for event in events:
+                    assembler.feed(event)
+                    if self.ttft_ms is None and event.type == "content_block_delta":
+                        self.ttft_ms = (clock.monotonic() - t0) * 1000.0
+                    yield event
+            finally:  # an early stop closes the model call now, so its attempt is recorded
+                await close_quietly(events)
             answered = next((a for a in reversed(trace.attempts) if a.outcome == "ok"), None)
             if answered is None:
                 raise ProviderError("the stream ended without an answer")

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from gateway.errors import InvalidRequest
-from retrieval.fusion import FusionConfig, Hit, fuse
+from retrieval import schema
+from retrieval.fusion import FusionConfig, Hit, document_coherence, fuse
 from retrieval.store.base import SearchFilter, SparseVector, VectorStore
 
 MAX_TOP_K = 100
@@ -87,7 +88,9 @@ class HybridSearcher:
             if sparse_vec is not None and sparse_vec.indices
             else []
         )
-        return fuse(dense, sparse, self.config.fusion)[:top_k]
+        fused = fuse(dense, sparse, self.config.fusion)
+        boost = self.config.fusion.same_doc_boost
+        return document_coherence(fused, boost, schema.DOC_ID)[:top_k]
 
     def search_many(self, queries: Sequence[str], flt: SearchFilter, top_k: int) -> list[list[Hit]]:
         return [self.search(q, flt, top_k) for q in queries]

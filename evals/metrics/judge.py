@@ -49,7 +49,7 @@ def make_gateway_llm(
     route: str,
     *,
     principal: Principal = JUDGE_PRINCIPAL,
-    max_tokens: int = 1024,
+    max_tokens: int = 600,
 ) -> Any:
     """A ragas LLM whose generations are ``gateway.invoke`` calls on ``route``."""
     _import_ragas()
@@ -131,6 +131,7 @@ class JudgedRagas:
 
         self.label = label
         self.llm = llm
+        self.failures = 0  # judged scores the judge could not produce (unparseable, errors)
         self.faithfulness = Faithfulness(llm=llm)
         self.factual = FactualCorrectness(llm=llm)
         self.relevancy = (
@@ -143,7 +144,8 @@ class JudgedRagas:
         try:
             return _num(await metric.single_turn_ascore(sample))
         except Exception as exc:  # a judge that cannot follow ragas' JSON format, a 5xx...
-            log.warning("judge metric %s failed: %s: %s", name, type(exc).__name__, exc)
+            self.failures += 1
+            log.info("judge metric %s failed: %s: %s", name, type(exc).__name__, exc)
             return None
 
     async def score(self, item: EvalItem, answer: Answer) -> dict[str, float | None]:

@@ -10,9 +10,13 @@ worker thread so scoring never blocks the event loop.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from typing import Any
 
 from retrieval.embedder import TextEmbedder
+
+
+PRIMED_MAX = 256
 
 
 def make_ragas_embeddings(embedder: TextEmbedder) -> Any:
@@ -23,12 +27,26 @@ def make_ragas_embeddings(embedder: TextEmbedder) -> Any:
         def __init__(self, inner: TextEmbedder) -> None:
             super().__init__(cache=None)
             self.inner = inner
+            self.primed: OrderedDict[str, list[float]] = OrderedDict()
+
+        async def prime(self, texts: list[str]) -> None:
+            """Embed ``texts`` in one batch now; the next ``aembed_text`` of each is free
+            (a metric embeds its two texts one by one: one model call instead of two)."""
+            todo = [t for t in dict.fromkeys(texts) if t not in self.primed]
+            if todo:
+                for text, vec in zip(todo, await self.aembed_texts(todo), strict=True):
+                    self.primed[text] = vec
+                while len(self.primed) > PRIMED_MAX:
+                    self.primed.popitem(last=False)
 
         # Modern interface
         def embed_text(self, text: str, **kwargs: Any) -> list[float]:
-            return self.inner.embed_query(text)
+            return self.primed.pop(text, None) or self.inner.embed_query(text)
 
         async def aembed_text(self, text: str, **kwargs: Any) -> list[float]:
+            found = self.primed.pop(text, None)
+            if found is not None:
+                return found
             return await asyncio.to_thread(self.inner.embed_query, text)
 
         def embed_texts(self, texts: list[str], **kwargs: Any) -> list[list[float]]:

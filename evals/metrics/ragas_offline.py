@@ -81,9 +81,8 @@ class OfflineRagas:
         self.id_precision = IDBasedContextPrecision()
         self.rouge = RougeScore(rouge_type="rougeL", mode="fmeasure")
         self.string_similarity = NonLLMStringSimilarity()
-        self.semantic = (
-            SemanticSimilarity(embeddings=make_ragas_embeddings(embedder)) if embedder else None
-        )
+        self.embeddings = make_ragas_embeddings(embedder) if embedder else None
+        self.semantic = SemanticSimilarity(embeddings=self.embeddings) if embedder else None
 
     @staticmethod
     def _sample(**kwargs: Any) -> Any:
@@ -119,6 +118,7 @@ class OfflineRagas:
             out["rouge_l"] = _num(await self.rouge.single_turn_ascore(s))
             out["string_similarity"] = _num(await self.string_similarity.single_turn_ascore(s))
             if self.semantic is not None:
+                await self.embeddings.prime([item.reference, response])
                 out["semantic_similarity"] = _num(await self.semantic.single_turn_ascore(s))
         return out
 

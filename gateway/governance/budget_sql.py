@@ -111,7 +111,7 @@ class SqlBudgetCounter:
         return self.settle_many([(reservation, actual_nano)])[0]
 
     def settle_many(self, items: Sequence[tuple[Reservation, int]]) -> list[list[BudgetState]]:
-        """Settle several reservations in one transaction (the background settler's batches)."""
+        """Settle several reservations in one transaction (the budget worker's batches)."""
         if not any(r.budgets for r, _ in items):
             return [[] for _ in items]
         with self.engine.begin() as conn:

@@ -8,7 +8,7 @@
     4. with ``redact_upstream``, the request sent upstream is redacted.
 
 ``settle`` (exactly once afterwards, also when ``admit`` refused): settle the reservation with
-the real cost (in line, or handed to a background ``BudgetSettler``), charge the tokens the
+the real cost (in line, or handed to the background ``BudgetWorker``), charge the tokens the
 call really used to the rate limits, update the metrics and hand the audit record to the
 background writer (which redacts it, then appends it).
 """
@@ -25,7 +25,7 @@ import anyio.to_thread
 from gateway.errors import PermissionDenied, UnknownModel
 from gateway.governance.audit_record import JsonRedactor, attempts_of, raw_record
 from gateway.governance.audit_writer import AuditWriter
-from gateway.governance.budget_settler import BudgetSettler
+from gateway.governance.budget_worker import BudgetWorker
 from gateway.governance.budgets import Budget, BudgetBook, BudgetCounter, Reservation
 from gateway.governance.estimate import (
     RouteInfo,
@@ -65,7 +65,7 @@ class Governance:
         metrics: GovernanceMetrics,
         limiter: RateLimiter | None = None,
         audit: AuditWriter | None = None,
-        settler: BudgetSettler | None = None,
+        worker: BudgetWorker | None = None,
         redactor: JsonRedactor | None = None,
         redact_upstream: bool = False,
         route_info: Callable[[], RouteInfo | None] = lambda: None,
@@ -78,7 +78,7 @@ class Governance:
         self.metrics = metrics
         self.limiter = limiter
         self.audit = audit
-        self.settler = settler
+        self.worker = worker
         self.redactor = redactor
         self.redact_upstream = redact_upstream
         self.route_info = route_info
@@ -102,9 +102,7 @@ class Governance:
             budgets = await self._applicable(principal)
             if budgets:
                 estimate = self.estimator(route, ctx.request, prompt_tokens)
-                reservation = await anyio.to_thread.run_sync(
-                    self.counter.reserve, budgets, estimate, now
-                )
+                reservation = await self._reserve(budgets, estimate, now)
                 self.metrics.record_budgets(reservation.states)
                 over = [s for s in reservation.states if s.over_soft]
                 if over and route != self.economy_route and self._economy_exists():
@@ -117,7 +115,7 @@ class Governance:
                 request = await anyio.to_thread.run_sync(self._redacted_request, request)
         except BaseException:
             if reservation is not None:
-                await anyio.to_thread.run_sync(self.counter.settle, reservation, 0)
+                await self._settle_budget(reservation, 0, ctx.request_id)
             raise
         ctx.notes["route"] = route
         ticket = Ticket(route, prompt_tokens, estimate, reservation, rate)
@@ -189,16 +187,7 @@ class Governance:
         actual = sum(a.cost_nano_usd for a in attempts)
         route = result.route if result is not None else (ticket.route if ticket else ctx.route)
         if ticket is not None and ticket.reservation is not None:
-            if self.settler is not None:
-                self.settler.submit(ticket.reservation, actual)
-            else:
-                try:
-                    states = await anyio.to_thread.run_sync(
-                        self.counter.settle, ticket.reservation, actual
-                    )
-                    self.metrics.record_budgets(states)
-                except Exception:
-                    log.exception("budget settlement failed for %s", ctx.request_id)
+            await self._settle_budget(ticket.reservation, actual, ctx.request_id)
         if ticket is not None and ticket.rate is not None and self.limiter is not None:
             usage = result.usage if result is not None else _total_usage(attempts)
             try:
@@ -224,9 +213,24 @@ class Governance:
         if self.audit is not None:
             self.audit.submit(raw_record(ctx, result, error, admitted=admitted, now=self.now()))
 
+    async def _reserve(self, budgets: list[Budget], amount: int, now: datetime) -> Reservation:
+        if self.worker is not None:
+            return await self.worker.reserve(budgets, amount, now)
+        return await anyio.to_thread.run_sync(self.counter.reserve, budgets, amount, now)
+
+    async def _settle_budget(self, reservation: Reservation, actual: int, request_id: str) -> None:
+        if self.worker is not None:
+            self.worker.settle(reservation, actual)
+            return
+        try:
+            states = await anyio.to_thread.run_sync(self.counter.settle, reservation, actual)
+            self.metrics.record_budgets(states)
+        except Exception:
+            log.exception("budget settlement failed for %s", request_id)
+
     async def aclose(self) -> None:
-        if self.settler is not None:
-            await self.settler.aclose()
+        if self.worker is not None:
+            await self.worker.aclose()
         if self.limiter is not None:
             await self.limiter.aclose()
         if self.audit is not None:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from gateway.governance.pii_rules import merge, quick_redact, replace_spans
+from gateway.governance.pii_rules import merge, quick_redact, replace_spans, suspect
 from gateway.ledger.rows import RequestFacts
 from gateway.ledger.writer import LedgerSink
 
@@ -92,7 +92,7 @@ class PiiRedactor:
 
     def findings(self, text: str) -> list[tuple[str, int, int]]:
         """(entity type, start, end) of everything found, overlaps merged, in order."""
-        if len(text) < MIN_LENGTH:
+        if len(text) < MIN_LENGTH or not suspect(text):
             return []
         entities = list(ENTITIES)
         if not any(c.isdigit() for c in text):

@@ -1,9 +1,10 @@
 """Ledger writers: rows leave the hot path and are written in batches by a background thread.
 
 ``record`` (one request's facts) and ``write`` (ready rows) only enqueue; the thread builds the
-rows and inserts whatever has accumulated in one transaction per batch, so a batch is written whole or not at all; on a
-database error it keeps the batch and tries again with backoff. ``close`` (and the gateway's
-``aclose``) waits until every enqueued row is written: a clean stop loses no row.
+rows and inserts whatever has accumulated in one transaction per batch, so a batch is written
+whole or not at all; on a database error it keeps the batch and tries again with backoff.
+``close`` (and the gateway's ``aclose``) waits until every enqueued row is written: a clean stop
+loses no row.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, cast
 
 from sqlalchemy import Engine
@@ -68,17 +69,21 @@ class MemoryLedger:
 
 
 class LedgerWriter:
-    """Batched background writer into the ``gateway_ledger`` table of ``engine``."""
+    """Batched background writer into the ``gateway_ledger`` table of ``engine``.
+
+    ``engine`` may be a function that returns it: it is then called by the writer thread at the
+    first write (so a database that is down at start-up delays rows instead of the start).
+    """
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | Callable[[], Engine],
         *,
         batch_size: int = 500,
         max_delay_s: float = 0.25,
         retry_backoff_s: float = 0.5,
     ) -> None:
-        self.engine = engine
+        self._engine = engine
         self.batch_size = batch_size
         self.max_delay_s = max_delay_s
         self.retry_backoff_s = retry_backoff_s
@@ -90,6 +95,11 @@ class LedgerWriter:
         self.failures = 0
         self._thread = threading.Thread(target=self._run, name="loregate-ledger", daemon=True)
         self._thread.start()
+
+    def engine(self) -> Engine:
+        if not isinstance(self._engine, Engine):
+            self._engine = self._engine()
+        return self._engine
 
     # Producer side ---------------------------------------------------------------------------
     def record(self, facts: RequestFacts) -> None:
@@ -172,7 +182,7 @@ class LedgerWriter:
         while True:
             try:
                 if batch:
-                    with self.engine.begin() as conn:
+                    with self.engine().begin() as conn:
                         conn.execute(ledger.insert(), [row.as_dict() for row in batch])
                 self.written += len(batch)
                 break

@@ -1,0 +1,14 @@
+"""Resilience as wrappers that are themselves providers, composed per request from the route.
+
+    Escalation        escalation.py   tiers in order; a weak answer (the caller's judge) or a
+                                      failed tier moves the request up
+    Fallback          fallback.py     a tier's model, then each fallback
+    Recorded          model_call.py   one AttemptRecord per model tried (cost, latency, TTFT)
+    Retry             retry.py        tenacity, injected sleep, honours retry-after
+    Breaker           breaker.py      pybreaker per provider/model, state visible
+    AttemptTimeout    timeout.py      per attempt, capped by the tier's Deadline
+    Pinned            model_call.py   the pinned model id on the request
+
+``plan.py`` resolves a route to the available models and composes the chain; ``streams.py``
+holds the commit point (the first content event) before which a stream may still be retried.
+"""

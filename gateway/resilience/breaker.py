@@ -18,6 +18,7 @@ from gateway.clock import Clock
 from gateway.config import BreakerPolicy
 from gateway.errors import CircuitOpen, ProviderError
 from gateway.providers.base import Provider
+from gateway.resilience.streams import close_quietly
 from gateway.resilience.trace import is_client_fault
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
 
@@ -108,9 +109,13 @@ class Breaker:
             guard.__enter__()
         except pybreaker.CircuitBreakerError:
             raise self._open() from None
-        with _Exit(guard):
-            async for event in self.inner.stream(request):
-                yield event
+        it = self.inner.stream(request).__aiter__()
+        try:
+            with _Exit(guard):
+                async for event in it:
+                    yield event
+        finally:
+            await close_quietly(it)
 
     async def count_tokens(self, request: ModelRequest) -> int:
         return await self.inner.count_tokens(request)

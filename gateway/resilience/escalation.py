@@ -20,6 +20,7 @@ from gateway.config import EscalationSignal
 from gateway.errors import AllProvidersFailed, ProviderError, StreamInterrupted
 from gateway.providers.base import Provider
 from gateway.resilience.fallback import combined_error
+from gateway.resilience.streams import close_quietly
 from gateway.resilience.trace import Trace, is_client_fault
 from gateway.types import Judge, ModelRequest, ModelResponse, StreamEvent, Verdict
 
@@ -108,9 +109,12 @@ class Escalation:
             except ProviderError as exc:
                 self._failed(index, exc, errors)
                 continue
-            yield first
-            async for event in it:
-                yield event
+            try:
+                yield first
+                async for event in it:
+                    yield event
+            finally:
+                await close_quietly(it)
             return
 
     async def count_tokens(self, request: ModelRequest) -> int:

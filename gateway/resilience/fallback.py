@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from gateway.errors import AllProvidersFailed, ProviderError, ProviderTimeout, StreamInterrupted
 from gateway.providers.base import Provider
+from gateway.resilience.streams import close_quietly
 from gateway.resilience.timeout import Deadline
 from gateway.resilience.trace import Trace, is_client_fault
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
@@ -84,9 +85,12 @@ class Fallback:
                     raise
                 errors.append(exc)
             else:
-                yield first
-                async for event in it:
-                    yield event
+                try:
+                    yield first
+                    async for event in it:
+                        yield event
+                finally:
+                    await close_quietly(it)
                 return
             if i < last:
                 self.trace.relabel_last("fallback")

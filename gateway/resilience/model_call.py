@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from gateway.config import ModelSpec
 from gateway.errors import StreamInterrupted
 from gateway.providers.base import Provider
+from gateway.resilience.streams import close_quietly
 from gateway.resilience.trace import CallStats, Trace
 from gateway.stream_assembly import UsageTracker
 from gateway.types import AttemptRecord, ModelRequest, ModelResponse, StreamEvent, Usage
@@ -88,8 +89,9 @@ class Recorded:
         usage = UsageTracker()
         first: float | None = None
         stopped = False
+        it = self.inner.stream(request).__aiter__()
         try:
-            async for event in self.inner.stream(request):
+            async for event in it:
                 usage.observe(event)
                 if first is None and event.type == "content_block_delta":
                     first = clock.monotonic()
@@ -103,6 +105,7 @@ class Recorded:
                     model=self.spec.model_id,
                 )
         except BaseException as exc:
+            await close_quietly(it)
             self.record = self.trace.record(
                 self.spec,
                 usage=usage.usage,

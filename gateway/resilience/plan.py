@@ -137,7 +137,10 @@ class Composer:
         stats = CallStats()
         chain: Provider = Pinned(c.provider, spec)
         chain = AttemptTimeout(
-            chain, tier.attempt_timeout_s, provider=spec.provider, model=spec.model_id,
+            chain,
+            tier.attempt_timeout_s,
+            provider=spec.provider,
+            model=spec.model_id,
             deadline=deadline,
         )
         chain = Breaker(

@@ -18,7 +18,7 @@ from gateway.clock import Sleep
 from gateway.config import RetryPolicy
 from gateway.errors import CircuitOpen, ProviderError, ProviderStatusError
 from gateway.providers.base import Provider
-from gateway.resilience.streams import open_stream, replay
+from gateway.resilience.streams import close_quietly, open_stream, replay
 from gateway.resilience.timeout import Deadline
 from gateway.resilience.trace import CallStats
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
@@ -110,8 +110,12 @@ class Retry:
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         held, rest = await self._run(lambda: open_stream(self.inner.stream(request)))
-        async for event in replay(held, rest):
-            yield event
+        events = replay(held, rest)
+        try:
+            async for event in events:
+                yield event
+        finally:
+            await close_quietly(events)
 
     async def count_tokens(self, request: ModelRequest) -> int:
         return await self._run(lambda: self.inner.count_tokens(request))

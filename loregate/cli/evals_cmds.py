@@ -274,6 +274,12 @@ def run_cmd(
     except RunAborted as exc:
         raise fail(f"run {run.id} aborted: {exc.message}") from None
     console.print(summary_table(outcome.run, outcome.summary))
+    judge_failures = getattr(getattr(req.scorer, "judge", None), "failures", 0)
+    if judge_failures:
+        err_console.print(
+            f"[yellow]note:[/] the judge could not produce {judge_failures} scores (a weak judge "
+            "often cannot write the JSON ragas expects); those questions have no judged score"
+        )
     console.print(
         f"{outcome.asked} questions asked in {time.perf_counter() - t0:.1f} s"
         + (f", [red]{outcome.failed} failed[/]" if outcome.failed else "")

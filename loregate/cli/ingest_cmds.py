@@ -68,10 +68,8 @@ def _progress() -> Progress:
 
 def print_report(report: IngestReport) -> None:
     verb = "would be " if report.dry_run else ""
-    table = Table(
-        title=f"{'Dry run: ' if report.dry_run else ''}ingestion of {report.scope!r} "
-        f"into {report.collection!r}"
-    )
+    prefix = "Dry run: " if report.dry_run else ""
+    table = Table(title=f"{prefix}{report.scope} → {report.collection}")
     table.add_column("documents", style="bold")
     table.add_column("count", justify="right")
     for name, count in report.counts().items():

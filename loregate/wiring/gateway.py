@@ -11,14 +11,18 @@ from __future__ import annotations
 import importlib.util
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from gateway.auth import Authenticate
 from gateway.config import load_config
+from gateway.hooks import Admission, CallContext, GovernanceHooks
 from gateway.http import anthropic_error, build_router, openai_error
 from gateway.ledger.writer import LedgerWriter
+from gateway.principal import Principal
 from gateway.provider_registry import ProviderFactory, ProviderRegistry
 from gateway.providers.base import Provider
 from gateway.service import Gateway
+from gateway.types import InvocationResult
 from loregate.errors_http import ErrorRenderer
 from loregate.settings import Settings
 from loregate.wiring import governance as governance_wiring
@@ -51,9 +55,7 @@ def openai_provider(api_key: str, base_url: str | None = None) -> Provider:
 
 
 def _anthropic(settings: Settings) -> ProviderFactory:
-    return lambda: anthropic_provider(
-        settings.anthropic_api_key or "", settings.anthropic_base_url
-    )
+    return lambda: anthropic_provider(settings.anthropic_api_key or "", settings.anthropic_base_url)
 
 
 def _openai(settings: Settings) -> ProviderFactory:
@@ -99,13 +101,44 @@ def provider_registry(settings: Settings) -> ProviderRegistry:
     return ProviderRegistry(factories, reasons=reasons)
 
 
+class _LazyHooks:
+    """Governance's hooks, built at the first call: building them opens the database, and the
+    app must start (and report it in /readyz) even when the database is down."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._hooks: GovernanceHooks | None = None
+
+    def _get(self) -> GovernanceHooks:
+        if self._hooks is None:
+            self._hooks = governance_wiring.hooks(self._container)
+        return self._hooks
+
+    async def admit(self, ctx: CallContext) -> Admission:
+        return await self._get().admit(ctx)
+
+    async def settle(
+        self, ctx: CallContext, result: InvocationResult | None, error: BaseException | None
+    ) -> None:
+        await self._get().settle(ctx, result, error)
+
+
+def _lazy_auth(container: Container) -> Authenticate:
+    async def authenticate(request: Request) -> Principal:
+        return await governance_wiring.authenticator(container)(request)
+
+    return authenticate
+
+
 def build_gateway(container: Container) -> Gateway:
+    """The Gateway from Settings. Nothing here opens the database: the ledger writer and the
+    governance hooks reach it at their first use."""
     settings = container.settings
     gw = Gateway(
         load_config(settings.config),
         provider_registry(settings),
-        hooks=governance_wiring.hooks(container),
-        ledger=LedgerWriter(container.engine),
+        hooks=_LazyHooks(container),
+        ledger=LedgerWriter(lambda: container.engine),
     )
     container.on_close(gw.aclose)
     return gw
@@ -119,7 +152,7 @@ def gateway(container: Container) -> Gateway:
 
 def routers(container: Container) -> list[APIRouter]:
     """The HTTP routers this package contributes to the app."""
-    return [build_router(gateway(container), governance_wiring.authenticator(container))]
+    return [build_router(gateway(container), _lazy_auth(container))]
 
 
 def error_renderers() -> list[tuple[str, ErrorRenderer]]:

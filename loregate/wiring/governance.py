@@ -55,10 +55,17 @@ class _LazyEngine:
         return getattr(self._engine, name)
 
 
-def _counter_engine(container: Container) -> Engine:
-    """On SQLite, budget counters get their own connections with ``synchronous=NORMAL`` (WAL:
-    no fsync a commit; a power cut may lose the last few settlements, never corrupt the file,
-    and the ledger keeps the truth). It cuts a reservation from ~4 ms to ~0.5 ms."""
+def _writer_engine(container: Container) -> Engine:
+    """On SQLite, governance's frequent writers (budget counters, audit appends) get their own
+    connections with ``synchronous=NORMAL``: in WAL mode a commit then needs no fsync (~0.5 ms
+    instead of ~4 ms here) and holds the write lock that much shorter. A power cut may lose the
+    last commits, never corrupt the file; records still queued in memory are lost by a crash
+    anyway, and the ledger keeps the truth of spending."""
+    built: Engine = container.part("governance.writer_engine", _build_writer_engine)
+    return built
+
+
+def _build_writer_engine(container: Container) -> Engine:
     main = container.engine  # migrated first
     if main.dialect.name != "sqlite":
         return main
@@ -94,7 +101,7 @@ def _build_parts(container: Container) -> GovernanceParts:
     counter: BudgetCounter = (
         RedisBudgetCounter(redis_client)
         if redis_client is not None
-        else SqlBudgetCounter(cast(Engine, _LazyEngine(lambda: _counter_engine(container))))
+        else SqlBudgetCounter(cast(Engine, _LazyEngine(lambda: _writer_engine(container))))
     )
     return GovernanceParts(
         engine=engine,
@@ -148,8 +155,9 @@ def prompts(container: Container) -> PromptSource:
 
 
 def _build_hooks(container: Container) -> GovernanceHooks:
+    from gateway.governance.audit import AuditLog
     from gateway.governance.audit_writer import AuditWriter
-    from gateway.governance.budget_settler import BudgetSettler
+    from gateway.governance.budget_worker import BudgetWorker
     from gateway.governance.governor import Governance
     from gateway.governance.log_redaction import install_log_redaction
     from gateway.governance.ratelimit import RateLimiter, make_storage
@@ -160,14 +168,16 @@ def _build_hooks(container: Container) -> GovernanceHooks:
     assert isinstance(red, PiiRedactor)
     red.warm_up()
     install_log_redaction(red)
-    writer = AuditWriter(p.audit, red)
+    writer = AuditWriter(
+        AuditLog(cast(Engine, _LazyEngine(lambda: _writer_engine(container)))), red
+    )
     governance = Governance(
         budgets=p.budgets,
         counter=p.counter,
         metrics=p.metrics,
         limiter=RateLimiter(p.rules, make_storage(container.settings.redis_url)),
         audit=writer,
-        settler=BudgetSettler(p.counter, on_states=p.metrics.record_budgets),
+        worker=BudgetWorker(p.counter, on_states=p.metrics.record_budgets),
         redactor=red,
         redact_upstream=container.settings.redact_upstream,
         route_info=p.route_info,

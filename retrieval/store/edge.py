@@ -160,7 +160,7 @@ class EdgeStore:
             Point(
                 p.id,
                 {
-                    schema.DENSE_VECTOR: [float(x) for x in p.dense],
+                    schema.DENSE_VECTOR: p.dense if type(p.dense) is list else list(p.dense),
                     schema.SPARSE_VECTOR: EdgeSparse(list(p.sparse.indices), list(p.sparse.values)),
                 },
                 _clean_payload(p.payload),

@@ -19,6 +19,7 @@ from retrieval.fake_embedder import FakeEmbedder
 
 pytestmark = [pytest.mark.slow, pytest.mark.wire]
 ROOT = Path(__file__).resolve().parents[2]
+BY_KEY = "SELECT key_id, count(*) FROM gateway_ledger WHERE kind = 'request' GROUP BY key_id"
 
 
 @pytest.fixture
@@ -141,14 +142,20 @@ def test_url_mode_against_the_http_api_with_evaluator_and_hr_keys(home: Containe
     hr = keys.create(user="hana", department="hr")
     app = create_app(home.settings, container=home)
     answerer = HttpAnswerer(
-        "http://loregate.test", evaluator.key, principal_keys={"hana": hr.key},
+        "http://loregate.test",
+        evaluator.key,
+        principal_keys={"hana": hr.key},
         transport=httpx.ASGITransport(app=app),
     )
     suite = load_dataset(ROOT / "evals" / "suites" / "demo.jsonl")
     wanted = {"access-hr-asks-legal", "public-restocking-fee", "hr-merit-budget"}
     ds = suite.model_copy(update={"items": [i for i in suite.items if i.id in wanted]})
-    req = RunRequest(dataset=ds, answerer=answerer, scorer=MetricScorer(None, offline=False),
-                     snapshot=Snapshot(mode="url", url="http://loregate.test"))
+    req = RunRequest(
+        dataset=ds,
+        answerer=answerer,
+        scorer=MetricScorer(None, offline=False),
+        snapshot=Snapshot(mode="url", url="http://loregate.test"),
+    )
     store = run_store(home)
     outcome = run_sync(store, req, close=home.aclose)
     results = {r.item_id: r for r in store.results(outcome.run.id)}
@@ -161,7 +168,5 @@ def test_url_mode_against_the_http_api_with_evaluator_and_hr_keys(home: Containe
     refund = results["public-restocking-fee"]
     assert refund.metrics["recall@10"] == 1.0  # the evaluator key reads public documents
     with home.engine.connect() as conn:
-        by_key = dict(conn.execute(sa.text(
-            "SELECT key_id, count(*) FROM gateway_ledger WHERE kind = 'request' GROUP BY key_id"
-        )).all())
+        by_key = dict(conn.execute(sa.text(BY_KEY)).all())
     assert by_key.get(evaluator.record.id) == 1 and by_key.get(hr.record.id) == 2

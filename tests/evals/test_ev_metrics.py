@@ -229,3 +229,4 @@ def test_a_judge_that_returns_garbage_leaves_the_metric_empty() -> None:
     judged = JudgedRagas(make_gateway_llm(gw, "local"), None, label="local")
     m = asyncio.run(judged.score(ITEM, answer(text="The notice period is 90 days.")))
     assert m == {"faithfulness": None, "answer_relevancy": None, "factual_correctness": None}
+    assert judged.failures == 2  # faithfulness and factual correctness (no embedder: no relevancy)

@@ -17,14 +17,38 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_cost_per_department_from_a_ledger_export(tmp_path: Path) -> None:
     rows = [
-        {"kind": "request", "department": "legal", "cost_usd": "0.003000000", "input_tokens": 100,
-         "cache_read_tokens": 300, "created_at": "2026-06-01T10:00:00+00:00"},
-        {"kind": "attempt", "department": "legal", "cost_usd": "0.003000000", "input_tokens": 100,
-         "cache_read_tokens": 300, "created_at": "2026-06-01T10:00:00+00:00"},
-        {"kind": "request", "department": "legal", "cost_usd": "0.001000000", "input_tokens": 100,
-         "cache_read_tokens": 0, "created_at": "2026-06-01T11:00:00+00:00"},
-        {"kind": "request", "department": "hr", "cost_usd": "0.010000000", "input_tokens": 500,
-         "cache_read_tokens": 0, "created_at": "2026-06-02T09:00:00+00:00"},
+        {
+            "kind": "request",
+            "department": "legal",
+            "cost_usd": "0.003000000",
+            "input_tokens": 100,
+            "cache_read_tokens": 300,
+            "created_at": "2026-06-01T10:00:00+00:00",
+        },
+        {
+            "kind": "attempt",
+            "department": "legal",
+            "cost_usd": "0.003000000",
+            "input_tokens": 100,
+            "cache_read_tokens": 300,
+            "created_at": "2026-06-01T10:00:00+00:00",
+        },
+        {
+            "kind": "request",
+            "department": "legal",
+            "cost_usd": "0.001000000",
+            "input_tokens": 100,
+            "cache_read_tokens": 0,
+            "created_at": "2026-06-01T11:00:00+00:00",
+        },
+        {
+            "kind": "request",
+            "department": "hr",
+            "cost_usd": "0.010000000",
+            "input_tokens": 500,
+            "cache_read_tokens": 0,
+            "created_at": "2026-06-02T09:00:00+00:00",
+        },
     ]
     path = tmp_path / "calls.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -48,9 +72,13 @@ def test_quality_per_prompt_version_takes_each_versions_latest_run(
 
     made = []
     for version, recall in (("v1", 0.5), ("v2", 0.7), ("v1", 0.6)):
-        run = store.create_run(dataset_name="s", dataset_path="/s.jsonl", dataset_sha256="0",
-                               n_items=1, snapshot=Snapshot(mode="in-process",
-                                                            prompt_version=version))
+        run = store.create_run(
+            dataset_name="s",
+            dataset_path="/s.jsonl",
+            dataset_sha256="0",
+            n_items=1,
+            snapshot=Snapshot(mode="in-process", prompt_version=version),
+        )
         store.finish(run.id, status="finished", summary={"recall@5": recall})
         made.append(run.id)
     runs = overview.runs_frame(engine)

@@ -10,16 +10,15 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.auth import Authenticate, static_auth
+from gateway.config import GatewayConfig, load_config
 from gateway.http import build_router
+from gateway.ledger import MemoryLedger
 from gateway.principal import LOCAL_OPERATOR
+from gateway.service import Gateway
+from gateway.testing import FakeClock, ScriptedProvider
 from loregate.app import RequestIdMiddleware
 from loregate.errors_http import install_error_handlers
 from loregate.wiring import gateway as gateway_wiring
-
-from gateway.config import GatewayConfig, load_config
-from gateway.ledger import MemoryLedger
-from gateway.service import Gateway
-from gateway.testing import FakeClock, ScriptedProvider
 
 HAIKU = "claude-haiku-4-5-20251001"
 SONNET = "claude-sonnet-4-6"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+
 import pytest
 from conftest import HAIKU, Rig, gateway_app
 from fastapi.testclient import TestClient

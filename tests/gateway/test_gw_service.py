@@ -181,8 +181,9 @@ async def test_a_stream_abandoned_early_is_recorded_as_cancelled(rig: Rig) -> No
     async for _ in stream:
         break
     await stream.aclose()
-    row = rig.ledger.requests()[0]
-    assert (row.outcome, row.error_class) == ("error", "cancelled")
+    request, attempt = rig.ledger.rows  # the model call was closed and recorded too
+    assert (request.outcome, request.error_class) == ("error", "cancelled")
+    assert (attempt.kind, attempt.outcome, attempt.error_class) == ("attempt", "error", "cancelled")
 
 
 async def test_count_tokens_uses_the_first_available_model(rig: Rig) -> None:

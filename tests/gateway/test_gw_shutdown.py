@@ -76,7 +76,8 @@ def test_stop_mid_load_keeps_every_ledger_row(
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(ledger.c.request_id, ledger.c.outcome).where(
-                ledger.c.kind == "request", ledger.c.user_id == "loadtest")
+                ledger.c.kind == "request", ledger.c.user_id == "loadtest"
+            )
         ).all()
     engine.dispose()
     assert not failures, failures[:1]

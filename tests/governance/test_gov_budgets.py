@@ -10,8 +10,8 @@ from gov_helpers import ALICE
 from sqlalchemy import Engine, select
 
 from gateway.errors import BudgetExceeded, InvalidRequest
-from gateway.governance.budget_settler import BudgetSettler
 from gateway.governance.budget_sql import SqlBudgetCounter
+from gateway.governance.budget_worker import BudgetWorker
 from gateway.governance.budgets import BudgetBook, BudgetCounter, usd_to_nano
 from gateway.governance.governor import Governance, Ticket
 from gateway.governance.metrics import GovernanceMetrics
@@ -187,12 +187,12 @@ async def test_200_concurrent_requests_cannot_overrun_a_budget_for_50(
     book, counter = book_and_counter
     book.set("department", "sales", period="month", hard_usd="0.00005")  # 50,000 nano-USD
     reservation = 1000
-    settler = BudgetSettler(counter) if settle == "background" else None
+    worker = BudgetWorker(counter) if settle == "background" else None
     gov = Governance(
         budgets=book,
         counter=counter,
         metrics=GovernanceMetrics(),
-        settler=settler,
+        worker=worker,
         estimator=lambda route, request, tokens: reservation,
         now=lambda: NOW,
     )
@@ -211,7 +211,7 @@ async def test_200_concurrent_requests_cannot_overrun_a_budget_for_50(
         return True
 
     outcomes = await asyncio.gather(*(one(i) for i in range(200)))
-    await gov.aclose()  # the background settler finishes its queue
+    await gov.aclose()  # the background worker finishes its queue
     state = counter.usage(book.all(), NOW)[0]
     assert sum(outcomes) == 50
     assert state.reserved_nano == 0

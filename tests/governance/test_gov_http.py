@@ -38,7 +38,7 @@ class Served:
         assert self.ledger.flush(timeout=30)
         governance = governance_wiring.hooks(self.container)
         assert isinstance(governance, Governance) and governance.audit is not None
-        assert governance.settler is not None and governance.settler.flush(timeout=30)
+        assert governance.worker is not None and governance.worker.flush(timeout=30)
         assert governance.audit.flush(timeout=60)
 
     def h(self, key: str) -> dict[str, str]:

@@ -199,6 +199,8 @@ async def test_compat_server_tool_calls_and_max_tokens_param(emu: EmulatorServer
     [
         (Fault.status(429, retry_after=4), ProviderStatusError, True),
         (Fault.status(500), ProviderStatusError, True),
+        (Fault.status(529), ProviderStatusError, True),
+        (Fault.status(404), ProviderStatusError, False),
         (Fault.status(400), ProviderStatusError, False),
         (Fault.status(401), ProviderStatusError, False),
         (Fault.reset(), ProviderConnectionError, True),

@@ -8,7 +8,7 @@ from gateway.errors import InvalidRequest
 from gateway.principal import Principal
 from retrieval.answer_types import AskFilters
 from retrieval.filters import search_filter, validate_filters
-from retrieval.fusion import FusionConfig, fuse
+from retrieval.fusion import FusionConfig, Hit, document_coherence, fuse
 from retrieval.store.base import ScoredChunk
 
 
@@ -81,3 +81,16 @@ def test_bad_filters_name_the_problem(filters: AskFilters, message: str) -> None
 def test_unknown_filter_keys_are_refused() -> None:
     with pytest.raises(ValueError, match="doc_typo"):
         AskFilters.model_validate({"doc_typo": ["contract"]})
+
+
+def test_document_coherence_lifts_a_second_chunk_of_the_same_document() -> None:
+    hits = [
+        Hit("a1", 1.00, {"doc_id": "A"}),
+        Hit("b1", 0.95, {"doc_id": "B"}),
+        Hit("a2", 0.90, {"doc_id": "A"}),
+        Hit("c1", 0.50, {"doc_id": "C"}),
+    ]
+    ranked = document_coherence(hits, 0.1)
+    assert [h.id for h in ranked] == ["a1", "a2", "b1", "c1"]
+    assert ranked[1].score == pytest.approx(0.99)
+    assert [h.id for h in document_coherence(hits, 0.0)] == ["a1", "b1", "a2", "c1"]

@@ -1,0 +1,224 @@
+"""Cost per answer: loregate vs a naive RAG baseline, the same 100 questions, one run, both
+through loregate's gateway against the bundled Claude emulator (prices from the model config).
+
+- naive: dense search, the top 10 chunks stuffed into the prompt, always Sonnet, no caching;
+- loregate: hybrid search, the context builder (relevance floor, near-duplicates, budget,
+  adjacent merge), Haiku first with the answer judge (a weak answer escalates to Sonnet, then
+  Opus), the prompt laid out for caching (prefix padded when the cache plan says it pays).
+
+Corpus and questions: ../shared/data/anthropic_docs_rag, indexed as benchmarks/
+retrieval_quality.py does. The emulator answers every model the same, extractively (the source
+sentence closest to the question, with its citation; "not in the sources" when nothing
+matches), so the share of Haiku answers reflects the judge on such answers. ``--haiku-miss``
+makes Haiku answer "The sources do not contain the answer." for that share of the questions
+(chosen by a hash), to see the cost when more questions escalate.
+
+Prints $ per 1,000 answers, the cache-read share of input tokens, the share answered by the
+Haiku tier, and the recall of the chunks sent (gold chunks among them). Target: loregate at
+least 70 % cheaper than the naive baseline at equal or better recall.
+
+    .venv/bin/python benchmarks/cost_per_answer.py [--haiku-miss 0.2] [--questions 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from retrieval_quality import DATA, FLT, GOLD, build_index  # noqa: E402
+
+from gateway.config import load_config  # noqa: E402
+from gateway.emulator import EmulatorServer, default_answer, last_user_text  # noqa: E402
+from gateway.ledger import MemoryLedger  # noqa: E402
+from gateway.principal import Principal  # noqa: E402
+from gateway.provider_registry import ProviderRegistry  # noqa: E402
+from gateway.providers.anthropic import AnthropicProvider  # noqa: E402
+from gateway.service import Gateway  # noqa: E402
+from gateway.types import ModelRequest  # noqa: E402
+from loregate.wiring.retrieval import route_info_of  # noqa: E402
+from retrieval.answer import AnswerConfig, AnswerService  # noqa: E402
+from retrieval.embedder import Embedder  # noqa: E402
+from retrieval.prompt_layout import PROMPT_ID  # noqa: E402
+from retrieval.prompt_source import PackagedPrompts  # noqa: E402
+from retrieval.search import HybridSearcher  # noqa: E402
+from retrieval.sparse import SparseEncoder  # noqa: E402
+from retrieval.store.base import IndexStore  # noqa: E402
+
+ASKER = Principal(user_id="bench", department="eng")
+NAIVE_K = 10
+NOT_IN = "The sources do not contain the answer."
+
+
+@dataclass
+class Tally:
+    cost: float = 0.0
+    input: int = 0
+    cache_write: int = 0
+    cache_read: int = 0
+    haiku: int = 0
+    confident: int = 0
+    recall: list[float] = field(default_factory=list)
+    chunks_sent: list[int] = field(default_factory=list)
+
+    def input_all(self) -> int:
+        return self.input + self.cache_write + self.cache_read
+
+
+def haiku_responder(rate: float) -> Any:
+    def respond(body: dict[str, Any]) -> str:
+        question = last_user_text(body).rsplit("Question:", 1)[-1].strip()
+        bucket = int(hashlib.sha256(question.encode()).hexdigest()[:8], 16) % 1000
+        return NOT_IN if bucket < rate * 1000 else default_answer(body)
+
+    return respond
+
+
+def gold_of(store: IndexStore, ids: list[str]) -> set[str]:
+    return {str(c.payload[GOLD]) for c in store.retrieve(ids)}
+
+
+async def naive(
+    gw: Gateway,
+    store: IndexStore,
+    embedder: Embedder,
+    template: str,
+    q: dict[str, Any],
+    tally: Tally,
+) -> None:
+    hits = await asyncio.to_thread(
+        store.search_dense, embedder.embed_query(q["question"]), FLT, NAIVE_K
+    )
+    sources = "\n\n".join(f"[{i}] {h.payload['text']}" for i, h in enumerate(hits, start=1))
+    request = ModelRequest(
+        model="claude-sonnet-4-6",
+        system=template,
+        messages=[
+            {"role": "user", "content": f"Sources:\n\n{sources}\n\nQuestion: {q['question']}"}
+        ],
+        max_tokens=600,
+        temperature=0.0,
+    )
+    result = await gw.invoke(request, principal=ASKER, source="eval")
+    u = result.usage
+    tally.cost += result.cost_usd
+    tally.input += u.input_tokens
+    tally.cache_write += u.cache_creation_input_tokens
+    tally.cache_read += u.cache_read_input_tokens
+    tally.confident += 1
+    gold = set(q["correct_chunks"])
+    tally.recall.append(len(gold & {str(h.payload[GOLD]) for h in hits}) / len(gold))
+    tally.chunks_sent.append(len(hits))
+
+
+async def ours(service: AnswerService, store: IndexStore, q: dict[str, Any], t: Tally) -> None:
+    sources = await service.retrieve(q["question"], principal=ASKER, filters=None, route=None)
+    answer = await service.ask(q["question"], principal=ASKER, source="eval")
+    t.cost += answer.cost_usd
+    t.input += answer.tokens.input
+    t.cache_write += answer.tokens.cache_write
+    t.cache_read += answer.tokens.cache_read
+    t.haiku += int(answer.confident and answer.model == "claude-haiku-4-5")
+    t.confident += int(answer.confident)
+    ids = [cid for s in sources for cid in s.chunk_ids]
+    gold = set(q["correct_chunks"])
+    t.recall.append(len(gold & gold_of(store, ids)) / len(gold))
+    t.chunks_sent.append(len(ids))
+
+
+def line(name: str, t: Tally, n: int) -> str:
+    return (
+        f"{name:<10} ${t.cost / n * 1000:>8.3f} per 1,000 answers · input tokens/answer "
+        f"{t.input_all() / n:>6.0f} (cache read {t.cache_read / max(1, t.input_all()):>5.1%}, "
+        f"write {t.cache_write / max(1, t.input_all()):>5.1%}) · Haiku answered "
+        f"{t.haiku / n:>5.1%} · confident {t.confident / n:>5.1%} · chunks sent "
+        f"{sum(t.chunks_sent) / n:>4.1f} · recall of chunks sent "
+        f"{sum(t.recall) / len(t.recall):.3f}"
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    chunks = json.loads((args.data / "anthropic_docs.json").read_text())
+    questions = json.loads((args.data / "docs_evaluation_dataset.json").read_text())
+    questions = questions[: args.questions]
+    embedder, sparse = Embedder(), SparseEncoder()
+    store, secs = build_index(chunks, embedder, sparse, prefix=True)
+    print(f"indexed {store.count()} pieces in {secs:.0f} s; {len(questions)} questions")
+
+    async def no_sleep(_s: float) -> None:
+        return None
+
+    with EmulatorServer() as emu:
+        if args.haiku_miss > 0:
+            emu.set_responder("claude-haiku-4-5", haiku_responder(args.haiku_miss))
+        registry = ProviderRegistry(
+            {
+                "anthropic": AnthropicProvider(api_key="bench", base_url=emu.base_url),
+                "openai": None,
+                "local": None,
+            }
+        )
+        gw = Gateway(load_config(), registry, ledger=MemoryLedger(), sleep=no_sleep)
+        prompts = PackagedPrompts()
+        service = AnswerService(
+            searcher=HybridSearcher(store, embedder, sparse),
+            gateway=gw,
+            prompts=prompts,
+            route_info=route_info_of(gw),
+            index_version=lambda: "bench",
+            config=AnswerConfig(requests_per_window=args.per_window),
+        )
+        prefix = await service.ensure_prefix(None)
+        print(f"cache plan: {prefix.plan.reason}; prefix {prefix.tokens} tokens")
+        base, mine = Tally(), Tally()
+        template = prompts.active(PROMPT_ID).text
+        for q in questions:
+            await naive(gw, store, embedder, template, q, base)
+            await ours(service, store, q, mine)
+        await gw.aclose()
+    store.close()
+    n = len(questions)
+    print(line("naive", base, n))
+    print(line("loregate", mine, n))
+    saving = 1 - mine.cost / base.cost
+    recall_ok = sum(mine.recall) >= sum(base.recall)
+    print(
+        f"\nloregate is {saving:.1%} cheaper than the naive baseline (target >= 70 %) at "
+        f"{'equal or better' if recall_ok else 'LOWER'} recall of the chunks sent "
+        f"({sum(mine.recall) / n:.3f} vs {sum(base.recall) / n:.3f}) -> "
+        f"{'target met' if saving >= 0.7 and recall_ok else 'target NOT met'}"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--questions", type=int, default=100)
+    ap.add_argument(
+        "--haiku-miss",
+        type=float,
+        default=0.0,
+        help="share of questions Haiku answers 'not in the sources' (0-1)",
+    )
+    ap.add_argument(
+        "--per-window",
+        type=float,
+        default=100.0,
+        help="asks per 5-minute cache window the cache plan assumes",
+    )
+    args = ap.parse_args()
+    asyncio.run(run(args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
