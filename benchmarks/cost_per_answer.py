@@ -13,6 +13,11 @@ matches), so the share of Haiku answers reflects the judge on such answers. ``--
 makes Haiku answer "The sources do not contain the answer." for that share of the questions
 (chosen by a hash), to see the cost when more questions escalate.
 
+Two deployments, each with the naive baseline and loregate on the same questions:
+  A. the answer template alone as the system prompt (~330 tokens: too short to cache);
+  B. the same plus standing knowledge: the corpus's glossary page (11 entries, ~1.7k tokens),
+     in the naive prompt too (uncached there).
+
 Prints $ per 1,000 answers, the cache-read share of input tokens, the share answered by the
 Haiku tier, and the recall of the chunks sent (gold chunks among them). Target: loregate at
 least 70 % cheaper than the naive baseline at equal or better recall.
@@ -48,7 +53,7 @@ from gateway.types import ModelRequest  # noqa: E402
 from loregate.wiring.retrieval import route_info_of  # noqa: E402
 from retrieval.answer import AnswerConfig, AnswerService  # noqa: E402
 from retrieval.embedder import Embedder  # noqa: E402
-from retrieval.prompt_layout import PROMPT_ID  # noqa: E402
+from retrieval.prompt_layout import PROMPT_ID, natural_prefix  # noqa: E402
 from retrieval.prompt_source import PackagedPrompts  # noqa: E402
 from retrieval.search import HybridSearcher  # noqa: E402
 from retrieval.sparse import SparseEncoder  # noqa: E402
@@ -87,11 +92,15 @@ def gold_of(store: IndexStore, ids: list[str]) -> set[str]:
     return {str(c.payload[GOLD]) for c in store.retrieve(ids)}
 
 
+def glossary(chunks: list[dict[str, str]]) -> str:
+    return "\n\n".join(c["text"].strip() for c in chunks if "/glossary#" in c["chunk_link"])
+
+
 async def naive(
     gw: Gateway,
     store: IndexStore,
     embedder: Embedder,
-    template: str,
+    system: str,
     q: dict[str, Any],
     tally: Tally,
 ) -> None:
@@ -101,7 +110,7 @@ async def naive(
     sources = "\n\n".join(f"[{i}] {h.payload['text']}" for i, h in enumerate(hits, start=1))
     request = ModelRequest(
         model="claude-sonnet-4-6",
-        system=template,
+        system=system,
         messages=[
             {"role": "user", "content": f"Sources:\n\n{sources}\n\nQuestion: {q['question']}"}
         ],
@@ -154,6 +163,24 @@ async def run(args: argparse.Namespace) -> None:
     store, secs = build_index(chunks, embedder, sparse, prefix=True)
     print(f"indexed {store.count()} pieces in {secs:.0f} s; {len(questions)} questions")
 
+    for label, knowledge in (("A", ""), ("B", glossary(chunks))):
+        print(
+            f"\n== deployment {label}: "
+            f"{'template only' if not knowledge else 'template + glossary standing knowledge'}"
+        )
+        base, mine = await scenario(args, store, embedder, sparse, questions, knowledge)
+        report(base, mine, len(questions))
+    store.close()
+
+
+async def scenario(
+    args: argparse.Namespace,
+    store: IndexStore,
+    embedder: Embedder,
+    sparse: SparseEncoder,
+    questions: list[dict[str, Any]],
+    knowledge: str,
+) -> tuple[Tally, Tally]:
     async def no_sleep(_s: float) -> None:
         return None
 
@@ -175,24 +202,26 @@ async def run(args: argparse.Namespace) -> None:
             prompts=prompts,
             route_info=route_info_of(gw),
             index_version=lambda: "bench",
-            config=AnswerConfig(requests_per_window=args.per_window),
+            config=AnswerConfig(requests_per_window=args.per_window, standing_knowledge=knowledge),
         )
         prefix = await service.ensure_prefix(None)
         print(f"cache plan: {prefix.plan.reason}; prefix {prefix.tokens} tokens")
         base, mine = Tally(), Tally()
-        template = prompts.active(PROMPT_ID).text
+        system = natural_prefix(prompts.active(PROMPT_ID).text, knowledge)
         for q in questions:
-            await naive(gw, store, embedder, template, q, base)
+            await naive(gw, store, embedder, system, q, base)
             await ours(service, store, q, mine)
         await gw.aclose()
-    store.close()
-    n = len(questions)
+    return base, mine
+
+
+def report(base: Tally, mine: Tally, n: int) -> None:
     print(line("naive", base, n))
     print(line("loregate", mine, n))
     saving = 1 - mine.cost / base.cost
     recall_ok = sum(mine.recall) >= sum(base.recall)
     print(
-        f"\nloregate is {saving:.1%} cheaper than the naive baseline (target >= 70 %) at "
+        f"loregate is {saving:.1%} cheaper than the naive baseline (target >= 70 %) at "
         f"{'equal or better' if recall_ok else 'LOWER'} recall of the chunks sent "
         f"({sum(mine.recall) / n:.3f} vs {sum(base.recall) / n:.3f}) -> "
         f"{'target met' if saving >= 0.7 and recall_ok else 'target NOT met'}"

@@ -114,7 +114,7 @@ def core_app() -> object:
     if os.environ.get("BENCH_SCRIPTED"):  # no upstream at all: the gateway's own cost
         from gateway.testing import ScriptedProvider
 
-        registry = ProviderRegistry({"anthropic": ScriptedProvider("anthropic")})
+        registry = ProviderRegistry({"anthropic": ScriptedProvider("anthropic", keep_calls=False)})
     gw = Gateway(load_config(settings.config), registry, ledger=ledger)
 
     @asynccontextmanager

@@ -3,9 +3,10 @@
 One process, one run. A Gateway over an in-process scripted provider (no network, no model)
 is called one request at a time:
   - baseline: no governance (``NoGovernance``);
-  - embedded: governance as ``loregate serve`` wires it (SQLite, in-process rate limits), with
-    a department budget and a rate-limit rule that apply to every request; budgets settle and
-    the audit writer redacts and appends in background threads;
+  - embedded, no budget/limit: governance as ``loregate serve`` wires it (SQLite), no budget
+    or rate-limit rule applying: metrics and the audit record only;
+  - embedded: the same with a department budget and a rate-limit rule that apply to every
+    request; budgets settle and the audit writer redacts and appends in background threads;
   - redis: the same with budgets and rate limits in Redis (skipped if Redis is not running).
 
 Prints p50/p99 per request and the added latency, then: API-key lookups (cached and not),
@@ -86,14 +87,15 @@ async def timed(gateway: Gateway, n: int) -> list[float]:
     return out
 
 
-def wired(home: Path, redis_url: str | None) -> tuple[Container, Gateway]:
+def wired(home: Path, redis_url: str | None, limits: bool = True) -> tuple[Container, Gateway]:
     """Governance exactly as ``loregate serve`` wires it, around a scripted provider."""
     container = Container(load_settings(home=home, redis_url=redis_url))
     gateway = gateway_with(governance_wiring.hooks(container))
     container.part("gateway", lambda _: gateway)
     p = governance_wiring.parts(container)
-    p.budgets.set("department", "sales", period="month", hard_usd="1000000")
-    p.rules.set("department", "sales", rpm=10_000_000, tpm=None)
+    if limits:
+        p.budgets.set("department", "sales", period="month", hard_usd="1000000")
+        p.rules.set("department", "sales", rpm=10_000_000, tpm=None)
     return container, gateway
 
 
@@ -120,17 +122,20 @@ async def main(n: int) -> None:
     print(f"governance overhead, {n} sequential requests (scripted provider, in-process)")
     base = await timed(gateway_with(None), n)
     print(f"  baseline (no governance)   p50 {pct(base, 50):.3f} ms  p99 {pct(base, 99):.3f} ms")
-    runs: list[tuple[str, str | None]] = [("embedded (SQLite, memory)", None)]
+    runs: list[tuple[str, str | None, bool]] = [
+        ("embedded, no budget/limit", None, False),
+        ("embedded (SQLite, memory)", None, True),
+    ]
     if redis_up():
         import redis
 
         url = "redis://127.0.0.1:6379/15"
         redis.Redis.from_url(url).flushdb()
-        runs.append(("redis (budgets + limits)", url))
+        runs.append(("redis (budgets + limits)", url, True))
     else:
         print("  (Redis not running at 127.0.0.1:6379: its run is skipped)")
-    for i, (label, url) in enumerate(runs):
-        container, gateway = wired(tmp / f"home{i}", url)
+    for i, (label, url, limits) in enumerate(runs):
+        container, gateway = wired(tmp / f"home{i}", url, limits)
         t0 = time.perf_counter()
         lat = await timed(gateway, n)
         await container.aclose()  # waits for the audit writer and the budget worker to drain

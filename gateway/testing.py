@@ -91,13 +91,15 @@ class ScriptedProvider:
         *steps: Step,
         default: Answer | None = None,
         sleep: Any = None,
+        keep_calls: bool = True,
     ) -> None:
         self.name = name
         self.default = default or Answer()
         self.sleep = sleep or asyncio.sleep
         self._shared: deque[Step] = deque(steps)
         self._by_model: dict[str, deque[Step]] = {}
-        self.calls: list[ModelRequest] = []
+        self.calls: list[ModelRequest] = []  # every request received (unless keep_calls=False)
+        self.keep_calls = keep_calls
         self.closed = False
 
     def push(self, *steps: Step, model: str | None = None) -> ScriptedProvider:
@@ -111,7 +113,8 @@ class ScriptedProvider:
         return [c for c in self.calls if c.model == model]
 
     def _next(self, request: ModelRequest) -> Step:
-        self.calls.append(request)
+        if self.keep_calls:
+            self.calls.append(request)
         own = self._by_model.get(request.model)
         if own:
             return own.popleft()

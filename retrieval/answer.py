@@ -14,17 +14,14 @@ The API, the CLI and the evals all call ``AnswerService.ask``.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from collections.abc import Callable
 
-from gateway.errors import ApiError, NotFound, ProviderError
+from gateway.errors import ProviderError
 from gateway.principal import Principal
 from gateway.prompt_types import PromptSource
-from gateway.types import InvocationResult, Judge, ModelRequest, StreamEvent, Verdict
+from gateway.types import InvocationResult, ModelRequest, Verdict
 from retrieval.answer_assembly import (
     NO_CONFIDENT_ANSWER,
     NO_MODEL_REACHABLE,
@@ -32,86 +29,19 @@ from retrieval.answer_assembly import (
     confident_answer,
     degraded_answer,
 )
+from retrieval.answer_ports import AnswerConfig, AnswerGateway, AnswerStream, RouteInfo
 from retrieval.answer_types import Answer, AskFilters, Passage
-from retrieval.cache_plan import CacheEconomics, CachePlan, PaddingPolicy, plan_cache
 from retrieval.citations import passage_for
 from retrieval.context_builder import ContextBuilder, Source
 from retrieval.filters import search_filter, validate_filters
 from retrieval.judge import AnswerJudge, assess
-from retrieval.prompt_layout import (
-    EXAMPLES_ID,
-    PROMPT_ID,
-    Prefix,
-    build_prefix,
-    messages,
-    packaged_prompt,
-    system_blocks,
-)
+from retrieval.prefixes import PrefixBook
+from retrieval.prompt_layout import Prefix, messages, system_blocks
 from retrieval.response_cache import CacheKeyParts, ResponseCache
 from retrieval.review import ReviewQueue
 from retrieval.search import HybridSearcher, check_query, check_top_k
-from retrieval.tokens import count_tokens
 
-
-class AnswerStream(Protocol):
-    """What ``Gateway.stream`` returns: events, then ``result`` once exhausted."""
-
-    result: InvocationResult | None
-
-    def __aiter__(self) -> AsyncIterator[StreamEvent]: ...
-
-
-class AnswerGateway(Protocol):
-    def stream(
-        self,
-        request: ModelRequest,
-        *,
-        principal: Principal,
-        route: str | None = None,
-        prompt_version: str | None = None,
-        source: str = "api",
-        request_id: str | None = None,
-    ) -> AnswerStream: ...
-
-    async def invoke(
-        self,
-        request: ModelRequest,
-        *,
-        principal: Principal,
-        route: str | None = None,
-        judge: Judge | None = None,
-        prompt_version: str | None = None,
-        source: str = "api",
-        request_id: str | None = None,
-    ) -> InvocationResult: ...
-
-    async def count_tokens(self, request: ModelRequest, route: str | None = None) -> int: ...
-
-
-@dataclass(frozen=True)
-class RouteInfo:
-    """What the answer service needs to know of a route: its name and its first model."""
-
-    name: str
-    first_model: str  # "" when no model of the route is available
-    tiers: int = 1
-    economics: CacheEconomics | None = None
-
-
-@dataclass(frozen=True)
-class AnswerConfig:
-    candidates: int = 20  # fused hits handed to the context builder
-    budgets: dict[str, int] = field(
-        default_factory=lambda: {"local": 900}
-    )  # source tokens by the route's first model; others use the context config's budget
-    max_output_tokens: int = 600
-    max_output_by_model: dict[str, int] = field(
-        default_factory=lambda: {"local": 300}
-    )  # the small local model rambles: cap it harder
-    standing_knowledge: str = ""
-    padding: PaddingPolicy = "auto"
-    requests_per_window: float = 20.0
-    cache_ttl: Literal["5m", "1h"] = "5m"
+__all__ = ["AnswerConfig", "AnswerGateway", "AnswerService", "AnswerStream", "RouteInfo"]
 
 
 class AnswerService:
@@ -139,75 +69,16 @@ class AnswerService:
         self.builder = builder or ContextBuilder()
         self.config = config or AnswerConfig()
         self.clock = clock
-        self._prefixes: dict[tuple[str, str], Prefix] = {}
-        self._measured: set[tuple[str, str]] = set()
+        self.prefixes = PrefixBook(prompts, self.config, gateway.count_tokens)
 
     # The prompt prefix ------------------------------------------------------------------------
     def prefix(self, route: str | None = None) -> Prefix:
         """The byte-identical prefix for the active template and the route's first model."""
-        template = self.prompts.active(PROMPT_ID)
-        info = self.route_info(route)
-        key = (template.ref, info.first_model)
-        found = self._prefixes.get(key)
-        if found is None:
-            found = self._build_prefix(template.text, template.ref, info)
-            self._prefixes[key] = found
-        return found
+        return self.prefixes.prefix(self.route_info(route))
 
     async def ensure_prefix(self, route: str | None = None) -> Prefix:
-        """``prefix(route)``, with a padded prefix checked once against the provider's own
-        token count (``count_tokens``) and grown until it reaches the model's minimum."""
-        prefix = self.prefix(route)
-        info = self.route_info(route)
-        key = (prefix.template_ref, info.first_model)
-        econ = info.economics
-        if not prefix.plan.pad_to_tokens or econ is None or key in self._measured:
-            return prefix
-        template = self.prompts.active(PROMPT_ID)
-        for _ in range(4):
-            probe = ModelRequest(
-                model=info.name,
-                system=system_blocks(prefix, self.config.cache_ttl),
-                messages=[{"role": "user", "content": "?"}],
-                max_tokens=1,
-            )
-            try:
-                measured = await self.gateway.count_tokens(probe, info.name)
-            except ApiError:  # keep the local estimate; the next ask does not retry
-                break
-            deficit = econ.min_cacheable_tokens + 8 - measured
-            if deficit <= 0:
-                break
-            plan = replace(prefix.plan, pad_to_tokens=prefix.tokens + math.ceil(deficit * 1.2))
-            prefix = self._build_prefix(template.text, template.ref, info, plan)
-        self._prefixes[key] = prefix
-        self._measured.add(key)
-        return prefix
-
-    def _build_prefix(
-        self, text: str, ref: str, info: RouteInfo, plan: CachePlan | None = None
-    ) -> Prefix:
-        if plan is None:
-            natural = count_tokens(text) + count_tokens(self.config.standing_knowledge)
-            plan = plan_cache(
-                natural,
-                info.economics,
-                requests_per_window=self.config.requests_per_window,
-                policy=self.config.padding,
-            )
-        return build_prefix(
-            text,
-            ref,
-            plan,
-            standing_knowledge=self.config.standing_knowledge,
-            examples=self._examples() if plan.pad_to_tokens else "",
-        )
-
-    def _examples(self) -> str:
-        try:
-            return self.prompts.active(EXAMPLES_ID).text
-        except NotFound:
-            return packaged_prompt("answer_examples.md")
+        """The prefix, a padded one measured once against the provider's token count."""
+        return await self.prefixes.ensure(self.route_info(route))
 
     def budget_for(self, route: str | None) -> int:
         info = self.route_info(route)

@@ -95,8 +95,16 @@ def make_gateway_llm(
             callbacks: Any = None,
         ) -> LLMResult:
             text = prompt.to_string()
-            gens = await asyncio.gather(*(self._one(text, temperature, stop) for _ in range(n)))
-            return LLMResult(generations=[list(gens)])
+            if n == 1:
+                return LLMResult(generations=[[await self._one(text, temperature, stop)]])
+            try:  # a failed generation cancels its siblings: no call outlives the metric
+                async with asyncio.TaskGroup() as group:
+                    tasks = [
+                        group.create_task(self._one(text, temperature, stop)) for _ in range(n)
+                    ]
+            except ExceptionGroup as eg:
+                raise eg.exceptions[0] from eg
+            return LLMResult(generations=[[t.result() for t in tasks]])
 
         def generate_text(
             self,

@@ -117,7 +117,7 @@ class OfflineRagas:
             s = self._sample(response=response, reference=item.reference)
             out["rouge_l"] = _num(await self.rouge.single_turn_ascore(s))
             out["string_similarity"] = _num(await self.string_similarity.single_turn_ascore(s))
-            if self.semantic is not None:
+            if self.semantic is not None and self.embeddings is not None:
                 await self.embeddings.prime([item.reference, response])
                 out["semantic_similarity"] = _num(await self.semantic.single_turn_ascore(s))
         return out

@@ -122,26 +122,38 @@ class Governance:
         return Admission(route=route, request=request, reservation=ticket, downgraded_reason=reason)
 
     def _check_rights(self, principal: Principal, name: str) -> None:
+        """A route must be allowed (``--routes``) and use only allowed models (``--models``);
+        a model alias must be an allowed model (or, without a model list, an allowed route)."""
         info = self.route_info()
-        is_alias = False
-        if info is not None:
-            config = getattr(info, "config", None)
-            routes = getattr(config, "routes", None)
-            is_alias = routes is not None and name not in routes
+        routes = getattr(getattr(info, "config", None), "routes", None)
+        is_alias = routes is not None and name not in routes
         if is_alias:
             allowed = (
                 principal.may_use_model(name)
                 if principal.allowed_models
                 else principal.may_use_route(name)
             )
-        else:
-            allowed = principal.may_use_route(name)
-        if not allowed:
-            what = "model" if is_alias else "route"
-            raise PermissionDenied(
-                f"API key {principal.key_id or principal.user_id!r} may not use {what} {name!r}",
-                details={what: name},
-            )
+            if not allowed:
+                raise self._denied(principal, f"model {name!r}", {"model": name})
+            return
+        if not principal.may_use_route(name):
+            raise self._denied(principal, f"route {name!r}", {"route": name})
+        if principal.allowed_models and info is not None:
+            models = {c.spec.alias for tier in info.route_tiers(name) for c in tier.candidates}
+            outside = sorted(m for m in models if not principal.may_use_model(m))
+            if outside:
+                raise self._denied(
+                    principal,
+                    f"route {name!r}: it may use {', '.join(outside)}",
+                    {"route": name, "models": outside},
+                )
+
+    @staticmethod
+    def _denied(principal: Principal, what: str, details: dict[str, object]) -> PermissionDenied:
+        return PermissionDenied(
+            f"API key {principal.key_id or principal.user_id!r} may not use {what}",
+            details=details,
+        )
 
     async def _applicable(self, principal: Principal) -> list[Budget]:
         cached = self.budgets.cached_applicable(principal)

@@ -134,11 +134,13 @@ def build_gateway(container: Container) -> Gateway:
     """The Gateway from Settings. Nothing here opens the database: the ledger writer and the
     governance hooks reach it at their first use."""
     settings = container.settings
+    # Governance redacts the ledger's free text (escalation and downgrade reasons).
+    ledger = governance_wiring.ledger_sink(container, LedgerWriter(lambda: container.engine))
     gw = Gateway(
         load_config(settings.config),
         provider_registry(settings),
         hooks=_LazyHooks(container),
-        ledger=LedgerWriter(lambda: container.engine),
+        ledger=ledger,
     )
     container.on_close(gw.aclose)
     return gw

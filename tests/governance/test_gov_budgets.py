@@ -265,3 +265,28 @@ async def test_settle_after_refusal_touches_no_budget(sqlite_engine: Engine) -> 
     )
     await gov.settle(ctx, None, BudgetExceeded("no"))
     assert not isinstance(ctx.reservation, Ticket)
+
+
+async def test_a_failed_request_is_charged_what_its_attempts_cost(sqlite_engine: Engine) -> None:
+    """The gateway leaves the attempts of a failed request in ``ctx.notes["attempts"]``."""
+    book = BudgetBook(sqlite_engine, cache_ttl_s=0)
+    counter = SqlBudgetCounter(sqlite_engine)
+    book.set("department", "sales", period="month", hard_usd="1")
+    gov = Governance(
+        budgets=book,
+        counter=counter,
+        metrics=GovernanceMetrics(),
+        estimator=lambda *_: 5000,
+        now=lambda: NOW,
+    )
+    ctx = CallContext(
+        request_id="r",
+        principal=ALICE,
+        route="default",
+        request=ModelRequest(model="default", messages=[{"role": "user", "content": "x"}]),
+    )
+    ctx.reservation = (await gov.admit(ctx)).reservation
+    ctx.notes["attempts"] = _result(700).attempts  # an escalated attempt, then a failure
+    await gov.settle(ctx, None, RuntimeError("all providers failed"))
+    state = counter.usage(book.all(), NOW)[0]
+    assert (state.spent_nano, state.reserved_nano) == (700, 0)

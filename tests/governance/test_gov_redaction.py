@@ -67,6 +67,8 @@ def test_each_kind_is_replaced_by_its_placeholder(
         "card 4111-1111-1111-1112 fails Luhn",
         "IBAN GB00 WEST 1234 5698 7654 32 fails its checksum",
         "revenue grew 12% to 3,400,000 in Q3",
+        "answered by claude-haiku-4-5-20251001 on 2026-06-01",  # ids and dates, not phones
+        "see /v1/messages/20251001-4455 for details",
     ],
 )
 def test_lookalikes_that_fail_their_checksum_are_kept(redactor: PiiRedactor, clean: str) -> None:
