@@ -207,9 +207,10 @@ def compare_runs(
     )
 
 
-def question_score(r: QuestionResult) -> float | None:
-    """One number per question for ranking: the mean of its quality metrics that apply."""
-    vals = [r.metrics.get(n) for n in quality_metric_names()]
+def question_score(r: QuestionResult, names: Sequence[str] | None = None) -> float | None:
+    """One number per question for ranking: the mean of its quality metrics that apply
+    (of ``names`` when given)."""
+    vals = [r.metrics.get(n) for n in (names if names is not None else quality_metric_names())]
     xs = [v for v in vals if v is not None and not math.isnan(v)]
     return float(np.mean(xs)) if xs else None
 
@@ -220,12 +221,18 @@ def question_changes(
     """The paired questions whose score moved most (either way), largest first."""
     changes = []
     for b, c in zip(base, cand, strict=True):
-        sb, sc = question_score(b), question_score(c)
+        # Score both on the metrics both have (a run without ragas has fewer of them).
+        common = [
+            n
+            for n in quality_metric_names()
+            if b.metrics.get(n) is not None and c.metrics.get(n) is not None
+        ]
+        sb, sc = question_score(b, common), question_score(c, common)
         if sb is None or sc is None:
             continue
         moved = {
             n: (b.metrics.get(n), c.metrics.get(n))
-            for n in quality_metric_names()
+            for n in common
             if b.metrics.get(n) != c.metrics.get(n)
         }
         changes.append(

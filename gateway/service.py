@@ -242,6 +242,8 @@ class Gateway:
 
     async def finish(self, facts: RequestFacts) -> None:
         """Write the ledger rows, then let governance settle (exactly once per request)."""
+        # A failed request has no result: governance charges its attempts from here.
+        facts.ctx.notes["attempts"] = facts.attempts
         try:
             self.ledger.record(facts)
         except Exception:

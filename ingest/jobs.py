@@ -98,6 +98,28 @@ class JobStore:
             )
         return job_id
 
+    def claim(self) -> JobRecord | None:
+        """Take the oldest queued job for this worker (one winner among competing workers)."""
+        with self.engine.begin() as conn:
+            candidates = conn.execute(
+                sa.select(jobs.c.id)
+                .where(jobs.c.status == QUEUED)
+                .order_by(jobs.c.created_at)
+                .limit(5)
+            ).all()
+            for (job_id,) in candidates:
+                t = self.clock()
+                taken = conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id == job_id, jobs.c.status == QUEUED)
+                    .values(status=RUNNING, started_at=t, heartbeat_at=t)
+                )
+                if taken.rowcount == 1:
+                    break
+            else:
+                return None
+        return self.get(job_id)
+
     def _update(self, job_id: str, **values: Any) -> None:
         with self.engine.begin() as conn:
             conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))

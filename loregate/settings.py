@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         default=None, description="GGUF file of the local model; default: bundled SmolLM2"
     )
     max_file_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    ingest_queue: bool = Field(
+        default=False,
+        description="leave API ingestion jobs queued for `loregate ingest-worker` processes "
+        "(scaled-out shape) instead of running them inside the API process",
+    )
     ingest_roots: str | None = Field(
         default=None,
         description="folders (os.pathsep-separated) the ingestion API may read; "

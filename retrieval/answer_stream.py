@@ -16,6 +16,7 @@ Events: ``delta`` {"text"} · ``retract`` {"reason"} · ``answer`` {the Answer}.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -88,7 +89,7 @@ async def ask_stream(
     await service.ensure_prefix(route)
     parts = service.cache_parts(q, principal, f, route) if service.cache is not None else None
     if service.cache is not None and parts is not None:
-        hit = service.cache.get(parts)
+        hit = await asyncio.to_thread(service.cache.get, parts)
         if hit is not None:
             answer = service.from_cache(hit, rid, started)
             yield Delta(answer.answer)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from evals.dataset import EvalItem
@@ -24,6 +25,12 @@ from retrieval.answer_types import Answer
 from retrieval.embedder import TextEmbedder
 
 log = logging.getLogger("evals.judge")
+
+# The judge calls made on behalf of one metric evaluation. ragas runs some steps with
+# ``asyncio.gather``; when one fails, its siblings keep running after the metric has given up
+# (and would outlive the run). Tasks inherit this context, so each call registers its task here
+# and ``JudgedRagas._safe`` cancels what is left when the metric ends.
+_CALLS: ContextVar[set[asyncio.Task[Any]] | None] = ContextVar("judge_calls", default=None)
 
 JUDGED_METRICS = ("faithfulness", "answer_relevancy", "factual_correctness")
 JUDGE_PRINCIPAL = Principal(
@@ -55,10 +62,13 @@ def make_gateway_llm(
     _import_ragas()
     from langchain_core.outputs import Generation, LLMResult
     from ragas.llms.base import BaseRagasLLM
+    from ragas.run_config import RunConfig
 
     class GatewayRagasLLM(BaseRagasLLM):  # type: ignore[misc]
         def __init__(self) -> None:
-            super().__init__()
+            # The gateway already retries; ragas' own retry (10 attempts, waits up to 60 s)
+            # would multiply a failing judge's calls.
+            super().__init__(run_config=RunConfig(max_retries=1, max_wait=1))
             self.gateway = gateway
             self.route = route
             self.principal = principal
@@ -69,6 +79,10 @@ def make_gateway_llm(
         async def _one(
             self, text: str, temperature: float | None, stop: list[str] | None
         ) -> Generation:
+            calls = _CALLS.get()
+            task = asyncio.current_task()
+            if calls is not None and task is not None:
+                calls.add(task)
             request = ModelRequest(
                 model=self.route,
                 messages=[{"role": "user", "content": text}],
@@ -149,12 +163,17 @@ class JudgedRagas:
         )
 
     async def _safe(self, name: str, metric: Any, sample: Any) -> float | None:
+        calls: set[asyncio.Task[Any]] = set()
+        token = _CALLS.set(calls)
         try:
             return _num(await metric.single_turn_ascore(sample))
         except Exception as exc:  # a judge that cannot follow ragas' JSON format, a 5xx...
             self.failures += 1
             log.info("judge metric %s failed: %s: %s", name, type(exc).__name__, exc)
             return None
+        finally:
+            _CALLS.reset(token)
+            await _cancel_leftovers(calls)
 
     async def score(self, item: EvalItem, answer: Answer) -> dict[str, float | None]:
         from ragas.dataset_schema import SingleTurnSample
@@ -176,3 +195,12 @@ class JudgedRagas:
             s = SingleTurnSample(response=response, reference=item.reference)
             out["factual_correctness"] = await self._safe("factual_correctness", self.factual, s)
         return out
+
+
+async def _cancel_leftovers(calls: set[asyncio.Task[Any]]) -> None:
+    current = asyncio.current_task()
+    pending = [t for t in calls if t is not current and not t.done()]
+    for t in pending:
+        t.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)

@@ -13,6 +13,7 @@ from loregate.cli import (
     governance_cmds,
     ingest_cmds,
     retrieval_cmds,
+    worker_cmds,
 )
 from loregate.cli.common import console, friendly_errors
 
@@ -95,6 +96,7 @@ for module in (
     governance_cmds,
     retrieval_cmds,
     ingest_cmds,
+    worker_cmds,
     evals_cmds,
     demo_cmds,
 ):
@@ -103,3 +105,5 @@ for module in (
 
 def main() -> None:
     app()
+if __name__ == "__main__":
+    main()

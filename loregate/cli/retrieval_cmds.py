@@ -238,7 +238,8 @@ def review_list(
         console.print_json(json.dumps([i.to_dict() for i in items], default=str))
         return
     table = Table(title=f"Review queue ({status})")
-    for col in ("id", "created", "status", "asker", "reason", "question"):
+    table.add_column("id", no_wrap=True)
+    for col in ("created", "status", "asker", "reason", "question"):
         table.add_column(col)
     for i in items:
         table.add_row(

@@ -110,6 +110,15 @@ def run_job(container: Container, job_id: str, request: JobRequest) -> None:
         jobs.failed(job_id, message)
 
 
+def run_queued(container: Container) -> str | None:
+    """Claim the oldest queued job and run it here (``loregate ingest-worker``)."""
+    record = job_store(container).claim()
+    if record is None:
+        return None
+    run_job(container, record.id, JobRequest.model_validate(record.request))
+    return record.id
+
+
 def start_background(fn: Any, *args: Any) -> None:
     """Run a job body in a daemon thread (tests replace this to run inline)."""
     threading.Thread(target=fn, args=args, name="ingest-job", daemon=True).start()
@@ -134,7 +143,8 @@ def routers(container: Container) -> list[APIRouter]:
         if is_busy(collection):
             raise JobConflict(f"an ingestion job is already running on {collection!r}")
         job_id = job_store(container).create(collection, request.model_dump(), principal.user_id)
-        start_background(run_job, container, job_id, request)
+        if not container.settings.ingest_queue:
+            start_background(run_job, container, job_id, request)
         return JSONResponse(
             {"job_id": job_id, "status": "queued", "url": f"/v1/ingest/jobs/{job_id}"},
             status_code=202,

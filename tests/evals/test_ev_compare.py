@@ -95,3 +95,10 @@ def test_questions_that_changed_most_come_first() -> None:
     assert changes[1].delta == pytest.approx(-0.75)
     assert changes[0].changed["recall@5"] == (0.0, 1.0)
     assert changes[0].baseline_answer == "An answer [1]."
+
+
+def test_question_changes_compare_like_with_like() -> None:
+    """A run scored without ragas has fewer metrics: questions are ranked on the common ones."""
+    base = [result("q1", 0, metrics={"recall@5": 1.0, "rouge_l": 0.2})]
+    cand = [result("q1", 0, metrics={"recall@5": 1.0})]
+    assert question_changes(base, cand) == []  # recall did not move

@@ -230,3 +230,47 @@ def test_a_judge_that_returns_garbage_leaves_the_metric_empty() -> None:
     m = asyncio.run(judged.score(ITEM, answer(text="The notice period is 90 days.")))
     assert m == {"faithfulness": None, "answer_relevancy": None, "factual_correctness": None}
     assert judged.failures == 2  # faithfulness and factual correctness (no embedder: no relevancy)
+
+
+def test_a_failed_metric_leaves_no_judge_call_running() -> None:
+    """FactualCorrectness decomposes reference and response concurrently: when one fails,
+    the other is cancelled (its cancellation is in the ledger), not left running."""
+    cancelled: list[str] = []
+
+    class HalfHanging(JudgeProvider):
+        async def complete(self, request: ModelRequest) -> ModelResponse:
+            prompt = request.messages[-1]["content"]
+            if "claims" in prompt.lower() and "Notice is written" in prompt.rsplit("input:", 1)[-1]:
+                try:
+                    await asyncio.sleep(60)  # the reference's decomposition never returns
+                except asyncio.CancelledError:
+                    cancelled.append("reference")
+                    raise
+            if "claims" in prompt.lower():
+                return ModelResponse(
+                    id="r",
+                    provider="local",
+                    model_alias="local",
+                    model_id=request.model,
+                    content=[{"type": "text", "text": "not json"}],
+                    stop_reason="end_turn",
+                )
+            return await super().complete(request)
+
+    ledger = MemoryLedger()
+    gw = Gateway(
+        load_config(), {"local": HalfHanging(), "anthropic": None, "openai": None}, ledger=ledger
+    )
+    judged = JudgedRagas(make_gateway_llm(gw, "local"), None, label="local")
+    item = EvalItem(
+        id="j", question="q?", reference="The notice period is 90 days. Notice is written."
+    )
+
+    async def go() -> dict[str, float | None]:
+        m = await asyncio.wait_for(judged.score(item, answer(text="Ninety days.")), timeout=20)
+        assert asyncio.all_tasks() == {asyncio.current_task()}  # nothing left behind
+        return m
+
+    m = asyncio.run(go())
+    assert m["factual_correctness"] is None and cancelled == ["reference"]
+    assert any(r.outcome == "error" for r in ledger.requests())

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import click
 import typer.main
 import yaml
 
@@ -18,12 +17,12 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 
 
-def _resolve(argv: list[str]) -> click.Command:
+def _resolve(argv: list[str]) -> Any:
     """Walk the loregate command tree the way the shell would, option by option."""
-    command: click.Command = typer.main.get_command(app)
+    command: Any = typer.main.get_command(app)
     args = argv[1:]
-    while isinstance(command, click.Group) and args:
-        sub = command.get_command(click.Context(command), args[0])
+    while hasattr(command, "list_commands") and args:
+        sub = command.get_command(typer.Context(command), args[0])
         assert sub is not None, f"`loregate {' '.join(argv[1:])}`: no command {args[0]!r}"
         command, args = sub, args[1:]
     options = {o for p in command.params for o in getattr(p, "opts", [])}
@@ -69,3 +68,14 @@ def test_mounted_files_exist() -> None:
             if source.startswith("./"):
                 assert (ROOT / source).is_file(), f"{source} is mounted but missing"
     assert re.search(r"/metrics", (ROOT / "deploy" / "prometheus.yml").read_text())
+
+
+def test_deployment_gateway_config_loads() -> None:
+    from gateway.config import load_config
+
+    config = load_config(ROOT / "deploy" / "gateway.toml")
+    assert [t.model for t in config.routes["contracts"].tiers] == [
+        "claude-sonnet-4-6",
+        "claude-opus-4-8",
+    ]
+    assert "default" in config.routes  # merged over the built-in routes
