@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from evals.answerers import Answerer
 from evals.compare import Comparison, compare_runs
@@ -28,6 +29,7 @@ class RunRequest:
     label: str = ""
     concurrency: int = 4
     resume: RunInfo | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # stored with the run (resume)
 
 
 def start_or_resume(store: RunStore, req: RunRequest) -> RunInfo:
@@ -43,7 +45,7 @@ def start_or_resume(store: RunStore, req: RunRequest) -> RunInfo:
             )
         store.finish(req.resume.id, status="running")
         return store.get(req.resume.id)
-    options = {"concurrency": req.concurrency, "limit": len(ds.items)}
+    options = {**req.options, "concurrency": req.concurrency, "limit": len(ds.items)}
     return store.create_run(
         dataset_name=ds.name,
         dataset_path=ds.path,

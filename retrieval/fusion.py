@@ -14,7 +14,9 @@ A chunk missing from one list scores 0 there (it was below that list's top ``lim
 ``document_coherence`` then re-ranks the fused list greedily, multiplying a chunk's score by
 ``(1 + boost) ** k`` where ``k`` is how many chunks of its document already rank above it:
 several hits in one document are evidence for each other (clauses of one contract, sections
-of one policy), and the context builder merges adjacent ones into one source.
+of one policy), and the context builder merges adjacent ones into one source. It is off by
+default: measured on anthropic_docs_rag it moved recall@5 by one gold chunk, but it fills the
+context with pieces of one document (recall of the chunks sent fell from 0.82 to 0.68).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class FusionConfig:
     method: FusionMethod = "dbsf"
     dense_weight: float = 0.5  # sparse weight is 1 - dense_weight for convex/dbsf
     rrf_k: int = 60
-    same_doc_boost: float = 0.1  # see ``document_coherence``; 0 turns it off
+    same_doc_boost: float = 0.0  # see ``document_coherence`` (off: it crowds the context)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.dense_weight <= 1.0:

@@ -15,7 +15,6 @@ from typing import Any
 
 from retrieval.embedder import TextEmbedder
 
-
 PRIMED_MAX = 256
 
 

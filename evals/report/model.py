@@ -150,6 +150,16 @@ def build_report(
     judge = run.snapshot.judge
     if judge and "local" in judge.lower():
         notes.append(WEAK_JUDGE_NOTE)
+    if judge:
+        judged = ("faithfulness", "answer_relevancy", "factual_correctness")
+        n_judged = sum(1 for r in results for m in judged if r.metrics.get(m) is not None)
+        possible = sum(1 for r in results if r.ok) * len(judged)
+        if possible and n_judged < possible:
+            notes.append(
+                f"The judge produced {n_judged} of {possible} judged scores; the others are "
+                "missing (it could not answer in the JSON ragas expects, or its call failed) "
+                "and count for nothing in the means."
+            )
     if not judge:
         notes.append(
             "No judge route was configured: faithfulness, answer relevancy and factual "

@@ -242,6 +242,14 @@ def run_cmd(
         raise fail("give --dataset PATH (or --resume RUN)", 2)
     path = dataset_path or Path(resumed.dataset_path)  # type: ignore[union-attr]
     dataset = _load(path, resumed.n_items if resumed else limit)
+    if resumed is not None:  # a run keeps the settings it started with: same answers, metrics
+        kept = resumed.options
+        route, judge = kept.get("route"), kept.get("judge")
+        no_ragas, url = bool(kept.get("no_ragas", no_ragas)), kept.get("url")
+        console.print(
+            f"resuming {resumed.id}: {resumed.n_done}/{resumed.n_items} done; route "
+            f"{route or 'default'}, judge {judge or 'none'}" + (f", against {url}" if url else "")
+        )
     req = _request(
         dataset,
         url=url,
@@ -254,6 +262,7 @@ def run_cmd(
         label=label,
         resume=resumed,
     )
+    req.options = {"route": route, "judge": judge, "no_ragas": no_ragas, "url": url}
     from evals.dataset import DatasetError
 
     try:

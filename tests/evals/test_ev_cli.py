@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -33,6 +33,7 @@ class Scorer:
 class Knobs:
     quality = 0.9
     interrupt_after: int | None = None
+    routes: ClassVar[list[str | None]] = []
 
 
 @pytest.fixture
@@ -41,9 +42,10 @@ def cli(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunn
     import loregate.wiring.evals as wiring
 
     monkeypatch.setattr(common, "_container", None)
-    Knobs.quality, Knobs.interrupt_after = 0.9, None
+    Knobs.quality, Knobs.interrupt_after, Knobs.routes = 0.9, None, []
 
     def answerer(container: Any, route: str | None) -> InProcessAnswerer:
+        Knobs.routes.append(route)
         items = load_dataset(SUITE_PATH[0]).items
         svc = StubAnswerService(items, quality=Knobs.quality)
         if Knobs.interrupt_after is not None:
@@ -217,7 +219,17 @@ def test_bad_dataset_and_unknown_runs(cli: CliRunner, tmp_path: Path) -> None:
 def test_interrupted_run_is_resumed(cli: CliRunner, suite: Path, tmp_path: Path) -> None:
     Knobs.interrupt_after = 5
     code, text = run(
-        cli, "eval", "run", "-d", str(suite), "--concurrency", "1", "--out", str(tmp_path)
+        cli,
+        "eval",
+        "run",
+        "-d",
+        str(suite),
+        "--concurrency",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--route",
+        "economy",
     )
     assert code == 130, text
     (run_id,) = _run_ids(cli)
@@ -229,6 +241,8 @@ def test_interrupted_run_is_resumed(cli: CliRunner, suite: Path, tmp_path: Path)
     code, text = run(cli, "eval", "run", "--resume", run_id, "--out", str(tmp_path))
     assert code == 0, text
     assert "7 questions asked" in text
+    assert "resuming" in text and "route economy" in text
+    assert Knobs.routes == ["economy", "economy"]  # the run kept its route
     assert _run_ids(cli) == [run_id]
     code, text = run(cli, "eval", "list")
     assert "finished" in text and "12/12" in text

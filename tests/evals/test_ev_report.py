@@ -167,3 +167,12 @@ def test_report_of_an_unfinished_run_without_baseline(
     doc = lxml.html.fromstring(render_html(data))
     assert not doc.xpath("//section[@id='changed']")
     assert "baseline" not in doc.xpath("string(//section[@id='metrics']//thead)")
+
+
+def test_a_judge_that_scored_nothing_is_called_out(
+    store: RunStore, dataset: Dataset, runs: tuple[str, str]
+) -> None:
+    _, cand = runs  # its snapshot names a local judge, and no judged score was produced
+    data = report_data(store, store.get(cand), dataset=dataset)
+    assert WEAK_JUDGE_NOTE in data.notes
+    assert any(n.startswith("The judge produced 0 of 15 judged scores") for n in data.notes)
