@@ -76,7 +76,12 @@ def confident_answer(
 def passage_listing(sources: list[Source]) -> str:
     lines = []
     for src in sources:
-        where = " - ".join(x for x in (src.title, src.section) if x) or src.source
+        section = src.section
+        if src.title and section.startswith(src.title + " > "):
+            section = section[len(src.title) + 3 :]  # the breadcrumb repeats the title
+        elif section == src.title:
+            section = ""
+        where = " - ".join(x for x in (src.title, section) if x) or src.source
         lines.append(f"[{src.n}] {where} ({src.source})" if src.source else f"[{src.n}] {where}")
     return "\n".join(lines)
 

@@ -16,7 +16,7 @@ Every endpoint needs a key; the asker's principal sets the permission filter of 
 # definition time, and they name dependencies local to ``build_router``.
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import anyio
@@ -25,7 +25,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.auth import Authenticate, requires
-from gateway.errors import ApiError
+from gateway.errors import ApiError, NotFound
 from gateway.principal import Principal, Role
 from retrieval.answer import AnswerService
 from retrieval.answer_stream import AskEvent, Delta, Retract, ask_stream
@@ -89,9 +89,20 @@ def _request_id(request: Request) -> str | None:
 
 
 def build_router(
-    service: AnswerService, review: ReviewQueue | None, authenticate: Authenticate
+    service_of: Callable[[], AnswerService],
+    review_of: Callable[[], ReviewQueue | None],
+    authenticate: Authenticate,
 ) -> APIRouter:
+    """The router; the service and the queue are fetched per request (built on first use, so
+    the app starts, and ``/readyz`` answers, even while a backend is down)."""
     router = APIRouter(tags=["ask"])
+
+    def queue() -> ReviewQueue:
+        found = review_of()
+        if found is None:
+            raise NotFound("the review queue is not configured")
+        return found
+
     Asker = Annotated[Principal, Depends(requires(authenticate))]
     Reviewer = Annotated[Principal, Depends(requires(authenticate, Role.REVIEWER))]
 
@@ -102,7 +113,7 @@ def build_router(
     )
     async def ask(body: AskBody, request: Request, principal: Asker) -> Any:
         if not body.stream:
-            return await service.ask(
+            return await service_of().ask(
                 body.question,
                 principal=principal,
                 filters=body.filters,
@@ -110,7 +121,7 @@ def build_router(
                 request_id=_request_id(request),
             )
         events = ask_stream(
-            service,
+            service_of(),
             body.question,
             principal=principal,
             filters=body.filters,
@@ -137,13 +148,10 @@ def build_router(
 
     @router.post("/v1/search", response_model=SearchResult, summary="Passages only, no model")
     async def search(body: SearchBody, principal: Asker) -> SearchResult:
-        passages = await service.search(
+        passages = await service_of().search(
             body.query, principal=principal, filters=body.filters, top_k=body.top_k
         )
         return SearchResult(query=body.query, passages=passages)
-
-    if review is None:
-        return router
 
     @router.get("/v1/review", tags=["review"], summary="The human review queue")
     async def review_list(
@@ -155,8 +163,8 @@ def build_router(
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> dict[str, Any]:
         wanted = None if status == "all" else status
-        items = await anyio.to_thread.run_sync(lambda: review.list(wanted, limit, offset))
-        stats = await anyio.to_thread.run_sync(review.stats)
+        items = await anyio.to_thread.run_sync(lambda: queue().list(wanted, limit, offset))
+        stats = await anyio.to_thread.run_sync(lambda: queue().stats())
         return {
             "items": [i.to_dict() for i in items],
             "stats": {
@@ -168,7 +176,7 @@ def build_router(
 
     @router.get("/v1/review/{item_id}", tags=["review"], summary="One review item")
     async def review_get(item_id: str, principal: Reviewer) -> dict[str, Any]:
-        item = await anyio.to_thread.run_sync(lambda: review.get(item_id))
+        item = await anyio.to_thread.run_sync(lambda: queue().get(item_id))
         return item.to_dict()
 
     @router.post("/v1/review/{item_id}/approve", tags=["review"], summary="Approve the draft")
@@ -177,7 +185,7 @@ def build_router(
     ) -> dict[str, Any]:
         note = body.note if body else ""
         item = await anyio.to_thread.run_sync(
-            lambda: review.approve(item_id, reviewer=principal.user_id, note=note)
+            lambda: queue().approve(item_id, reviewer=principal.user_id, note=note)
         )
         return item.to_dict()
 
@@ -187,14 +195,14 @@ def build_router(
     ) -> dict[str, Any]:
         note = body.note if body else ""
         item = await anyio.to_thread.run_sync(
-            lambda: review.reject(item_id, reviewer=principal.user_id, note=note)
+            lambda: queue().reject(item_id, reviewer=principal.user_id, note=note)
         )
         return item.to_dict()
 
     @router.post("/v1/review/{item_id}/rewrite", tags=["review"], summary="Replace the answer")
     async def rewrite(item_id: str, body: RewriteBody, principal: Reviewer) -> dict[str, Any]:
         item = await anyio.to_thread.run_sync(
-            lambda: review.rewrite(
+            lambda: queue().rewrite(
                 item_id, reviewer=principal.user_id, answer=body.answer, note=body.note
             )
         )

@@ -50,7 +50,8 @@ QUESTIONS = (
     DemoQuestion(
         "legal",
         "How much notice does Acme need to give to terminate the MSA for convenience?",
-        "the same question again: served from the response cache",
+        "the same question again: a confident answer comes from the response cache at $0 "
+        "(degraded answers are never cached)",
     ),
 )
 HOME_OPT = typer.Option(

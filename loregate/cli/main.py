@@ -105,5 +105,7 @@ for module in (
 
 def main() -> None:
     app()
+
+
 if __name__ == "__main__":
     main()

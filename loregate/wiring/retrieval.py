@@ -140,6 +140,8 @@ def routers(container: Container) -> list[APIRouter]:
 
     return [
         build_router(
-            answer_service(container), review_queue(container), governance.authenticator(container)
+            lambda: answer_service(container),
+            lambda: review_queue(container),
+            governance.authenticator(container),
         )
     ]

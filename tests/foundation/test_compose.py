@@ -42,7 +42,9 @@ def test_scaled_out_shape() -> None:
 
 
 def test_every_loregate_command_exists() -> None:
-    commands = [s["command"] for s in SERVICES.values() if s.get("command", [None])[0] == "loregate"]
+    commands = [
+        s["command"] for s in SERVICES.values() if s.get("command", [None])[0] == "loregate"
+    ]
     assert len(commands) >= 2
     for argv in commands:
         _resolve(argv)

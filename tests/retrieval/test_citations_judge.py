@@ -85,3 +85,20 @@ def test_judge_reads_the_refusal_stop_reason() -> None:
         stop_reason="refusal",
     )
     assert AnswerJudge(1)(resp).reason == "refusal"
+
+
+def test_degraded_listing_does_not_repeat_the_title_in_the_section() -> None:
+    from retrieval.answer_assembly import passage_listing
+
+    src = Source(
+        1,
+        ("c",),
+        "d",
+        "Leave Guide",
+        "Leave Guide > PTO > Carryover",
+        "hr/leave.md",
+        "doc",
+        0.5,
+        "text",
+    )
+    assert passage_listing([src]) == "[1] Leave Guide - PTO > Carryover (hr/leave.md)"
