@@ -8,20 +8,17 @@ submitted is written, so a clean stop loses no record.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import queue
-import threading
 import time
 from datetime import datetime
 from typing import Any
 
+from gateway.background import BatchOwner, BatchWorker
 from gateway.governance.audit import AuditLog
 from gateway.governance.audit_record import JsonRedactor, redact_record
 
 log = logging.getLogger("gateway.audit")
 
-_STOP = object()
 Raw = tuple[str, datetime, dict[str, Any]]
 
 
@@ -48,7 +45,7 @@ class _Yielding:
         return self.inner.redact_json(value, key)
 
 
-class AuditWriter:
+class AuditWriter(BatchOwner):
     def __init__(
         self,
         audit: AuditLog,
@@ -63,43 +60,29 @@ class AuditWriter:
         self.batch_size = batch_size
         self.max_delay_s = max_delay_s
         self.retry_backoff_s = retry_backoff_s
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._pending = 0
-        self._cond = threading.Condition()
-        self._closed = False
         self.written = 0
-        self.failures = 0
-        self._thread = threading.Thread(target=self._run, name="loregate-audit", daemon=True)
-        self._thread.start()
+        self._worker: BatchWorker[Raw, Raw] = BatchWorker(
+            self._append,
+            prepare=lambda batch: [self._redacted(raw) for raw in batch],
+            name="loregate-audit",
+            batch_size=batch_size,
+            max_delay_s=max_delay_s,
+            retry_backoff_s=retry_backoff_s,
+            log=log,
+            failed="audit: appending %d records failed (attempt %d)",
+            giving_up="audit: giving up on %d records at shutdown",
+        )
+
+    @property
+    def failures(self) -> int:
+        return self._worker.failures
 
     def submit(self, raw: Raw) -> None:
-        if self._closed:  # a request that finished after shutdown began: write it in line
+        if self._worker.closed:  # a request that finished after shutdown began: write it in line
             self.audit.append([self._redacted(raw)])
             self.written += 1
             return
-        with self._cond:
-            self._pending += 1
-        self._queue.put(raw)
-
-    def flush(self, timeout: float | None = None) -> bool:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while self._pending:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-        return True
-
-    def close(self, timeout: float | None = None) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(_STOP)
-        self._thread.join(timeout)
-
-    async def aclose(self) -> None:
-        await asyncio.to_thread(self.close)
+        self._worker.put(raw)
 
     def _redacted(self, raw: Raw) -> Raw:
         request_id, at, payload = raw
@@ -119,52 +102,6 @@ class AuditWriter:
                 },
             )
 
-    def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            item = self._queue.get()
-            if item is _STOP:
-                break
-            batch: list[Raw] = [self._redacted(item)]  # type: ignore[arg-type]
-            deadline = time.monotonic() + self.max_delay_s
-            while len(batch) < self.batch_size:
-                try:
-                    more = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if more is _STOP:
-                    stopping = True
-                    break
-                batch.append(self._redacted(more))  # type: ignore[arg-type]
-            self._commit(batch, stopping)
-        rest: list[Raw] = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is not _STOP:
-                rest.append(self._redacted(item))  # type: ignore[arg-type]
-        if rest:
-            self._commit(rest, True)
-
-    def _commit(self, batch: list[Raw], stopping: bool) -> None:
-        attempt = 0
-        while True:
-            try:
-                self.audit.append(batch)
-                self.written += len(batch)
-                break
-            except Exception:
-                attempt += 1
-                self.failures += 1
-                log.exception(
-                    "audit: appending %d records failed (attempt %d)", len(batch), attempt
-                )
-                if stopping and attempt >= 5:
-                    log.error("audit: giving up on %d records at shutdown", len(batch))
-                    break
-                time.sleep(min(30.0, self.retry_backoff_s * 2 ** min(attempt, 6)))
-        with self._cond:
-            self._pending -= len(batch)
-            self._cond.notify_all()
+    def _append(self, batch: list[Raw]) -> None:  # on the thread: redacted and chained
+        self.audit.append(batch)
+        self.written += len(batch)

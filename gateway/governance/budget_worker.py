@@ -17,19 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gateway.background import BatchOwner, BatchWorker
 from gateway.governance.budgets import Budget, BudgetCounter, BudgetState, Reservation
 
 log = logging.getLogger("gateway.governance")
-
-_STOP = object()
 
 
 @dataclass
@@ -41,13 +37,10 @@ class _Reserve:
     future: asyncio.Future[Reservation]
 
 
-@dataclass
-class _Settle:
-    reservation: Reservation
-    actual: int
+_Settle = tuple[Reservation, int]  # a reservation and what the request really cost
 
 
-class BudgetWorker:
+class BudgetWorker(BatchOwner):
     def __init__(
         self,
         counter: BudgetCounter,
@@ -62,88 +55,38 @@ class BudgetWorker:
         self.max_batch = max_batch
         self.max_delay_s = max_delay_s
         self.retry_backoff_s = retry_backoff_s
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._pending = 0  # settlements enqueued and not yet done
-        self._cond = threading.Condition()
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="loregate-budgets", daemon=True)
-        self._thread.start()
+        # settlements wait in batches; reservations are run by ``call_soon``, ahead of them
+        self._worker: BatchWorker[_Settle, _Settle] = BatchWorker(
+            self._settle,
+            prepare=list,
+            name="loregate-budgets",
+            batch_size=max_batch,
+            max_delay_s=max_delay_s,
+            retry_backoff_s=retry_backoff_s,
+            log=log,
+            failed="budgets: settling %d requests failed (try %d)",
+            giving_up="budgets: %d settlements left to the stale sweep",
+        )
 
     # Callers ----------------------------------------------------------------------------------
     async def reserve(
         self, budgets: Sequence[Budget], amount_nano: int, now: datetime
     ) -> Reservation:
-        if self._closed:
+        if self._worker.closed:
             return await asyncio.to_thread(self.counter.reserve, budgets, amount_nano, now)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Reservation] = loop.create_future()
-        self._queue.put(_Reserve(budgets, amount_nano, now, loop, future))
+        item = _Reserve(budgets, amount_nano, now, loop, future)
+        self._worker.call_soon(lambda: self._reserve(item))
         return await future
 
     def settle(self, reservation: Reservation, actual_nano: int) -> None:
-        if self._closed:  # a late settlement after shutdown: do it in line
+        if self._worker.closed:  # a late settlement after shutdown: do it in line
             self.on_states(self.counter.settle(reservation, actual_nano))
             return
-        with self._cond:
-            self._pending += 1
-        self._queue.put(_Settle(reservation, actual_nano))
-
-    def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every settlement enqueued so far is done."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while self._pending:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-        return True
-
-    def close(self, timeout: float | None = None) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(_STOP)
-        self._thread.join(timeout)
-
-    async def aclose(self) -> None:
-        await asyncio.to_thread(self.close)
+        self._worker.put((reservation, actual_nano))
 
     # The thread -------------------------------------------------------------------------------
-    def _run(self) -> None:
-        settles: list[_Settle] = []
-        due = 0.0  # when the oldest waiting settlement must be written
-        stopping = False
-        while not stopping:
-            timeout = None if not settles else max(0.0, due - time.monotonic())
-            try:  # reservations first: settlements wait for a quiet moment, or their due time
-                item = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                self._settle(settles)
-                settles = []
-                continue
-            if item is _STOP:
-                stopping = True
-            elif isinstance(item, _Reserve):
-                self._reserve(item)
-            elif isinstance(item, _Settle):
-                if not settles:
-                    due = time.monotonic() + self.max_delay_s
-                settles.append(item)
-                if len(settles) >= self.max_batch:
-                    self._settle(settles)
-                    settles = []
-        while True:  # whatever arrived with or after the stop marker
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, _Reserve):
-                self._reserve(item)
-            elif isinstance(item, _Settle):
-                settles.append(item)
-        self._settle(settles, stopping=True)
-
     def _reserve(self, item: _Reserve) -> None:
         result: Any
         done: Callable[[asyncio.Future[Reservation], Any], None]
@@ -165,26 +108,9 @@ class BudgetWorker:
         else:
             future.set_result(value)
 
-    def _settle(self, batch: list[_Settle], stopping: bool = False) -> None:
-        if not batch:
-            return
-        attempt = 0
-        while True:
-            try:
-                items = [(s.reservation, s.actual) for s in batch]
-                for states in self.counter.settle_many(items):
-                    self.on_states(states)
-                break
-            except Exception:
-                attempt += 1
-                log.exception("budgets: settling %d requests failed (try %d)", len(batch), attempt)
-                if attempt >= 5 and stopping:
-                    log.error("budgets: %d settlements left to the stale sweep", len(batch))
-                    break
-                time.sleep(min(30.0, self.retry_backoff_s * 2 ** min(attempt, 6)))
-        with self._cond:
-            self._pending -= len(batch)
-            self._cond.notify_all()
+    def _settle(self, batch: list[_Settle]) -> None:
+        for states in self.counter.settle_many(batch):
+            self.on_states(states)
 
 
 def _reject(future: asyncio.Future[Reservation], exc: BaseException) -> None:

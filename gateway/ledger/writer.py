@@ -9,22 +9,17 @@ loses no row.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import queue
-import threading
-import time
 from collections.abc import Callable, Sequence
-from typing import Protocol, cast
+from typing import Protocol
 
 from sqlalchemy import Engine
 
+from gateway.background import BatchOwner, BatchWorker
 from gateway.ledger.rows import LedgerRow, RequestFacts, ledger_rows
 from gateway.ledger.tables import ledger
 
 log = logging.getLogger("gateway.ledger")
-
-_STOP = object()
 
 
 class LedgerSink(Protocol):
@@ -68,7 +63,7 @@ class MemoryLedger:
         ]
 
 
-class LedgerWriter:
+class LedgerWriter(BatchOwner):
     """Batched background writer into the ``gateway_ledger`` table of ``engine``.
 
     ``engine`` may be a function that returns it: it is then called by the writer thread at the
@@ -87,14 +82,23 @@ class LedgerWriter:
         self.batch_size = batch_size
         self.max_delay_s = max_delay_s
         self.retry_backoff_s = retry_backoff_s
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._pending = 0  # items (requests or row lists) enqueued and not yet committed
-        self._cond = threading.Condition()
-        self._closed = False
         self.written = 0
-        self.failures = 0
-        self._thread = threading.Thread(target=self._run, name="loregate-ledger", daemon=True)
-        self._thread.start()
+        # items are requests or row lists; each batch becomes one transaction of rows
+        self._worker: BatchWorker[RequestFacts | list[LedgerRow], LedgerRow] = BatchWorker(
+            self._insert,
+            prepare=self._rows,
+            name="loregate-ledger",
+            batch_size=batch_size,
+            max_delay_s=max_delay_s,
+            retry_backoff_s=retry_backoff_s,
+            log=log,
+            failed="ledger: writing %d rows failed (attempt %d)",
+            giving_up="ledger: giving up on %d rows at shutdown",
+        )
+
+    @property
+    def failures(self) -> int:
+        return self._worker.failures
 
     def engine(self) -> Engine:
         if not isinstance(self._engine, Engine):
@@ -110,65 +114,12 @@ class LedgerWriter:
             self._put(list(rows))
 
     def _put(self, item: RequestFacts | list[LedgerRow]) -> None:
-        if self._closed:
+        if self._worker.closed:
             raise RuntimeError("the ledger writer is closed")
-        with self._cond:
-            self._pending += 1
-        self._queue.put(item)
-
-    def flush(self, timeout: float | None = None) -> bool:
-        """Block until every row enqueued so far is committed (True) or ``timeout`` passes."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while self._pending:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-        return True
-
-    def close(self, timeout: float | None = None) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(_STOP)
-        self._thread.join(timeout)
-
-    async def aclose(self) -> None:
-        await asyncio.to_thread(self.close)
+        self._worker.put(item)
 
     # Writer thread ---------------------------------------------------------------------------
-    def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            item = self._queue.get()
-            if item is _STOP:
-                break
-            items = [item]
-            deadline = time.monotonic() + self.max_delay_s
-            while len(items) < self.batch_size:
-                try:
-                    more = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if more is _STOP:
-                    stopping = True
-                    break
-                items.append(more)
-            self._commit(items, stopping)
-        # Drain whatever arrived with or after the stop marker.
-        rest: list[object] = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is not _STOP:
-                rest.append(item)
-        if rest:
-            self._commit(rest, True)
-
-    def _commit(self, items: list[object], stopping: bool) -> None:
+    def _rows(self, items: list[RequestFacts | list[LedgerRow]]) -> list[LedgerRow]:
         batch: list[LedgerRow] = []
         for item in items:
             if isinstance(item, RequestFacts):
@@ -177,23 +128,11 @@ class LedgerWriter:
                 except Exception:  # a bug in row building must not take the batch down
                     log.exception("ledger: could not build the rows of a request")
             else:
-                batch.extend(cast(list[LedgerRow], item))
-        attempt = 0
-        while True:
-            try:
-                if batch:
-                    with self.engine().begin() as conn:
-                        conn.execute(ledger.insert(), [row.as_dict() for row in batch])
-                self.written += len(batch)
-                break
-            except Exception:
-                attempt += 1
-                self.failures += 1
-                log.exception("ledger: writing %d rows failed (attempt %d)", len(batch), attempt)
-                if stopping and attempt >= 5:
-                    log.error("ledger: giving up on %d rows at shutdown", len(batch))
-                    break
-                time.sleep(min(30.0, self.retry_backoff_s * 2 ** min(attempt, 6)))
-        with self._cond:
-            self._pending -= len(items)
-            self._cond.notify_all()
+                batch.extend(item)
+        return batch
+
+    def _insert(self, batch: list[LedgerRow]) -> None:
+        if batch:
+            with self.engine().begin() as conn:
+                conn.execute(ledger.insert(), [row.as_dict() for row in batch])
+        self.written += len(batch)
