@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import HAIKU, OPUS, SONNET, Rig
+from gw_rig import HAIKU, OPUS, SONNET, Rig
 
 from gateway.principal import LOCAL_OPERATOR
 from gateway.testing import Answer, Fault

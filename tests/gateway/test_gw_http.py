@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from conftest import HAIKU, Rig, gateway_app
 from fastapi.testclient import TestClient
+from gw_rig import HAIKU, Rig, gateway_app
 
 from gateway.config import GatewayConfig
 from gateway.testing import Answer, Fault

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import HAIKU, Rig
+from gw_rig import HAIKU, Rig
 
 from gateway.config import GatewayConfig
 from gateway.ledger import LedgerRow, LedgerWriter, ledger

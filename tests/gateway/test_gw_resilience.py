@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import GPT, HAIKU, LOCAL, Rig
+from gw_rig import GPT, HAIKU, LOCAL, Rig
 
 from gateway.errors import (
     AllProvidersFailed,

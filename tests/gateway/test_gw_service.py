@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import HAIKU, LOCAL, Rig
+from gw_rig import HAIKU, LOCAL, Rig
 
 from gateway.config import GatewayConfig
 from gateway.errors import AllProvidersFailed, BudgetExceeded, UnknownModel

@@ -8,13 +8,13 @@ timeouts and connection resets are real, on loopback.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import anthropic
 import openai
 import pytest
-from conftest import gateway_app
+from gw_rig import gateway_app
 from gw_servers import ServedApp
 
 from gateway.config import load_config
@@ -51,12 +51,21 @@ class Wire:
     gateway: Gateway
     ledger: MemoryLedger
     sleeps: list[float]
+    clients: list[anthropic.Anthropic | openai.OpenAI] = field(default_factory=list)
 
     def anthropic(self) -> anthropic.Anthropic:
-        return anthropic.Anthropic(api_key="any-key", base_url=self.url, max_retries=0)
+        client = anthropic.Anthropic(api_key="any-key", base_url=self.url, max_retries=0)
+        self.clients.append(client)
+        return client
 
     def openai(self) -> openai.OpenAI:
-        return openai.OpenAI(api_key="any-key", base_url=self.url + "/v1", max_retries=0)
+        client = openai.OpenAI(api_key="any-key", base_url=self.url + "/v1", max_retries=0)
+        self.clients.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +93,9 @@ def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
     )
     gw = Gateway(load_config(tmp_path / "wire.toml"), registry, ledger=ledger, sleep=sleep)
     with ServedApp(gateway_app(gw)) as served:
-        yield Wire(emulator, served.url, gw, ledger, sleeps)
+        wire = Wire(emulator, served.url, gw, ledger, sleeps)
+        yield wire
+        wire.close()
 
 
 def test_anthropic_sdk_json_and_stream(wire: Wire) -> None:
