@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.emulator import EmulatorServer, ManualClock
 from loregate.offline import configure_offline
 
 configure_offline()
@@ -78,3 +79,28 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"public test data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+# The wire emulator: one per test module (starting a server costs ~50 ms), reset before every
+# test, on a manual clock (prompt-cache TTLs never wait).
+@pytest.fixture(scope="module")
+def module_clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture(scope="module")
+def module_emulator(module_clock: ManualClock) -> Iterator[EmulatorServer]:
+    with EmulatorServer(clock=module_clock) as server:
+        yield server
+
+
+@pytest.fixture
+def clock(module_clock: ManualClock) -> ManualClock:
+    module_clock.set(1_000.0)
+    return module_clock
+
+
+@pytest.fixture
+def emu(module_emulator: EmulatorServer, clock: ManualClock) -> EmulatorServer:
+    module_emulator.reset()
+    return module_emulator
