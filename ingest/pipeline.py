@@ -228,8 +228,9 @@ class Ingestor:
         if not buffer:
             return
         texts = [c.text for w in buffer for c in w.chunks]
+        headings = [schema.heading_text(w.doc.title, c.section) for w in buffer for c in w.chunks]
         dense = self.embedder.embed_documents(texts)
-        sparse = self.sparse.encode_documents(texts)
+        sparse = self.sparse.encode_documents(texts, headings)
         if not self._collection_ready:
             self.store.ensure_collection(int(dense.shape[1]))
             self._collection_ready = True

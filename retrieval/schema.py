@@ -56,3 +56,14 @@ def group_token(group: str) -> str:
 
 def dept_token(department: str) -> str:
     return f"dept:{department}"
+
+
+def heading_text(title: str, section: str) -> str:
+    """A chunk's heading field for sparse search (``retrieval.sparse``): the document title and
+    the section (clause path, heading breadcrumb), each once ("" when both are empty)."""
+    title, section = title.strip(), section.strip()
+    if not title or section.startswith(title):
+        return section
+    if not section or title.startswith(section):
+        return title
+    return f"{title}\n{section}"

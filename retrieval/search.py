@@ -1,5 +1,7 @@
 """Hybrid search: dense and sparse queries against the store, both filtered inside the
 store's query by the asker's ``SearchFilter``, fused into one ranking (``retrieval.fusion``).
+The sparse query scores each chunk's text and heading fields at once (both are in its one
+sparse vector: ``retrieval.sparse``).
 
 The searcher takes a ``SearchFilter`` only (built by ``retrieval.filters.search_filter`` from
 the principal), so no caller can search without the permission filter or filter afterwards.

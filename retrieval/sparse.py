@@ -7,6 +7,15 @@ never depend on a vocabulary or on what else was ingested.
 
 - Documents: each token's weight is BM25's saturated, length-normalised term frequency,
   ``tf * (k + 1) / (tf + k * (1 - b + b * len / avg_len))``.
+- Two fields (BM25 per field, summed, like a "most fields" query): the chunk's text as
+  above, plus its heading (document title and section breadcrumb, ``schema.heading_text``)
+  when the caller gives one. The heading's tokens get a second, saturated but not
+  length-normalised term frequency, ``tf * (k + 1) / (tf + k)``, times ``heading_weight``,
+  added to the text's weight of the same token. A heading is a short, dense summary of what
+  the text is about; its words appearing in the question are strong evidence (measured on
+  anthropic_docs_rag: BM25 alone recall@5 0.777 -> 0.818, the hybrid 0.843 -> 0.863; see
+  docs/retrieval.md). The text itself still starts with the heading, so ``heading_weight=0``
+  (or no heading) gives exactly the one-field vectors.
 - Queries: each distinct token weighs 1.0.
 - IDF is NOT in the vectors: both store backends declare the sparse vector with Qdrant's
   ``Modifier.IDF``, so Qdrant applies the inverse document frequency over the collection at
@@ -20,7 +29,7 @@ hashing fails it loudly instead of silently mismatching old documents and new qu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -34,6 +43,7 @@ class SparseConfig:
     b: float = 0.75
     avg_len: float = 100.0  # tokens left after stop words, typical of our ~200-word-piece chunks
     language: str = "english"
+    heading_weight: float = 1.0  # the heading field's weight (0: text only); see module doc
 
     def __post_init__(self) -> None:
         if self.k < 0:
@@ -42,6 +52,8 @@ class SparseConfig:
             raise ValueError("b must be within [0, 1]")
         if self.avg_len <= 0:
             raise ValueError("avg_len must be > 0")
+        if self.heading_weight < 0:
+            raise ValueError("heading_weight must be >= 0")
 
 
 class SparseEncoder:
@@ -53,7 +65,8 @@ class SparseEncoder:
     @property
     def config_id(self) -> str:
         c = self.config
-        return f"bm25:qdrant:k={c.k}:b={c.b}:avg_len={c.avg_len}:lang={c.language}"
+        base = f"bm25:qdrant:k={c.k}:b={c.b}:avg_len={c.avg_len}:lang={c.language}"
+        return f"{base}:heading={c.heading_weight}" if c.heading_weight else base
 
     @cached_property
     def _bm25(self) -> Any:
@@ -62,12 +75,33 @@ class SparseEncoder:
         c = self.config
         return Bm25(Bm25Config(k=c.k, b=c.b, avg_len=c.avg_len, language=c.language))
 
-    def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]:
-        bm25 = self._bm25
-        return [_convert(bm25.embed_document(t)) for t in texts]
+    @cached_property
+    def _bm25_heading(self) -> Any:
+        from qdrant_edge import Bm25, Bm25Config
 
-    def encode_document(self, text: str) -> SparseVector:
-        return _convert(self._bm25.embed_document(text))
+        c = self.config  # b=0: a heading's length says nothing about how much it is about
+        return Bm25(Bm25Config(k=c.k, b=0.0, avg_len=c.avg_len, language=c.language))
+
+    def encode_documents(
+        self, texts: Sequence[str], headings: Sequence[str] | None = None
+    ) -> list[SparseVector]:
+        """One vector per text; ``headings`` (one per text, "" for none) adds the heading field."""
+        if headings is not None and len(headings) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(headings)} headings")
+        if headings is None:
+            return [self.encode_document(t) for t in texts]
+        return [self.encode_document(t, h) for t, h in zip(texts, headings, strict=True)]
+
+    def encode_document(self, text: str, heading: str = "") -> SparseVector:
+        body = self._bm25.embed_document(text)
+        w = self.config.heading_weight
+        if not w or not heading.strip():
+            return _convert(body)
+        merged = dict(zip(body.indices, body.values, strict=True))
+        head = self._bm25_heading.embed_document(heading)
+        for i, v in zip(head.indices, head.values, strict=True):
+            merged[i] = merged.get(i, 0.0) + w * v
+        return _pairs(merged.items())
 
     def encode_query(self, text: str) -> SparseVector:
         """Unit weight per distinct token; empty when the text holds only stop words."""
@@ -75,5 +109,9 @@ class SparseEncoder:
 
 
 def _convert(vec: Any) -> SparseVector:
-    pairs = sorted(zip(vec.indices, vec.values, strict=True))
+    return _pairs(zip(vec.indices, vec.values, strict=True))
+
+
+def _pairs(items: Iterable[tuple[int, float]]) -> SparseVector:
+    pairs = sorted(items)
     return SparseVector(indices=[int(i) for i, _ in pairs], values=[float(v) for _, v in pairs])

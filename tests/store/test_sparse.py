@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.sparse import SparseConfig, SparseEncoder
+from retrieval.store.base import SparseVector
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +53,40 @@ def test_ids_are_sorted_and_config_is_in_the_id() -> None:
     assert a != SparseEncoder().config_id and "avg_len=50" in a
     with pytest.raises(ValueError, match="b must be"):
         SparseConfig(b=2)
+
+
+def test_the_heading_field_adds_a_saturated_unnormalised_weight(enc: SparseEncoder) -> None:
+    (refund,) = enc.encode_query("refund").indices
+    (policy,) = enc.encode_query("policy").indices
+    text = "Refunds reach the card within five days."
+    plain = weights(enc, text)
+    both = dict(
+        zip(*_pair(enc.encode_documents([text], ["Billing > Refund policy"])[0]), strict=True)
+    )
+    k = enc.config.k
+    assert both[refund] == pytest.approx(plain[refund] + 1.0)  # tf 1: (k + 1) / (1 + k)
+    assert both[policy] == pytest.approx(1.0) and policy not in plain  # heading-only token
+    long_heading = enc.encode_document(text, "Refund " + " ".join(f"w{i}" for i in range(40)))
+    assert dict(zip(*_pair(long_heading), strict=True))[refund] == pytest.approx(
+        plain[refund] + (k + 1) / (1 + k)  # a long heading is not length-normalised
+    )
+
+
+def test_no_heading_or_weight_zero_gives_the_text_only_vector(enc: SparseEncoder) -> None:
+    text = "Refunds reach the card within five days."
+    assert enc.encode_documents([text], [""]) == enc.encode_documents([text])
+    off = SparseEncoder(SparseConfig(heading_weight=0.0))
+    assert off.encode_document(text, "Billing > Refund policy") == enc.encode_document(text)
+    assert "heading" not in off.config_id and "heading=1.0" in enc.config_id
+    half = SparseEncoder(SparseConfig(heading_weight=0.5))
+    (refund,) = enc.encode_query("refund").indices
+    v = dict(zip(*_pair(half.encode_document(text, "Refund policy")), strict=True))
+    assert v[refund] == pytest.approx(weights(enc, text)[refund] + 0.5)
+    with pytest.raises(ValueError, match="2 texts but 1 headings"):
+        enc.encode_documents([text, text], ["x"])
+    with pytest.raises(ValueError, match="heading_weight"):
+        SparseConfig(heading_weight=-1)
+
+
+def _pair(v: SparseVector) -> tuple[list[int], list[float]]:
+    return v.indices, v.values
