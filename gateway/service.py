@@ -2,7 +2,8 @@
 
 For each request it resolves the route (``request.model`` names a route, a model alias or a
 pinned model id; the ``route`` argument wins), asks governance to ``admit`` it, runs the route's
-tiers through the resilience wrappers, writes the ledger rows (one for the request, one per
+tiers through the resilience wrappers (from ``start_tier``: a caller that judged a tier's answer
+itself skips the tiers it already tried), writes the ledger rows (one for the request, one per
 model attempt) and calls governance's ``settle`` exactly once, on success and on failure (also
 when ``admit`` refused the call: ``ctx.reservation`` is then ``None``).
 """
@@ -26,7 +27,15 @@ from gateway.providers.base import Provider
 from gateway.resilience.breaker import Breakers
 from gateway.resilience.fallback import Fallback
 from gateway.resilience.model_call import Pinned
-from gateway.resilience.plan import Composer, RoutePlan, TierPlan, plan_route, resolve_name
+from gateway.resilience.plan import (
+    Composer,
+    RoutePlan,
+    TierPlan,
+    check_start_tier,
+    plan_route,
+    resolve_name,
+    start_at,
+)
 from gateway.resilience.streams import close_quietly
 from gateway.resilience.timeout import AttemptTimeout
 from gateway.resilience.trace import Trace
@@ -112,12 +121,15 @@ class Gateway:
         prompt_version: str | None = None,
         source: str = "api",
         request_id: str | None = None,
+        start_tier: int = 0,
     ) -> InvocationResult:
         started_at, t0 = self.clock.now(), self.clock.monotonic()
+        name = self.route_name(route or request.model)
+        self.check_start_tier(name, start_tier)
         ctx = CallContext(
             request_id=request_id or new_request_id(),
             principal=principal,
-            route=self.route_name(route or request.model),
+            route=name,
             request=request,
             prompt_version=prompt_version,
             routing_version=self.routing_version,
@@ -129,7 +141,10 @@ class Gateway:
         try:
             plan = self.plan(admission.route)
             route_used = plan.name
-            response = await self.composer.route(plan, trace, judge).complete(admission.request)
+            start = start_at(plan, start_tier)
+            response = await self.composer.route(plan, trace, judge, start).complete(
+                admission.request
+            )
         except BaseException as exc:
             await self.finish(
                 RequestFacts(
@@ -179,6 +194,7 @@ class Gateway:
         prompt_version: str | None = None,
         source: str = "api",
         request_id: str | None = None,
+        start_tier: int = 0,
     ) -> GatewayStream:
         """Anthropic-shaped events; ``.result`` holds the ``InvocationResult`` once exhausted."""
         return GatewayStream(
@@ -189,6 +205,7 @@ class Gateway:
             prompt_version=prompt_version,
             source=source,
             request_id=request_id or new_request_id(),
+            start_tier=start_tier,
         )
 
     async def count_tokens(self, request: ModelRequest, route: str | None = None) -> int:
@@ -213,6 +230,10 @@ class Gateway:
         await self.providers.aclose()
 
     # Shared by invoke and stream --------------------------------------------------------------
+    def check_start_tier(self, route: str, start_tier: int) -> None:
+        """Before ``admit``: a bad ``start_tier`` is refused with no reservation, no ledger row."""
+        check_start_tier(self.plan, route, start_tier)
+
     def _ms(self, t0: float) -> float:
         return (self.clock.monotonic() - t0) * 1000.0
 
@@ -273,6 +294,7 @@ class GatewayStream:
         prompt_version: str | None,
         source: str,
         request_id: str,
+        start_tier: int = 0,
     ) -> None:
         self.gateway = gateway
         self.request = request
@@ -281,6 +303,7 @@ class GatewayStream:
         self.prompt_version = prompt_version
         self.source = source
         self.request_id = request_id
+        self.start_tier = start_tier
         self.result: InvocationResult | None = None
         self.ttft_ms: float | None = None
         self.trace = Trace(gateway.clock)
@@ -311,6 +334,7 @@ class GatewayStream:
             routing_version=gw.routing_version,
             source=self.source,
         )
+        gw.check_start_tier(ctx.route, self.start_tier)
         admission = await gw.admit(ctx, started_at, t0, stream=True)
         trace = self.trace
         assembler = StreamAssembler()
@@ -319,7 +343,8 @@ class GatewayStream:
         try:
             plan = gw.plan(admission.route)
             route_used = plan.name
-            events = gw.composer.route(plan, trace).stream(admission.request)
+            start = start_at(plan, self.start_tier)
+            events = gw.composer.route(plan, trace, start=start).stream(admission.request)
             try:
                 async for event in events:
                     assembler.feed(event)

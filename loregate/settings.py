@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     asks_per_cache_window: float = Field(
         default=20.0, gt=0, description="expected asks per 5 minutes (prefix padding decision)"
     )
+    min_relevance: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description="absolute floor on fused relevance scores (0 < x <= 1) below which a hit "
+        "is never sent to the model, the best one included; unset: off (relative floor only)",
+    )
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
 
     # The providers' own standard variables (no LOREGATE_ prefix).
@@ -99,6 +107,11 @@ class Settings(BaseSettings):
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
         return _check_scheme(v, ("http://", "https://"), "HTTP")
+
+    @field_validator("min_relevance", mode="before")
+    @classmethod
+    def _off_when_empty(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and v.strip().lower() in ("", "off", "none") else v
 
     @field_validator("config")
     @classmethod

@@ -2,6 +2,7 @@
 
     ask(question, principal, filters, route)
       -> response cache (exact match, per access scope, prompt and index version)
+      -> reviewed answers (a reviewer approved or rewrote this question, same access scope)
       -> hybrid search, permission-filtered inside the store
       -> context: fewest chunks that answer, numbered
       -> gateway.invoke(cache-laid-out prompt, judge=AnswerJudge)   Haiku first, escalates
@@ -39,6 +40,7 @@ from retrieval.prefixes import PrefixBook
 from retrieval.prompt_layout import Prefix, messages, system_blocks
 from retrieval.response_cache import CacheKeyParts, ResponseCache
 from retrieval.review import ReviewQueue
+from retrieval.reviewed import ChunkSource, ReviewedAnswers, answer_key, passage_records
 from retrieval.search import HybridSearcher, check_query, check_top_k
 
 __all__ = ["AnswerConfig", "AnswerGateway", "AnswerService", "AnswerStream", "RouteInfo"]
@@ -58,6 +60,7 @@ class AnswerService:
         builder: ContextBuilder | None = None,
         config: AnswerConfig | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        chunks: ChunkSource | None = None,
     ) -> None:
         self.searcher = searcher
         self.gateway = gateway
@@ -70,6 +73,10 @@ class AnswerService:
         self.config = config or AnswerConfig()
         self.clock = clock
         self.prefixes = PrefixBook(prompts, self.config, gateway.count_tokens)
+        store = getattr(searcher, "store", None)
+        if chunks is None and isinstance(store, ChunkSource):
+            chunks = store  # where reviewed answers' passages are checked again
+        self.reviewed = ReviewedAnswers(review, chunks) if review is not None else None
 
     # The prompt prefix ------------------------------------------------------------------------
     def prefix(self, route: str | None = None) -> Prefix:
@@ -135,6 +142,32 @@ class AnswerService:
             route=self.route_info(route).name,
         )
 
+    def review_key(
+        self, question: str, principal: Principal, filters: AskFilters, route: str | None
+    ) -> str | None:
+        """The key reviewed answers are stored and found under (``retrieval.reviewed``)."""
+        if self.review is None:
+            return None
+        prompt = self.prefix(route).template_ref
+        return answer_key(question, filters, principal.access_tokens(), prompt)
+
+    async def from_review(
+        self,
+        key: str | None,
+        question: str,
+        principal: Principal,
+        filters: AskFilters,
+        request_id: str,
+        started: float,
+    ) -> Answer | None:
+        """A reviewer's approved or rewritten answer to this question for this scope, if any."""
+        if self.reviewed is None or key is None:
+            return None
+        found = await asyncio.to_thread(
+            self.reviewed.find, key, question, principal, filters, request_id
+        )
+        return None if found is None else found.model_copy(update={"latency_ms": self._ms(started)})
+
     async def ask(
         self,
         question: str,
@@ -155,10 +188,14 @@ class AnswerService:
             hit = await asyncio.to_thread(self.cache.get, parts)
             if hit is not None:
                 return self.from_cache(hit, rid, started)
+        key = self.review_key(q, principal, f, route)
+        reviewed = await self.from_review(key, q, principal, f, rid, started)
+        if reviewed is not None:
+            return reviewed
 
         sources = await self.retrieve(q, principal=principal, filters=f, route=route)
         if not sources:
-            return await self.no_sources(q, principal, rid, route, started)
+            return await self.no_sources(q, principal, rid, route, started, key)
         return await self.answer_from(
             q,
             sources,
@@ -168,6 +205,7 @@ class AnswerService:
             source=source,
             cache_parts=parts,
             started=started,
+            review_key=key,
         )
 
     async def no_sources(
@@ -177,11 +215,12 @@ class AnswerService:
         request_id: str,
         route: str | None,
         started: float,
+        review_key: str | None = None,
     ) -> Answer:
         """Nothing the asker may read matches: no model call, queued for review."""
         prefix = self.prefix(route)
         review_id = await self._enqueue(
-            question, "", "no_sources", [], principal, request_id, prefix, None
+            question, "", "no_sources", [], principal, request_id, prefix, None, review_key
         )
         return degraded_answer(
             question,
@@ -205,8 +244,11 @@ class AnswerService:
         source: str,
         cache_parts: CacheKeyParts | None,
         started: float,
+        review_key: str | None = None,
+        start_tier: int = 0,
     ) -> Answer:
-        """The model's answer over ``sources`` through the gateway (escalating), or degraded."""
+        """The model's answer over ``sources`` through the gateway (escalating from
+        ``start_tier``), or degraded."""
         prefix = self.prefix(route)
         request = self.build_request(sources, question, route)
         try:
@@ -218,6 +260,7 @@ class AnswerService:
                 prompt_version=prefix.template_ref,
                 source=source,
                 request_id=request_id,
+                start_tier=start_tier,
             )
         except ProviderError:
             # Every provider of every tier failed (or its circuit is open): passages only.
@@ -230,6 +273,7 @@ class AnswerService:
             route=route,
             cache_parts=cache_parts,
             started=started,
+            review_key=review_key,
         )
 
     def unreachable(
@@ -261,6 +305,7 @@ class AnswerService:
         cache_parts: CacheKeyParts | None,
         started: float,
         verdict: Verdict | None = None,
+        review_key: str | None = None,
     ) -> Answer:
         """A confident, cited answer (cached), or passages + review when the verdict is weak."""
         verdict = (
@@ -283,6 +328,7 @@ class AnswerService:
             result.request_id,
             prefix,
             result.response.model_alias,
+            review_key,
         )
         return degraded_answer(
             question,
@@ -322,21 +368,11 @@ class AnswerService:
         request_id: str,
         prefix: Prefix,
         model: str | None,
+        key: str | None,
     ) -> str | None:
         if self.review is None:
             return None
-        passages = [
-            {
-                "n": s.n,
-                "chunk_id": s.chunk_id,
-                "doc_id": s.doc_id,
-                "title": s.title,
-                "section": s.section,
-                "source": s.source,
-                "score": round(s.score, 6),
-            }
-            for s in sources
-        ]
+        passages = passage_records(sources)
         return await asyncio.to_thread(
             lambda: self.review.enqueue(  # type: ignore[union-attr]
                 question=question,
@@ -348,5 +384,6 @@ class AnswerService:
                 request_id=request_id,
                 prompt_version=prefix.template_ref,
                 model=model,
+                answer_key=key,
             )
         )

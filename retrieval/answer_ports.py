@@ -20,6 +20,8 @@ class AnswerStream(Protocol):
 
 
 class AnswerGateway(Protocol):
+    """``gateway.service.Gateway``: ``start_tier`` skips the tiers before it."""
+
     def stream(
         self,
         request: ModelRequest,
@@ -29,6 +31,7 @@ class AnswerGateway(Protocol):
         prompt_version: str | None = None,
         source: str = "api",
         request_id: str | None = None,
+        start_tier: int = 0,
     ) -> AnswerStream: ...
 
     async def invoke(
@@ -41,6 +44,7 @@ class AnswerGateway(Protocol):
         prompt_version: str | None = None,
         source: str = "api",
         request_id: str | None = None,
+        start_tier: int = 0,
     ) -> InvocationResult: ...
 
     async def count_tokens(self, request: ModelRequest, route: str | None = None) -> int: ...

@@ -4,12 +4,16 @@ The gateway does not judge streams (the bytes are already with the caller), so t
 service judges the streamed answer when it ends:
 
 - good: a final ``answer`` event with the citations, tokens and cost;
-- weak, and the route has more tiers: a ``retract`` event (the client discards the text it
-  showed), then the question goes through ``AnswerService.answer_from``: the whole route with
-  the judge, escalating as in the non-streamed path. The route's first tier is asked again
-  there (its prefix is then a cache read); the cost of the streamed attempt is added to the
-  final answer;
-- weak on a one-tier route: degraded (passages, "no confident answer", review queue).
+- weak, and the route has a tier after the one that streamed: a ``retract`` event (the client
+  discards the text it showed), then the question goes through ``AnswerService.answer_from``
+  from that next tier (``Gateway.invoke(start_tier=...)``), with the judge, escalating further
+  as in the non-streamed path; the tier that streamed is not asked again. The cost of the
+  streamed attempt is added to the final answer;
+- weak on the route's last tier: degraded (passages, "no confident answer", review queue).
+
+A stream that breaks after its first text is retracted and asked again without streaming, from
+the route's first tier (request id ``<id>-retried``). A cached or reviewed answer is sent as
+one ``delta`` then the ``answer``.
 
 Events: ``delta`` {"text"} · ``retract`` {"reason"} · ``answer`` {the Answer}.
 """
@@ -23,8 +27,10 @@ from dataclasses import dataclass
 
 from gateway.errors import ProviderError
 from gateway.principal import Principal
+from gateway.types import InvocationResult
 from retrieval.answer import AnswerService
-from retrieval.answer_assembly import steps, tokens
+from retrieval.answer_assembly import answering_tier, steps, tokens
+from retrieval.answer_ports import RouteInfo
 from retrieval.answer_types import Answer, AskFilters, TokenCounts
 from retrieval.filters import validate_filters
 from retrieval.judge import assess
@@ -72,6 +78,20 @@ def _add_spent(answer: Answer, extra_cost: float, extra: TokenCounts, first: lis
     )
 
 
+def next_tier(service: AnswerService, info: RouteInfo, result: InvocationResult) -> int | None:
+    """The tier after the one that streamed ``result``, or ``None`` when it was the last.
+
+    When governance moved the stream to another route (a soft budget limit), the next tier must
+    exist on both routes: the re-ask names the asked route and may be moved again."""
+    tier, _ = answering_tier(result)
+    if tier is None:
+        return None
+    tiers = info.tiers
+    if result.route != info.name:
+        tiers = min(tiers, service.route_info(result.route).tiers)
+    return tier + 1 if tier + 1 < tiers else None
+
+
 async def ask_stream(
     service: AnswerService,
     question: str,
@@ -95,10 +115,16 @@ async def ask_stream(
             yield Delta(answer.answer)
             yield Final(answer)
             return
+    key = service.review_key(q, principal, f, route)
+    reviewed = await service.from_review(key, q, principal, f, rid, started)
+    if reviewed is not None:
+        yield Delta(reviewed.answer)
+        yield Final(reviewed)
+        return
 
     sources = await service.retrieve(q, principal=principal, filters=f, route=route)
     if not sources:
-        yield Final(await service.no_sources(q, principal, rid, route, started))
+        yield Final(await service.no_sources(q, principal, rid, route, started, key))
         return
     info = service.route_info(route)
     prefix = service.prefix(route)
@@ -129,10 +155,11 @@ async def ask_stream(
                 sources,
                 principal=principal,
                 route=route,
-                request_id=rid,
+                request_id=rid + "-retried",
                 source=source,
                 cache_parts=parts,
                 started=started,
+                review_key=key,
             )
         )
         return
@@ -142,7 +169,8 @@ async def ask_stream(
         yield Final(service.unreachable(q, sources, rid, route, started))
         return
     verdict = assess(result.response.text, len(sources), result.response.stop_reason)
-    if verdict.ok or info.tiers <= 1:
+    start = None if verdict.ok else next_tier(service, info, result)
+    if start is None:
         yield Final(
             await service.conclude(
                 q,
@@ -153,6 +181,7 @@ async def ask_stream(
                 cache_parts=parts,
                 started=started,
                 verdict=verdict,
+                review_key=key,
             )
         )
         return
@@ -166,6 +195,8 @@ async def ask_stream(
         source=source,
         cache_parts=parts,
         started=started,
+        review_key=key,
+        start_tier=start,
     )
     first_steps = [
         s.model_copy(update={"outcome": "escalated", "reason": verdict.reason})

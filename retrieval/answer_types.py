@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -55,6 +57,15 @@ class TokenCounts(BaseModel):
     cache_read: int = 0
 
 
+class ReviewedBy(BaseModel):
+    """Who decided a reviewed answer, and when (``Answer.reviewed``)."""
+
+    review_id: str
+    decision: str = Field(description="'approved' (the model's draft) | 'rewritten'")
+    reviewer: str
+    decided_at: datetime
+
+
 class Answer(BaseModel):
     question: str
     answer: str
@@ -74,5 +85,8 @@ class Answer(BaseModel):
     latency_ms: float = 0.0
     prompt_version: str | None = None
     request_id: str = ""
-    review_id: str | None = None
+    review_id: str | None = Field(default=None, description="set when queued for review")
     cached: bool = False
+    reviewed: ReviewedBy | None = Field(
+        default=None, description="set when a reviewer's approved or rewritten answer is served"
+    )

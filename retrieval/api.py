@@ -10,6 +10,8 @@
     POST /v1/review/{id}/rewrite      {"answer", "note"?}
 
 Every endpoint needs a key; the asker's principal sets the permission filter of every search.
+An approved or rewritten review item answers the same question from the same access scope
+again (``Answer.reviewed``; see ``retrieval.reviewed``); a rejected one never does.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at

@@ -2,8 +2,12 @@
 
 Steps, in order, on the fused hits (best first):
 
-1. **Relevance floor**: drop hits scoring below ``floor_ratio`` x the best hit's score (fused
-   scores are relative; an absolute floor would mean something else for every fusion method).
+1. **Relevance floor**: drop hits scoring below ``floor_ratio`` x the best hit's score, and,
+   when ``min_score`` is set, every hit (the best one too) scoring below it. The relative floor
+   is the default: fused scores mean something else for every fusion method. The absolute one
+   is opt-in (``LOREGATE_MIN_RELEVANCE``): with the default fusion (``dbsf``) fused scores are
+   within [0, 1], and a question whose best hit is under the floor gets no sources at all
+   (no model call: "no confident answer", queued for review).
 2. **Near-duplicate removal**: a hit whose word-shingle Jaccard similarity with a better kept
    hit is at least ``dup_jaccard`` is dropped (copies of one policy in two folders, a ticket
    quoted in another).
@@ -18,6 +22,7 @@ Sources are numbered 1..n in a deterministic order: best score first, ties by ch
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -32,6 +37,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 @dataclass(frozen=True)
 class ContextConfig:
     floor_ratio: float = 0.35
+    min_score: float | None = None  # absolute relevance floor on fused scores; None: off
     dup_jaccard: float = 0.85
     max_chunks: int = 6
     budget_tokens: int = 2500
@@ -40,6 +46,10 @@ class ContextConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.floor_ratio <= 1.0:
             raise ValueError("floor_ratio must be within [0, 1]")
+        if self.min_score is not None and not (
+            math.isfinite(self.min_score) and self.min_score >= 0.0
+        ):
+            raise ValueError(f"min_score must be a finite number >= 0, got {self.min_score}")
         if not 0.0 < self.dup_jaccard <= 1.0:
             raise ValueError("dup_jaccard must be within (0, 1]")
         if self.max_chunks < 1 or self.budget_tokens < 1:
@@ -60,6 +70,7 @@ class Source:
     score: float
     text: str
     chunk_indexes: tuple[int, ...] = field(default=())
+    content_hash: str = ""  # the document's, when the source was read (see retrieval.reviewed)
 
     @property
     def chunk_id(self) -> str:
@@ -139,6 +150,8 @@ class ContextBuilder:
                 break
             if kept and hit.score < floor:
                 break
+            if cfg.min_score is not None and hit.score < cfg.min_score:
+                break
             sh = _shingles(_text(hit))
             if any(jaccard(sh, other) >= cfg.dup_jaccard for other in kept_shingles):
                 continue
@@ -159,12 +172,12 @@ class ContextBuilder:
         kept = self.select(hits, budget_tokens)
         groups = self._merge(kept) if self.config.merge_adjacent else [[h] for h in kept]
         groups.sort(key=lambda g: (-max(h.score for h in g), min(h.id for h in g)))
-        return [self._source(n, g) for n, g in enumerate(groups, start=1)]
+        return [source_of(n, g) for n, g in enumerate(groups, start=1)]
 
     @classmethod
     def sources_of(cls, hits: Sequence[Hit]) -> list[Source]:
         """Each hit as its own source, in the given order (search results: no selection)."""
-        return [cls._source(n, [h]) for n, h in enumerate(hits, start=1)]
+        return [source_of(n, [h]) for n, h in enumerate(hits, start=1)]
 
     @staticmethod
     def _merge(kept: list[Hit]) -> list[list[Hit]]:
@@ -193,28 +206,30 @@ class ContextBuilder:
             groups.append(run)
         return groups + loose
 
-    @staticmethod
-    def _source(n: int, group: list[Hit]) -> Source:
-        first = group[0]
-        p = first.payload
-        sections: list[str] = []
-        for h in group:
-            s = str(h.payload.get(schema.SECTION, ""))
-            if s and s not in sections:
-                sections.append(s)
-        return Source(
-            n=n,
-            chunk_ids=tuple(h.id for h in group),
-            doc_id=str(p.get(schema.DOC_ID, "")),
-            title=str(p.get(schema.TITLE, "")),
-            section=merge_sections(sections),
-            source=str(p.get(schema.SOURCE, "")),
-            doc_type=str(p.get(schema.DOC_TYPE, "")),
-            score=max(h.score for h in group),
-            text="\n".join(_text(h) for h in group),
-            chunk_indexes=tuple(
-                int(h.payload[schema.CHUNK_INDEX])
-                for h in group
-                if isinstance(h.payload.get(schema.CHUNK_INDEX), int)
-            ),
-        )
+
+def source_of(n: int, group: Sequence[Hit]) -> Source:
+    """Source ``n`` made of ``group`` (chunks of one document, in document order)."""
+    first = group[0]
+    p = first.payload
+    sections: list[str] = []
+    for h in group:
+        s = str(h.payload.get(schema.SECTION, ""))
+        if s and s not in sections:
+            sections.append(s)
+    return Source(
+        n=n,
+        chunk_ids=tuple(h.id for h in group),
+        doc_id=str(p.get(schema.DOC_ID, "")),
+        title=str(p.get(schema.TITLE, "")),
+        section=merge_sections(sections),
+        source=str(p.get(schema.SOURCE, "")),
+        doc_type=str(p.get(schema.DOC_TYPE, "")),
+        score=max(h.score for h in group),
+        text="\n".join(_text(h) for h in group),
+        chunk_indexes=tuple(
+            int(h.payload[schema.CHUNK_INDEX])
+            for h in group
+            if isinstance(h.payload.get(schema.CHUNK_INDEX), int)
+        ),
+        content_hash=str(p.get(schema.CONTENT_HASH, "")),
+    )

@@ -4,6 +4,10 @@ A question lands here when every tier answered weakly (or nothing could be searc
 list the queue and approve the draft, reject it, or rewrite it. Every text (question, draft,
 rewrite, note) passes through a ``Redactor`` before it is written: no personal data on disk.
 
+Each item carries the ``answer_key`` of the ask that queued it (question, filters, access scope,
+prompt version: ``retrieval.reviewed``). ``decision_for(key)`` is the latest decision on that
+key: the answer service serves it back when it is an approval or a rewrite.
+
 Metrics (prometheus, default registry): ``loregate_review_queued_total``,
 ``loregate_review_decisions_total{decision}``, ``loregate_review_pending``,
 ``loregate_review_rejection_ratio`` and ``loregate_review_rewrite_ratio`` (share of decided
@@ -49,7 +53,10 @@ review_table = sa.Table(
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("final_answer", sa.Text(), nullable=True),
     sa.Column("note", sa.Text(), nullable=True),
+    sa.Column("answer_key", sa.String(64), nullable=True),
 )
+DECIDED: tuple[Status, ...] = ("approved", "rejected", "rewritten")
+SERVED: tuple[Status, ...] = ("approved", "rewritten")
 
 QUEUED = Counter("loregate_review_queued_total", "Questions put into the human review queue")
 DECISIONS = Counter("loregate_review_decisions_total", "Reviewer decisions", ["decision"])
@@ -91,6 +98,7 @@ class ReviewItem:
     decided_at: datetime | None = None
     final_answer: str | None = None
     note: str | None = None
+    answer_key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -148,6 +156,7 @@ class ReviewQueue:
         request_id: str = "",
         prompt_version: str | None = None,
         model: str | None = None,
+        answer_key: str | None = None,
     ) -> str:
         item_id = uuid.uuid4().hex
         row = {
@@ -163,6 +172,7 @@ class ReviewQueue:
             "request_id": request_id,
             "prompt_version": prompt_version,
             "model": model,
+            "answer_key": answer_key,
         }
         with self.engine.begin() as conn:
             conn.execute(review_table.insert().values(**row))
@@ -194,6 +204,20 @@ class ReviewQueue:
         if row is None:
             raise NotFound(f"no review item {item_id!r}")
         return self._item(row)
+
+    def decision_for(self, answer_key: str) -> ReviewItem | None:
+        """The latest decided item of ``answer_key`` (any decision: a rejection after an
+        approval means the reviewers withdrew it), or ``None``."""
+        t = review_table
+        q = (
+            sa.select(t)
+            .where(t.c.answer_key == answer_key, t.c.status.in_(DECIDED))
+            .order_by(t.c.decided_at.desc(), t.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(q).mappings().first()
+        return None if row is None else self._item(row)
 
     def approve(self, item_id: str, *, reviewer: str, note: str = "") -> ReviewItem:
         current = self.get(item_id)

@@ -7,6 +7,9 @@ fails outright (every fallback failed, and not the client's fault) also escalate
 is recorded in the trace with its reason and cost. When the last tier answers weakly, its answer
 is returned and the weak verdict is kept: the caller decides how to degrade.
 
+``start`` skips the first tiers (a caller re-asking after a weak answer it judged itself);
+attempts keep the tier indexes of the whole route.
+
 Streams are not judged (the caller already holds the first tier's bytes); a stream moves to the
 next tier only when a tier fails before its first content event.
 """
@@ -49,7 +52,7 @@ def escalation_reason(
 class Escalation:
     """Runs the tiers of a route in order; ``build(i)`` composes tier ``i`` when it is needed."""
 
-    __slots__ = ("build", "judge", "name", "signals", "trace")
+    __slots__ = ("build", "judge", "name", "signals", "start", "trace")
 
     def __init__(
         self,
@@ -59,12 +62,16 @@ class Escalation:
         *,
         judge: Judge | None = None,
         name: str = "route",
+        start: int = 0,
     ) -> None:
+        if not 0 <= start < len(signals):
+            raise ValueError(f"start tier {start} is outside 0..{len(signals) - 1}")
         self.build = build
         self.signals = signals
         self.trace = trace
         self.judge = judge
         self.name = name
+        self.start = start  # the first tier tried; the tiers before it are skipped
 
     def _failed(self, index: int, exc: ProviderError, errors: list[ProviderError]) -> None:
         """Go on to the next tier after a failed one (recording why), or raise."""
@@ -80,7 +87,7 @@ class Escalation:
     async def complete(self, request: ModelRequest) -> ModelResponse:
         last = len(self.signals) - 1
         errors: list[ProviderError] = []
-        for index in range(len(self.signals)):
+        for index in range(self.start, len(self.signals)):
             self.trace.tier = index
             try:
                 response = await self.build(index).complete(request)
@@ -98,7 +105,7 @@ class Escalation:
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         errors: list[ProviderError] = []
-        for index in range(len(self.signals)):
+        for index in range(self.start, len(self.signals)):
             self.trace.tier = index
             it = self.build(index).stream(request).__aiter__()
             try:

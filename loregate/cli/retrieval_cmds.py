@@ -81,6 +81,12 @@ def print_answer(answer: Answer) -> None:
     """The answer, its sources, the tier that answered, tokens and cost."""
     if answer.degraded:
         console.print(f"[bold yellow]{answer.degraded.replace('_', ' ').upper()}[/]")
+    if answer.reviewed:
+        r = answer.reviewed
+        console.print(
+            f"[bold green]REVIEWED[/] {r.decision} by {r.reviewer} on "
+            f"{r.decided_at:%Y-%m-%d %H:%M} UTC (review {r.review_id})"
+        )
     console.print(answer.answer)
     if answer.citations:
         table = Table(title="Sources", show_lines=False)
@@ -91,6 +97,8 @@ def print_answer(answer: Answer) -> None:
         console.print(table)
     t = answer.tokens
     who = f"tier {answer.tier} ({answer.model})" if answer.model else "no model"
+    if answer.reviewed:
+        who = "human review" + (f" of a {answer.model} draft" if answer.model else "")
     console.print(
         f"[dim]{who} · tokens in {t.input} / out {t.output} / cache write {t.cache_write} / "
         f"cache read {t.cache_read} · ${answer.cost_usd:.6f} · {answer.latency_ms:.0f} ms"

@@ -5,7 +5,8 @@ Built once per container, on first use: the searcher on the store, embedder and 
 encoder of ``loregate.wiring.store``; the gateway of ``loregate.wiring.gateway``; the prompt
 registry and the PII redactor of ``loregate.wiring.governance``; the index version of
 ``retrieval.index_version`` (any ingestion changes it, so the response cache never serves an
-answer from before it).
+answer from before it). Reviewed answers are checked again against the same store;
+``LOREGATE_MIN_RELEVANCE`` sets the context builder's absolute relevance floor.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from retrieval import index_version
 from retrieval.answer import AnswerConfig, AnswerService, RouteInfo
 from retrieval.api import build_router
 from retrieval.cache_plan import CacheEconomics, PaddingPolicy
+from retrieval.context_builder import ContextBuilder, ContextConfig
 from retrieval.response_cache import CacheBackend, MemoryBackend, RedisBackend, ResponseCache
 from retrieval.review import ReviewQueue
 from retrieval.search import HybridSearcher
@@ -104,6 +106,11 @@ def answer_config(container: Container) -> AnswerConfig:
     )
 
 
+def context_builder(container: Container) -> ContextBuilder:
+    """The context builder, with ``LOREGATE_MIN_RELEVANCE`` as its absolute floor (or none)."""
+    return ContextBuilder(ContextConfig(min_score=container.settings.min_relevance))
+
+
 def _build_service(container: Container) -> AnswerService:
     from loregate.wiring import gateway as gateway_wiring
     from loregate.wiring import governance
@@ -112,11 +119,10 @@ def _build_service(container: Container) -> AnswerService:
     gw = gateway_wiring.gateway(container)
     engine = container.engine
     collection = container.settings.collection
+    store = store_wiring.store(container)
     return AnswerService(
         searcher=HybridSearcher(
-            store_wiring.store(container),
-            store_wiring.embedder(container),
-            store_wiring.sparse(container),
+            store, store_wiring.embedder(container), store_wiring.sparse(container)
         ),
         gateway=gw,
         prompts=governance.prompts(container),
@@ -124,7 +130,9 @@ def _build_service(container: Container) -> AnswerService:
         index_version=lambda: index_version.current(engine, collection),
         review=review_queue(container),
         cache=response_cache(container),
+        builder=context_builder(container),
         config=answer_config(container),
+        chunks=store,
     )
 
 
