@@ -14,17 +14,16 @@ budget by more than what one call costs beyond its own estimate.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Literal, Protocol
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, delete, select
 
 from gateway.errors import BudgetExceeded, InvalidRequest, NotFound
+from gateway.governance.sql_rules import SqlRules
 from gateway.governance.tables import budgets as budgets_table
 from gateway.principal import Principal
 
@@ -190,21 +189,12 @@ def _row_budget(row: object) -> Budget:
     )
 
 
-class BudgetBook:
+class BudgetBook(SqlRules[list[Budget]]):
     """Budget definitions in SQL (whatever counts the spending), cached for the hot path."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        cache_ttl_s: float = 5.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.engine = engine
-        self.cache_ttl_s = cache_ttl_s
-        self._monotonic = monotonic
-        self._cached: tuple[float, list[Budget]] | None = None
-        self._lock = threading.Lock()
+    def _read(self, conn: Connection) -> list[Budget]:
+        t = budgets_table
+        return [_row_budget(r) for r in conn.execute(select(t).order_by(t.c.scope, t.c.name))]
 
     def set(
         self,
@@ -236,14 +226,7 @@ class BudgetBook:
             "soft_limit_nano": soft,
             "updated_at": datetime.now(UTC),
         }
-        t = budgets_table
-        with self.engine.begin() as conn:
-            done = conn.execute(
-                update(t).where(t.c.scope == scope, t.c.name == name).values(**values)
-            ).rowcount
-            if not done:
-                conn.execute(insert(t).values(scope=scope, name=name, **values))
-        self.invalidate()
+        self._upsert(budgets_table, {"scope": scope, "name": name}, values)
         return self.get(scope, name)
 
     def get(self, scope: str, name: str) -> Budget:
@@ -261,29 +244,12 @@ class BudgetBook:
         self.invalidate()
         return budget
 
-    def all(self) -> list[Budget]:
-        now = self._monotonic()
-        with self._lock:
-            if self._cached is not None and self._cached[0] > now:
-                return self._cached[1]
-        t = budgets_table
-        with self.engine.connect() as conn:
-            found = [_row_budget(r) for r in conn.execute(select(t).order_by(t.c.scope, t.c.name))]
-        with self._lock:
-            self._cached = (now + self.cache_ttl_s, found)
-        return found
-
     def applicable(self, principal: Principal) -> list[Budget]:
         return [b for b in self.all() if b.applies_to(principal)]
 
     def cached_applicable(self, principal: Principal) -> list[Budget] | None:
         """``applicable`` from the cache without I/O, or ``None`` when the cache is stale."""
-        with self._lock:
-            cached = self._cached
-        if cached is None or cached[0] <= self._monotonic():
+        cached = self._fresh()
+        if cached is None:
             return None
-        return [b for b in cached[1] if b.applies_to(principal)]
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._cached = None
+        return [b for b in cached if b.applies_to(principal)]

@@ -15,7 +15,6 @@ adds the output tokens (and any input the estimate missed) to the token counters
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,9 +24,10 @@ from typing import Any, Literal
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, delete, select
 
 from gateway.errors import InvalidRequest, NotFound, RateLimited
+from gateway.governance.sql_rules import SqlRules
 from gateway.governance.tables import rate_limits
 from gateway.principal import Principal
 
@@ -52,21 +52,17 @@ class RateRule:
         }
 
 
-class RateRules:
+class RateRules(SqlRules[dict[tuple[str, str], RateRule]]):
     """The rules, in SQL, cached for the hot path."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        cache_ttl_s: float = 5.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.engine = engine
-        self.cache_ttl_s = cache_ttl_s
-        self._monotonic = monotonic
-        self._cached: tuple[float, dict[tuple[str, str], RateRule]] | None = None
-        self._lock = threading.Lock()
+    def _read(self, conn: Connection) -> dict[tuple[str, str], RateRule]:
+        t = rate_limits
+        return {
+            (r.scope, r.subject): RateRule(
+                r.scope, r.subject, r.requests_per_minute, r.tokens_per_minute
+            )
+            for r in conn.execute(select(t).order_by(t.c.scope, t.c.subject))
+        }
 
     def set(self, scope: str, subject: str, *, rpm: int | None, tpm: int | None) -> RateRule:
         if scope not in LIMIT_SCOPES:
@@ -86,14 +82,7 @@ class RateRules:
             "tokens_per_minute": tpm,
             "updated_at": datetime.now(UTC),
         }
-        t = rate_limits
-        with self.engine.begin() as conn:
-            hit = conn.execute(
-                update(t).where(t.c.scope == scope, t.c.subject == subject).values(**values)
-            ).rowcount
-            if not hit:
-                conn.execute(insert(t).values(scope=scope, subject=subject, **values))
-        self.invalidate()
+        self._upsert(rate_limits, {"scope": scope, "subject": subject}, values)
         return RateRule(scope, subject, rpm, tpm)  # type: ignore[arg-type]
 
     def remove(self, scope: str, subject: str) -> None:
@@ -105,27 +94,6 @@ class RateRules:
         if not gone:
             raise NotFound(f"no rate limit for {scope} {subject!r}")
         self.invalidate()
-
-    def all(self) -> dict[tuple[str, str], RateRule]:
-        now = self._monotonic()
-        with self._lock:
-            if self._cached is not None and self._cached[0] > now:
-                return self._cached[1]
-        t = rate_limits
-        with self.engine.connect() as conn:
-            found = {
-                (r.scope, r.subject): RateRule(
-                    r.scope, r.subject, r.requests_per_minute, r.tokens_per_minute
-                )
-                for r in conn.execute(select(t).order_by(t.c.scope, t.c.subject))
-            }
-        with self._lock:
-            self._cached = (now + self.cache_ttl_s, found)
-        return found
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._cached = None
 
     def matching(self, principal: Principal, model: str) -> list[tuple[RateRule, str]]:
         """(rule, the subject it counts) for each scope that has a rule for this caller."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 import typer
@@ -35,6 +36,16 @@ def container() -> Container:
 def fail(message: str, code: int = 1) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def bad_input(*errors: type[Exception]) -> Iterator[None]:
+    """Inside, ``errors`` are the user's mistake: their message (``.message`` or ``str``) and
+    exit code 2."""
+    try:
+        yield
+    except errors as exc:
+        raise fail(getattr(exc, "message", str(exc)), 2) from None
 
 
 def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:

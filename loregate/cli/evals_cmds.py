@@ -6,12 +6,21 @@ Exit codes: 0 done (and the gate passed), 1 the gate failed or the run could not
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from loregate.cli.common import console, container, err_console, fail, friendly_errors
+from loregate.cli.common import (
+    bad_input,
+    console,
+    container,
+    err_console,
+    fail,
+    friendly_errors,
+    run_async,
+)
 
 if TYPE_CHECKING:
     from evals.compare import Comparison
@@ -35,10 +44,37 @@ OUT_OPTION = typer.Option(Path("reports"), help="Folder for the HTML and Markdow
 COMPARE_OUT_OPTION = typer.Option(
     None, help="Also write the candidate's report with the comparison into this folder."
 )
-FAIL_ON_HELP = (
-    "Regression rules, comma-separated: 'recall@5<-0.02' (dropped more than 0.02 vs the "
-    "baseline), 'cost_per_answer>+10%' (rose more than 10%), 'leaks>0' (a bound on this run)."
+FAIL_ON_OPTION = typer.Option(
+    None,
+    "--fail-on",
+    help="Regression rules, comma-separated: 'recall@5<-0.02' (dropped more than 0.02 vs the "
+    "baseline), 'cost_per_answer>+10%' (rose more than 10%), 'leaks>0' (a bound on this run).",
 )
+
+
+@dataclass(frozen=True)
+class _Answering:
+    """How a run answers and scores (a resumed run keeps what it started with)."""
+
+    url: str | None
+    key: str | None
+    principal_keys: Path | None
+    route: str | None
+    judge: str | None
+    no_ragas: bool
+
+    def kept(self) -> dict[str, Any]:
+        """What is stored with the run, for ``resumed``."""
+        return {name: getattr(self, name) for name in ("route", "judge", "no_ragas", "url")}
+
+    def resumed(self, kept: dict[str, Any]) -> _Answering:
+        return replace(
+            self,
+            route=kept.get("route"),
+            judge=kept.get("judge"),
+            no_ragas=bool(kept.get("no_ragas", self.no_ragas)),
+            url=kept.get("url"),
+        )
 
 
 def _store() -> RunStore:
@@ -47,17 +83,11 @@ def _store() -> RunStore:
     return run_store(container())
 
 
-def _bad_input(exc: Exception) -> typer.Exit:
-    return fail(getattr(exc, "message", str(exc)), 2)
-
-
 def _load(path: Path, limit: int | None) -> Dataset:
     from evals.dataset import DatasetError, load_dataset
 
-    try:
+    with bad_input(DatasetError):
         return load_dataset(path).limited(limit)
-    except DatasetError as exc:
-        raise _bad_input(exc) from None
 
 
 def _rules(spec: str | None) -> list[Rule]:
@@ -65,19 +95,15 @@ def _rules(spec: str | None) -> list[Rule]:
 
     if spec is None:
         return []
-    try:
+    with bad_input(FailOnError):
         return parse_fail_on(spec)
-    except FailOnError as exc:
-        raise _bad_input(exc) from None
 
 
 def _get_run(store: RunStore, ref: str) -> RunInfo:
     from gateway.errors import InvalidRequest, NotFound
 
-    try:
+    with bad_input(NotFound, InvalidRequest):
         return store.get(ref)
-    except (NotFound, InvalidRequest) as exc:
-        raise _bad_input(exc) from None
 
 
 def _principal_keys(path: Path | None) -> dict[str, str]:
@@ -113,26 +139,17 @@ def _ingest_corpus(target: Any, dataset: Dataset) -> None:
 
 
 def _request(
-    dataset: Dataset,
-    *,
-    url: str | None,
-    key: str | None,
-    principal_keys: Path | None,
-    route: str | None,
-    judge: str | None,
-    no_ragas: bool,
-    concurrency: int,
-    label: str,
-    resume: RunInfo | None,
+    dataset: Dataset, how: _Answering, *, concurrency: int, label: str, resume: RunInfo | None
 ) -> RunRequest:
     from evals.answerers import HttpAnswerer
     from evals.session import RunRequest
     from loregate.wiring import evals as wiring
 
     c = container()
+    url, route, judge = how.url, how.route, how.judge
     if url:
         answerer: Any = HttpAnswerer(
-            url, key or "", principal_keys=_principal_keys(principal_keys), route=route
+            url, how.key or "", principal_keys=_principal_keys(how.principal_keys), route=route
         )
         missing = answerer.missing_keys(dataset.items)
         if missing:
@@ -154,8 +171,8 @@ def _request(
         snapshot = wiring.in_process_snapshot(
             target, route=route, judge_route=judge, corpus=dataset.corpus
         )
-    console.print("loading metrics (ragas, embedder)…" if not no_ragas else "loading metrics…")
-    scorer = wiring.scorer(target, judge_route=judge, offline=not no_ragas)
+    console.print("loading metrics (ragas, embedder)…" if not how.no_ragas else "loading metrics…")
+    scorer = wiring.scorer(target, judge_route=judge, offline=not how.no_ragas)
     return RunRequest(
         dataset=dataset,
         answerer=answerer,
@@ -164,6 +181,7 @@ def _request(
         label=label,
         concurrency=concurrency,
         resume=resume,
+        options=how.kept(),
     )
 
 
@@ -207,7 +225,7 @@ def run_cmd(
         None,
         help="Compare with this run ('latest': the previous finished run of the same dataset).",
     ),
-    fail_on: str | None = typer.Option(None, "--fail-on", help=FAIL_ON_HELP),
+    fail_on: str | None = FAIL_ON_OPTION,
     limit: int | None = typer.Option(None, min=1, help="Only the first N questions."),
     url: str | None = typer.Option(None, help="Ask a running loregate at this URL instead."),
     key: str | None = typer.Option(
@@ -242,37 +260,23 @@ def run_cmd(
         raise fail("give --dataset PATH (or --resume RUN)", 2)
     path = dataset_path or Path(resumed.dataset_path)  # type: ignore[union-attr]
     dataset = _load(path, resumed.n_items if resumed else limit)
+    how = _Answering(url, key, principal_keys, route, judge, no_ragas)
     if resumed is not None:  # a run keeps the settings it started with: same answers, metrics
-        kept = resumed.options
-        route, judge = kept.get("route"), kept.get("judge")
-        no_ragas, url = bool(kept.get("no_ragas", no_ragas)), kept.get("url")
+        how = how.resumed(resumed.options)
         console.print(
             f"resuming {resumed.id}: {resumed.n_done}/{resumed.n_items} done; route "
-            f"{route or 'default'}, judge {judge or 'none'}" + (f", against {url}" if url else "")
+            f"{how.route or 'default'}, judge {how.judge or 'none'}"
+            + (f", against {how.url}" if how.url else "")
         )
-    req = _request(
-        dataset,
-        url=url,
-        key=key,
-        principal_keys=principal_keys,
-        route=route,
-        judge=judge,
-        no_ragas=no_ragas,
-        concurrency=concurrency,
-        label=label,
-        resume=resumed,
-    )
-    req.options = {"route": route, "judge": judge, "no_ragas": no_ragas, "url": url}
+    req = _request(dataset, how, concurrency=concurrency, label=label, resume=resumed)
     from evals.dataset import DatasetError
 
-    try:
+    with bad_input(DatasetError):
         run = start_or_resume(store, req)
-    except DatasetError as exc:
-        raise _bad_input(exc) from None
     t0 = time.perf_counter()
     progress = RunProgress(console, f"{dataset.name} ({run.id})")
     try:
-        outcome = _run_async(_execute_and_close(store, req, run, progress))
+        outcome = run_async(_execute_and_close(store, req, run, progress))
     except KeyboardInterrupt:
         done = len(store.done_item_ids(run.id))
         err_console.print(
@@ -313,12 +317,6 @@ async def _execute_and_close(store: RunStore, req: RunRequest, run: RunInfo, pro
         await container().aclose()
 
 
-def _run_async(coro: Any) -> Any:
-    import asyncio
-
-    return asyncio.run(coro)
-
-
 @eval_app.command("list")
 @friendly_errors
 def list_cmd(
@@ -340,7 +338,7 @@ def list_cmd(
 def compare_cmd(
     baseline: str = typer.Argument(..., help="Baseline run id (or unique prefix, or 'latest')."),
     candidate: str = typer.Argument(..., help="Candidate run id (or unique prefix)."),
-    fail_on: str | None = typer.Option(None, "--fail-on", help=FAIL_ON_HELP),
+    fail_on: str | None = FAIL_ON_OPTION,
     out: Path | None = COMPARE_OUT_OPTION,
 ) -> None:
     """Per-metric deltas with bootstrap confidence intervals, and the questions that moved most."""
