@@ -13,6 +13,7 @@ from gateway.emulator.asgi import (
     Scope,
     Send,
     Transports,
+    header,
     reset_connection,
     send_json,
     send_sse,
@@ -40,6 +41,16 @@ ERROR_TYPES = {
     504: "timeout_error",
     529: "overloaded_error",
 }
+# With this beta (Claude Code sends it), ``system`` messages may stand between the turns.
+SYSTEM_MESSAGES_BETA = "mid-conversation-tool-changes-"
+
+
+def message_roles(scope: Scope) -> tuple[str, ...]:
+    """The message roles a request may use: ``system`` too under ``SYSTEM_MESSAGES_BETA``."""
+    betas = (header(scope, "anthropic-beta") or "").split(",")
+    if any(b.strip().startswith(SYSTEM_MESSAGES_BETA) for b in betas):
+        return ("user", "assistant", "system")
+    return ("user", "assistant")
 
 
 class AnthropicApi:
@@ -104,7 +115,9 @@ class AnthropicApi:
         }
         await send_json(send, 200, body, self.headers(self.request_id()))
 
-    def _validate(self, body: Any, *, need_max_tokens: bool) -> str | None:
+    def _validate(
+        self, body: Any, *, need_max_tokens: bool, roles: tuple[str, ...] = ("user", "assistant")
+    ) -> str | None:
         if not isinstance(body, dict):
             return "body: Input should be a valid JSON object"
         required = ("model", "messages", "max_tokens") if need_max_tokens else ("model", "messages")
@@ -116,17 +129,18 @@ class AnthropicApi:
         if not isinstance(body["messages"], list) or not body["messages"]:
             return "messages: at least one message is required"
         for i, message in enumerate(body["messages"]):
-            if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
-                return f"messages.{i}.role: Input should be 'user' or 'assistant'"
+            if not isinstance(message, dict) or message.get("role") not in roles:
+                allowed = " or ".join(f"'{r}'" for r in roles)
+                return f"messages.{i}.role: Input should be {allowed}"
             if "content" not in message:
                 return f"messages.{i}.content: Field required"
         if need_max_tokens and (not isinstance(body["max_tokens"], int) or body["max_tokens"] < 1):
             return "max_tokens: Input should be greater than or equal to 1"
         return None
 
-    async def count_tokens(self, send: Send, body: Any) -> None:
+    async def count_tokens(self, scope: Scope, send: Send, body: Any) -> None:
         rid = self.request_id()
-        problem = self._validate(body, need_max_tokens=False)
+        problem = self._validate(body, need_max_tokens=False, roles=message_roles(scope))
         if problem:
             await self.error(send, 400, problem, rid)
             return
@@ -139,7 +153,7 @@ class AnthropicApi:
 
     async def messages(self, scope: Scope, send: Send, body: Any) -> None:
         rid = self.request_id()
-        problem = self._validate(body, need_max_tokens=True)
+        problem = self._validate(body, need_max_tokens=True, roles=message_roles(scope))
         if problem:
             await self.error(send, 400, problem, rid)
             return

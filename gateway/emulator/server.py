@@ -128,7 +128,7 @@ class EmulatorApp:
             )
             return
         if path.endswith("/count_tokens"):
-            await api.count_tokens(send, body)
+            await api.count_tokens(scope, send, body)
         else:
             await api.messages(scope, send, body)
 

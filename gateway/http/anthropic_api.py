@@ -50,7 +50,8 @@ _MODELLED = frozenset(
         "metadata",
     }
 )
-PASSTHROUGH_HEADERS = ("anthropic-beta",)
+# Forwarded as the client sent them (Claude Code's gateway contract asks for both).
+PASSTHROUGH_HEADERS = ("anthropic-beta", "anthropic-version")
 
 
 def to_model_request(body: dict[str, Any], request: Request) -> tuple[ModelRequest, bool]:
