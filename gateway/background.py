@@ -60,6 +60,7 @@ class BatchWorker(Generic[T, R]):
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._pending = 0  # items put and not yet handled
         self._cond = threading.Condition()
+        self._wake = threading.Event()  # set: a batch is full, a call waits, flush or close
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -69,20 +70,25 @@ class BatchWorker(Generic[T, R]):
         with self._cond:
             self._pending += 1
         self._queue.put(item)
+        if self._queue.qsize() >= self.batch_size:
+            self._wake.set()
 
     def call_soon(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the thread as soon as it is free (waiting batches do not delay it)."""
         self._queue.put(_Call(fn))
+        self._wake.set()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Block until every item put so far is handled (True) or ``timeout`` passes."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        self._wake.set()  # a gathering batch is handled now, not when it is due
         with self._cond:
             while self._pending:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
                 self._cond.wait(remaining)
+                self._wake.set()
         return True
 
     def close(self, timeout: float | None = None) -> None:
@@ -90,46 +96,56 @@ class BatchWorker(Generic[T, R]):
             return
         self.closed = True
         self._queue.put(_STOP)
+        self._wake.set()
         self._thread.join(timeout)
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self.close)
 
     # The thread -------------------------------------------------------------------------------
+    # It wakes once per batch, not once per item: after the first item it waits (one timed
+    # wait) until the batch is due or full, then drains the queue without blocking. Waking for
+    # each item made it wait for the GIL each time (up to the interpreter's 5 ms switch
+    # interval beside a busy event loop), and under sustained load the queue grew without bound.
     def _run(self) -> None:
-        batch: list[T] = []
-        due = 0.0  # when the oldest waiting item must be handled
-        while True:
-            timeout = None if not batch else max(0.0, due - time.monotonic())
-            try:
-                item = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                self._handle(batch)
-                batch = []
-                continue
-            if item is _STOP:
-                break
-            if isinstance(item, _Call):
-                item.fn()
-                continue
-            if not batch:
-                due = time.monotonic() + self.max_delay_s
-            batch.append(cast(T, item))
-            if len(batch) >= self.batch_size:
-                self._handle(batch)
-                batch = []
-        self._handle(batch, stopping=True)
+        stopping = False
+        while not stopping:
+            batch: list[T] = []
+            stopping = self._accept(self._queue.get(), batch)  # idle until something arrives
+            stopping = self._drain(batch) or stopping
+            due = time.monotonic() + self.max_delay_s
+            while batch and len(batch) < self.batch_size and not stopping:
+                remaining = due - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._wake.wait(remaining)
+                self._wake.clear()
+                stopping = self._drain(batch)
+            for start in range(0, len(batch), self.batch_size):
+                self._handle(batch[start : start + self.batch_size], stopping=stopping)
         rest: list[T] = []
-        while True:  # whatever arrived with or after the stop marker
+        self._drain(rest)  # whatever arrived with or after the stop marker
+        self._handle(rest, stopping=True)
+
+    def _accept(self, item: object, batch: list[T]) -> bool:
+        """Take one queued item into ``batch``; True for the stop marker."""
+        if item is _STOP:
+            return True
+        if isinstance(item, _Call):
+            item.fn()
+        else:
+            batch.append(cast(T, item))
+        return False
+
+    def _drain(self, batch: list[T]) -> bool:
+        """Take everything queued now, without blocking; True if the stop marker was there."""
+        stop = False
+        while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                break
-            if isinstance(item, _Call):
-                item.fn()
-            elif item is not _STOP:
-                rest.append(cast(T, item))
-        self._handle(rest, stopping=True)
+                return stop
+            stop = self._accept(item, batch) or stop
 
     def _handle(self, items: list[T], stopping: bool = False) -> None:
         if not items:

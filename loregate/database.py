@@ -23,9 +23,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        # A batch of rows (ledger, audit) goes out as multi-row INSERTs of at most 50 rows,
+        # as on PostgreSQL, not as one step per row: the driver gives the GIL up around each
+        # step, and a writer thread beside a busy event loop then waits up to the switch
+        # interval (5 ms) to get it back, per row; its queue outgrew a loaded server. Pages of
+        # 50 keep the distinct statements (and the driver's statement cache) small.
+        kwargs.setdefault("insertmanyvalues_page_size", 50)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
+        engine.dialect.use_insertmanyvalues_wo_returning = True
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:

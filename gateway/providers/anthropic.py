@@ -5,6 +5,13 @@ The request goes out as the client sent it: tools, tool results, system blocks w
 ``extra_headers`` (``anthropic-beta`` ...) untouched. Responses and stream events are read as the
 raw JSON the API sent, so unknown or beta blocks pass back untouched too.
 
+The body is already the Messages API's wire JSON, so it is sent with the SDK's documented
+``client.post(path, cast_to=httpx.Response, body=...)`` (its way to make requests it has no
+typed method for) rather than ``messages.create``: the SDK still supplies the base URL, the
+key, the version and platform headers, timeouts and its error classes, and the typed method's
+argument checks and body transformation (a third of the gateway's CPU per call, measured in
+``benchmarks/gateway_overhead.py``) are skipped for a body that needs neither.
+
 Failures map onto gateway.errors: HTTP errors -> ProviderStatusError (status, retry-after),
 timeouts -> ProviderTimeout, connection failures -> ProviderConnectionError, and anything that
 goes wrong after the stream began (an ``error`` event after HTTP 200, a cut connection, a stream
@@ -13,13 +20,13 @@ that ends without ``message_stop``) -> StreamInterrupted.
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import AsyncIterator
 from typing import Any, NoReturn
 
 import anthropic
 import httpx2
+from anthropic._types import RequestOptions
 
 from gateway.errors import (
     InvalidRequest,
@@ -48,8 +55,8 @@ _EVENT_TYPES = frozenset(
         "ping",
     }
 )
-_DECLARED = frozenset(inspect.signature(anthropic.resources.AsyncMessages.create).parameters)
 _FIELDS = ("system", "temperature", "top_p", "stop_sequences", "tools", "tool_choice", "metadata")
+_MESSAGES = "/v1/messages"
 
 
 class AnthropicProvider:
@@ -65,13 +72,14 @@ class AnthropicProvider:
         timeout: float | None = None,
     ) -> None:
         self.name = name
+        self._timeout = timeout if timeout is not None else DEFAULT_TIMEOUT_S
         # An explicit timeout also stops the SDK refusing large non-streaming max_tokens.
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=base_url,
             http_client=http_client,
             max_retries=0,
-            timeout=timeout if timeout is not None else DEFAULT_TIMEOUT_S,
+            timeout=self._timeout,
         )
 
     async def aclose(self) -> None:
@@ -79,9 +87,12 @@ class AnthropicProvider:
 
     # The protocol -----------------------------------------------------------------------------
     async def complete(self, request: ModelRequest) -> ModelResponse:
+        body, headers = self._wire(request)
         try:
-            raw = await self._client.messages.with_raw_response.create(**self._params(request))
-            data = await raw.json()
+            raw = await self._client.post(
+                _MESSAGES, cast_to=httpx2.Response, body=body, options=self._options(headers)
+            )
+            data = raw.json()
         except anthropic.APIStatusError as exc:
             raise self._status(exc, request) from exc
         except Exception as exc:
@@ -96,15 +107,21 @@ class AnthropicProvider:
         return self._response(data, request)
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        params = self._params(request)
+        body, headers = self._wire(request)
+        body["stream"] = True
         started = False
         finished = False
         usage = StreamUsage()
         try:
-            async with self._client.messages.with_streaming_response.create(
-                **params, stream=True
-            ) as raw:
-                async for sse in anthropic.AsyncStream.raw_events(raw.http_response):
+            raw = await self._client.post(
+                _MESSAGES,
+                cast_to=httpx2.Response,
+                body=body,
+                options=self._options(headers),
+                stream=True,
+            )
+            try:
+                async for sse in anthropic.AsyncStream.raw_events(raw):
                     if sse.event == "error":
                         raise StreamInterrupted(
                             f"{self.name} sent an error event after HTTP 200: {sse.data}",
@@ -124,6 +141,8 @@ class AnthropicProvider:
                         finished = True
                     started = True
                     yield StreamEvent(type=sse.event, data=data)
+            finally:
+                await raw.aclose()
         except (StreamInterrupted, GeneratorExit):
             raise
         except anthropic.APIStatusError as exc:
@@ -162,25 +181,24 @@ class AnthropicProvider:
         return int(result.input_tokens)
 
     # Helpers ----------------------------------------------------------------------------------
-    def _params(self, request: ModelRequest) -> dict[str, Any]:
-        params: dict[str, Any] = {
+    def _options(self, headers: dict[str, str]) -> RequestOptions:
+        # Explicit values: the SDK deep-copies the defaults of the options it is not given.
+        return {"headers": headers, "max_retries": 0, "timeout": self._timeout}
+
+    def _wire(self, request: ModelRequest) -> tuple[dict[str, Any], dict[str, str]]:
+        """The Messages API body and the headers to forward (``anthropic-beta`` ...)."""
+        body: dict[str, Any] = {
             "model": request.model,
             "messages": request.messages,
             "max_tokens": request.max_tokens,
         }
-        # Fields this SDK version does not declare (anthropic 2.x dropped temperature/top_p
-        # from the signature) travel in extra_body: the API receives the same JSON either way.
-        extra: dict[str, Any] = {}
         for key in _FIELDS:
             value = getattr(request, key)
             if value is not None:
-                (params if key in _DECLARED else extra)[key] = value
-        extra.update({k: v for k, v in request.extra_body.items() if k != "stream"})
-        if extra:
-            params["extra_body"] = extra
-        if request.extra_headers:
-            params["extra_headers"] = forwardable_headers(request.extra_headers)
-        return params
+                body[key] = value
+        body.update({k: v for k, v in request.extra_body.items() if k != "stream"})
+        headers = forwardable_headers(request.extra_headers) if request.extra_headers else {}
+        return body, headers
 
     def _response(self, data: dict[str, Any], request: ModelRequest) -> ModelResponse:
         return ModelResponse(

@@ -9,6 +9,7 @@ SmolLM2) are there. A provider that is not configured is skipped by every route.
 from __future__ import annotations
 
 import importlib.util
+import logging
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
@@ -29,6 +30,8 @@ from loregate.wiring import governance as governance_wiring
 
 if TYPE_CHECKING:
     from loregate.container import Container
+
+log = logging.getLogger("loregate")
 
 
 def anthropic_provider(api_key: str, base_url: str | None = None) -> Provider:
@@ -150,6 +153,20 @@ def gateway(container: Container) -> Gateway:
     """The container's one Gateway (built on first use)."""
     gw: Gateway = container.part("gateway", build_gateway)
     return gw
+
+
+def warm_up(container: Container) -> None:
+    """Build now what the first request would otherwise wait seconds for: governance's hooks
+    and the redactor's presidio engine, and the providers of every route. A failure is logged,
+    not raised (the app still starts; /readyz names a database that is down)."""
+    try:
+        gw = gateway(container)
+        governance_wiring.hooks(container)
+        governance_wiring.load_redactor(container)
+        for route in gw.config.routes:
+            gw.route_tiers(route)
+    except Exception:
+        log.warning("start-up warm-up failed; the first requests will build what is missing")
 
 
 def routers(container: Container) -> list[APIRouter]:

@@ -149,6 +149,15 @@ def redactor(container: Container) -> Redactor:
     return built
 
 
+def load_redactor(container: Container) -> None:
+    """Load the redactor's engine now (seconds: presidio's import), not at its first use."""
+    from gateway.governance.redaction import PiiRedactor
+
+    red = redactor(container)
+    if isinstance(red, PiiRedactor):
+        red.warm_up().join()
+
+
 def prompts(container: Container) -> PromptSource:
     """The prompt registry: the active version of each prompt id."""
     return parts(container).prompts
