@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -71,6 +72,9 @@ def create_app(
             # a lower p99).
             gc.collect()
             gc.freeze()
+            # The writer threads (ledger, audit, budgets) hand the GIL back to the event loop
+            # after 1 ms instead of 5 ms: a request never waits long behind a batch.
+            sys.setswitchinterval(0.001)
         try:
             yield
         finally:

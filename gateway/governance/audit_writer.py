@@ -12,7 +12,8 @@ records grew without bound. On a database error it keeps the batch and retries w
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.background import BatchOwner, BatchWorker
@@ -22,6 +23,9 @@ from gateway.governance.audit_record import JsonRedactor, redact_record
 log = logging.getLogger("gateway.audit")
 
 Raw = tuple[str, datetime, dict[str, Any]]
+# What ``submit`` takes: a record, or a function that builds it (then built on the thread, not
+# on the event loop that submitted it).
+Pending = Raw | Callable[[], Raw]
 
 
 class AuditWriter(BatchOwner):
@@ -40,9 +44,9 @@ class AuditWriter(BatchOwner):
         self.max_delay_s = max_delay_s
         self.retry_backoff_s = retry_backoff_s
         self.written = 0
-        self._worker: BatchWorker[Raw, Raw] = BatchWorker(
+        self._worker: BatchWorker[Pending, Raw] = BatchWorker(
             self._append,
-            prepare=lambda batch: [self._redacted(raw) for raw in batch],
+            prepare=lambda batch: [self._redacted(item) for item in batch],
             name="loregate-audit",
             batch_size=batch_size,
             max_delay_s=max_delay_s,
@@ -56,15 +60,21 @@ class AuditWriter(BatchOwner):
     def failures(self) -> int:
         return self._worker.failures
 
-    def submit(self, raw: Raw) -> None:
+    def submit(self, raw: Pending) -> None:
         if self._worker.closed:  # a request that finished after shutdown began: write it in line
             self.audit.append([self._redacted(raw)])
             self.written += 1
             return
         self._worker.put(raw)
 
-    def _redacted(self, raw: Raw) -> Raw:
-        request_id, at, payload = raw
+    def _redacted(self, item: Pending) -> Raw:
+        if callable(item):
+            try:
+                item = item()
+            except Exception:  # a bug in record building: still a record, and the chain goes on
+                log.exception("audit: could not build a record")
+                item = ("unknown", datetime.now(UTC), {"record_build_failed": True})
+        request_id, at, payload = item
         try:
             return request_id, at, redact_record(payload, self.redactor)
         except Exception:  # never write unredacted content: keep only the skeleton

@@ -223,7 +223,8 @@ class Governance:
         except Exception:
             log.exception("metrics update failed for %s", ctx.request_id)
         if self.audit is not None:
-            self.audit.submit(raw_record(ctx, result, error, admitted=admitted, now=self.now()))
+            now = self.now()  # built on the audit thread, off the event loop
+            self.audit.submit(lambda: raw_record(ctx, result, error, admitted=admitted, now=now))
 
     async def _reserve(self, budgets: list[Budget], amount: int, now: datetime) -> Reservation:
         if self.worker is not None:
