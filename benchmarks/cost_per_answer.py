@@ -19,8 +19,10 @@ Two deployments, each with the naive baseline and loregate on the same questions
      in the naive prompt too (uncached there).
 
 Prints $ per 1,000 answers, the cache-read share of input tokens, the share answered by the
-Haiku tier, and the recall of the chunks sent (gold chunks among them). Target: loregate at
-least 70 % cheaper than the naive baseline at equal or better recall.
+Haiku tier, the recall of the chunks sent (gold chunks among them), and, when answers escalate,
+their share of loregate's cost (an escalated answer pays for the Haiku call and the same prompt
+again at Sonnet's prices, three times Haiku's; caches are per model). Target: loregate at least
+70 % cheaper than the naive baseline at equal or better recall.
 
     .venv/bin/python benchmarks/cost_per_answer.py [--haiku-miss 0.2] [--questions 100]
 """
@@ -72,6 +74,8 @@ class Tally:
     cache_read: int = 0
     haiku: int = 0
     confident: int = 0
+    escalated: int = 0  # answers whose first tier's answer was judged weak
+    later_tiers_cost: float = 0.0  # what the calls past the first tier cost
     recall: list[float] = field(default_factory=list)
     chunks_sent: list[int] = field(default_factory=list)
 
@@ -138,6 +142,8 @@ async def ours(service: AnswerService, store: IndexStore, q: dict[str, Any], t: 
     t.cache_read += answer.tokens.cache_read
     t.haiku += int(answer.confident and answer.model == "claude-haiku-4-5")
     t.confident += int(answer.confident)
+    t.escalated += int(any(step.outcome == "escalated" for step in answer.escalations))
+    t.later_tiers_cost += sum(step.cost_usd for step in answer.escalations if step.tier > 0)
     ids = [cid for s in sources for cid in s.chunk_ids]
     gold = set(q["correct_chunks"])
     t.recall.append(len(gold & gold_of(store, ids)) / len(gold))
@@ -219,6 +225,12 @@ def report(base: Tally, mine: Tally, n: int) -> None:
     print(line("naive", base, n))
     print(line("loregate", mine, n))
     saving = 1 - mine.cost / base.cost
+    if mine.escalated:
+        print(
+            f"escalated  {mine.escalated / n:.0%} of the answers; the tiers past the first cost "
+            f"${mine.later_tiers_cost / n * 1000:.3f} per 1,000 answers "
+            f"({mine.later_tiers_cost / mine.cost:.0%} of loregate's cost)"
+        )
     recall_ok = sum(mine.recall) >= sum(base.recall)
     print(
         f"loregate is {saving:.1%} cheaper than the naive baseline (target >= 70 %) at "

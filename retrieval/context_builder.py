@@ -17,6 +17,11 @@ Steps, in order, on the fused hits (best first):
 5. **Adjacent merge**: kept chunks of one document with consecutive ``chunk_index`` become one
    source (one citation number, text in document order).
 
+A chunk's text starts with its context header (ingestion puts the title and the section
+breadcrumb in front of the body, for search). The prompt shows title and section once in each
+source's label, so leading text lines that repeat the chunk's title or section are not sent
+again (``body_of``): the budget, the near-duplicate check and the source text all see the body.
+
 Sources are numbered 1..n in a deterministic order: best score first, ties by chunk id.
 """
 
@@ -95,6 +100,24 @@ def _text(hit: Hit) -> str:
     return str(hit.payload.get(schema.TEXT, ""))
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def body_of(hit: Hit) -> str:
+    """The chunk's text without leading lines that repeat its title or section (its context
+    header, already in the source's label); the last line is always kept."""
+    text = _text(hit)
+    labels = {_norm(str(hit.payload.get(k, ""))) for k in (schema.TITLE, schema.SECTION)} - {""}
+    if not labels:
+        return text
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) - 1 and _norm(lines[start]) in labels:
+        start += 1
+    return "\n".join(lines[start:]) if start else text
+
+
 def _truncate(text: str, budget: int, counter: TokenCounter) -> str:
     if counter(text) <= budget:
         return text
@@ -152,16 +175,18 @@ class ContextBuilder:
                 break
             if cfg.min_score is not None and hit.score < cfg.min_score:
                 break
-            sh = _shingles(_text(hit))
+            body = body_of(hit)
+            sh = _shingles(body)
             if any(jaccard(sh, other) >= cfg.dup_jaccard for other in kept_shingles):
                 continue
-            tokens = self.counter(_text(hit))
+            tokens = self.counter(body)
             if used + tokens > budget:
                 if kept:
                     continue  # a smaller later chunk may still fit
-                truncated = _truncate(_text(hit), budget, self.counter)
-                hit = replace(hit, payload={**hit.payload, schema.TEXT: truncated})
-                tokens = self.counter(truncated)
+                body = _truncate(body, budget, self.counter)
+                tokens = self.counter(body)
+            if body != _text(hit):
+                hit = replace(hit, payload={**hit.payload, schema.TEXT: body})
             kept.append(hit)
             kept_shingles.append(sh)
             used += tokens
@@ -225,7 +250,7 @@ def source_of(n: int, group: Sequence[Hit]) -> Source:
         source=str(p.get(schema.SOURCE, "")),
         doc_type=str(p.get(schema.DOC_TYPE, "")),
         score=max(h.score for h in group),
-        text="\n".join(_text(h) for h in group),
+        text="\n".join(body_of(h) for h in group),
         chunk_indexes=tuple(
             int(h.payload[schema.CHUNK_INDEX])
             for h in group
