@@ -275,7 +275,7 @@ def measure(name: str, app: str, emu_url: str, args: argparse.Namespace, **extra
             print(f"  {'added':>16} {add50:8.3f} {add99:8.3f}   (targets 1 / 3 ms: {verdict})")
             print(
                 f"  {'own time':>16} {pct(own, 0.5):8.3f} {pct(own, 0.99):8.3f}   (loregate's"
-                " x-loregate-overhead-ms; the rest of 'added' is the second loopback hop)"
+                " x-loregate-overhead-ms; the rest of 'added' is the SDK call and the second hop)"
             )
 
             rps_d = asyncio.run(concurrent(emu_url, args.concurrent, 32, "claude-haiku-4-5", "b"))
