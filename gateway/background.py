@@ -61,6 +61,7 @@ class BatchWorker(Generic[T, R]):
         self._pending = 0  # items put and not yet handled
         self._cond = threading.Condition()
         self._wake = threading.Event()  # set: a batch is full, a call waits, flush or close
+        self._hurry = threading.Event()  # set while someone flushes: do not wait until due
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -81,14 +82,17 @@ class BatchWorker(Generic[T, R]):
     def flush(self, timeout: float | None = None) -> bool:
         """Block until every item put so far is handled (True) or ``timeout`` passes."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        self._wake.set()  # a gathering batch is handled now, not when it is due
-        with self._cond:
-            while self._pending:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-                self._wake.set()
+        try:
+            with self._cond:
+                while self._pending:
+                    self._hurry.set()  # a gathering batch is handled now, not when it is due
+                    self._wake.set()
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return False
+                    self._cond.wait(remaining)
+        finally:
+            self._hurry.clear()
         return True
 
     def close(self, timeout: float | None = None) -> None:
@@ -115,6 +119,8 @@ class BatchWorker(Generic[T, R]):
             stopping = self._drain(batch) or stopping
             due = time.monotonic() + self.max_delay_s
             while batch and len(batch) < self.batch_size and not stopping:
+                if self._hurry.is_set():
+                    break
                 remaining = due - time.monotonic()
                 if remaining <= 0:
                     break
