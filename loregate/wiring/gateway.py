@@ -166,7 +166,10 @@ def warm_up(container: Container) -> None:
         for route in gw.config.routes:
             gw.route_tiers(route)
     except Exception:
-        log.warning("start-up warm-up failed; the first requests will build what is missing")
+        log.warning(
+            "start-up warm-up failed; the first requests will build what is missing",
+            exc_info=True,
+        )
 
 
 def routers(container: Container) -> list[APIRouter]:

@@ -155,7 +155,7 @@ def load_redactor(container: Container) -> None:
 
     red = redactor(container)
     if isinstance(red, PiiRedactor):
-        red.warm_up().join()
+        _ = red.analyzer  # built once, under the redactor's lock (no thread needed here)
 
 
 def prompts(container: Container) -> PromptSource:
