@@ -45,13 +45,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from retrieval_quality import DATA, FLT, GOLD, build_index  # noqa: E402
 
 from gateway.config import load_config  # noqa: E402
-from gateway.emulator import EmulatorServer, default_answer, last_user_text  # noqa: E402
 from gateway.ledger import MemoryLedger  # noqa: E402
-from gateway.principal import Principal  # noqa: E402
 from gateway.provider_registry import ProviderRegistry  # noqa: E402
 from gateway.providers.anthropic import AnthropicProvider  # noqa: E402
 from gateway.service import Gateway  # noqa: E402
 from gateway.types import ModelRequest  # noqa: E402
+from kernel.principal import Principal  # noqa: E402
 from loregate.wiring.retrieval import route_info_of  # noqa: E402
 from retrieval.answer import AnswerConfig, AnswerService  # noqa: E402
 from retrieval.embedder import Embedder  # noqa: E402
@@ -60,6 +59,7 @@ from retrieval.prompt_source import PackagedPrompts  # noqa: E402
 from retrieval.search import HybridSearcher  # noqa: E402
 from retrieval.sparse import SparseEncoder  # noqa: E402
 from retrieval.store.base import IndexStore  # noqa: E402
+from testkit.emulator import EmulatorServer, default_answer, last_user_text  # noqa: E402
 
 ASKER = Principal(user_id="bench", department="eng")
 NAIVE_K = 10

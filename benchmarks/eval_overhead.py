@@ -51,8 +51,8 @@ def main() -> int:
     from evals.records import Snapshot
     from evals.run_store import RunStore
     from evals.runner import EvalRunner
-    from evals.testing import FixedScorer, StubAnswerService
     from loregate.database import make_engine, migrate
+    from testkit.answer_service import FixedScorer, StubAnswerService
 
     data = ROOT.parent / "shared" / "data" / "anthropic_docs_rag"
     ds = load_dataset(data).limited(args.questions)

@@ -80,8 +80,8 @@ def start_emulator(port: int) -> subprocess.Popen[bytes]:
     # connections of a socket made without IPPROTO_TCP miss asyncio's TCP_NODELAY: +40 ms).
     code = (
         "import uvicorn\n"
-        "from gateway.emulator import EmulatorApp\n"
-        "from gateway.emulator.state import EmulatorState\n"
+        "from testkit.emulator import EmulatorApp\n"
+        "from testkit.emulator.state import EmulatorState\n"
         "uvicorn.run(EmulatorApp(EmulatorState(record=False), {}), host='127.0.0.1', "
         f"port={port}, loop='asyncio', log_level='error', access_log=False)\n"
     )
@@ -94,13 +94,13 @@ def core_app() -> object:
 
     from fastapi import FastAPI
 
-    from gateway.auth import static_auth
     from gateway.config import load_config
     from gateway.http import build_router
     from gateway.ledger import LedgerWriter
-    from gateway.principal import LOCAL_OPERATOR
     from gateway.provider_registry import ProviderRegistry
     from gateway.service import Gateway
+    from kernel.auth import static_auth
+    from kernel.principal import LOCAL_OPERATOR
     from loregate.app import RequestIdMiddleware
     from loregate.container import Container
     from loregate.errors_http import install_error_handlers
@@ -112,7 +112,7 @@ def core_app() -> object:
     ledger = None if os.environ.get("BENCH_NO_LEDGER") else LedgerWriter(container.engine)
     registry = provider_registry(settings)
     if os.environ.get("BENCH_SCRIPTED"):  # no upstream at all: the gateway's own cost
-        from gateway.testing import ScriptedProvider
+        from testkit.scripted import ScriptedProvider
 
         registry = ProviderRegistry({"anthropic": ScriptedProvider("anthropic", keep_calls=False)})
     gw = Gateway(load_config(settings.config), registry, ledger=ledger)

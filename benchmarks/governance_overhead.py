@@ -32,21 +32,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gateway.config import load_config  # noqa: E402
-from gateway.governance.audit import AuditLog  # noqa: E402
-from gateway.governance.audit_verify import verify  # noqa: E402
-from gateway.governance.keys import KeyStore  # noqa: E402
-from gateway.governance.pii_rules import quick_redact  # noqa: E402
-from gateway.governance.redaction import PiiRedactor  # noqa: E402
 from gateway.hooks import GovernanceHooks  # noqa: E402
 from gateway.ledger import NullLedger  # noqa: E402
-from gateway.principal import Principal  # noqa: E402
 from gateway.service import Gateway  # noqa: E402
-from gateway.testing import ScriptedProvider  # noqa: E402
 from gateway.types import ModelRequest  # noqa: E402
+from governance.audit import AuditLog  # noqa: E402
+from governance.audit_verify import verify  # noqa: E402
+from governance.keys import KeyStore  # noqa: E402
+from governance.pii_rules import quick_redact  # noqa: E402
+from governance.redaction import PiiRedactor  # noqa: E402
+from kernel.principal import Principal  # noqa: E402
 from loregate.container import Container  # noqa: E402
 from loregate.database import make_engine, migrate  # noqa: E402
 from loregate.settings import load_settings  # noqa: E402
 from loregate.wiring import governance as governance_wiring  # noqa: E402
+from testkit.scripted import ScriptedProvider  # noqa: E402
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 ALICE = Principal(user_id="alice", department="sales", project="crm", key_id="lg_0000a11c")

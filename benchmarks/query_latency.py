@@ -36,7 +36,7 @@ from loregate.offline import configure_offline  # noqa: E402
 
 configure_offline()
 
-from gateway.principal import Principal  # noqa: E402
+from kernel.principal import Principal  # noqa: E402
 from retrieval import schema  # noqa: E402
 from retrieval.context_builder import ContextBuilder  # noqa: E402
 from retrieval.filters import search_filter  # noqa: E402

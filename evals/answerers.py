@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import httpx
 
 from evals.dataset import DEFAULT_PRINCIPAL, EvalItem
-from gateway.errors import ApiError, InvalidRequest, ProviderConnectionError
+from kernel.errors import ApiError, InvalidRequest, ProviderConnectionError
 from retrieval.answer_types import Answer
 
 

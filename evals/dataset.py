@@ -28,8 +28,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from gateway.errors import InvalidRequest
-from gateway.principal import Principal, Role
+from kernel.errors import InvalidRequest
+from kernel.principal import Principal, Role
 from retrieval.answer_types import AskFilters
 
 

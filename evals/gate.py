@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from evals.metrics.registry import known_run_metrics
-from gateway.errors import InvalidRequest
+from kernel.errors import InvalidRequest
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,

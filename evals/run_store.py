@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from evals.records import QuestionResult, RunInfo, Snapshot
 from evals.tables import eval_results, eval_runs
-from gateway.errors import InvalidRequest, NotFound
+from kernel.errors import InvalidRequest, NotFound
 
 Clock = Callable[[], float]
 

@@ -18,7 +18,7 @@ from evals.dataset import EvalItem
 from evals.metrics.operational import summarize
 from evals.records import QuestionResult, RunInfo, Snapshot
 from evals.run_store import RunStore
-from gateway.errors import ApiError
+from kernel.errors import ApiError
 from retrieval.answer_types import Answer
 
 

@@ -45,7 +45,7 @@ from pydantic import (
     model_validator,
 )
 
-from gateway.errors import ConfigError
+from kernel.errors import ConfigError
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
 OWN_KEYS = ("default_route", "breaker", "alias_tier", "models", "routes")

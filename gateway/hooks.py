@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from gateway.principal import Principal
 from gateway.types import InvocationResult, ModelRequest
+from kernel.principal import Principal
 
 
 @dataclass

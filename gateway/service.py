@@ -15,13 +15,10 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 
-from gateway.clock import SYSTEM_CLOCK, Clock, Sleep, real_sleep
 from gateway.config import GatewayConfig, ModelSpec
-from gateway.errors import ApiError, ProviderError, UnknownModel
 from gateway.hooks import Admission, CallContext, GovernanceHooks, NoGovernance
 from gateway.ledger.rows import RequestFacts
 from gateway.ledger.writer import LedgerSink, NullLedger
-from gateway.principal import Principal
 from gateway.provider_registry import ProviderRegistry
 from gateway.providers.base import Provider
 from gateway.resilience.breaker import Breakers
@@ -41,6 +38,9 @@ from gateway.resilience.timeout import AttemptTimeout
 from gateway.resilience.trace import Trace
 from gateway.stream_assembly import StreamAssembler
 from gateway.types import InvocationResult, Judge, ModelRequest, StreamEvent
+from kernel.clock import SYSTEM_CLOCK, Clock, Sleep, real_sleep
+from kernel.errors import ApiError, ProviderError, UnknownModel
+from kernel.principal import Principal
 
 log = logging.getLogger("gateway")
 

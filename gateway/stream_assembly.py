@@ -10,8 +10,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gateway.errors import StreamInterrupted
 from gateway.types import ModelResponse, StreamEvent, Usage
+from kernel.errors import StreamInterrupted
 
 _FIELDS = (
     "input_tokens",

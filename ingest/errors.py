@@ -13,7 +13,7 @@ Two kinds:
 
 from __future__ import annotations
 
-from gateway.errors import ApiError, InvalidRequest, NotFound
+from kernel.errors import ApiError, InvalidRequest, NotFound
 
 
 class FileRejected(Exception):

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.errors import ApiError, RateLimited
+from kernel.errors import ApiError, RateLimited
 
 log = logging.getLogger("loregate.http")
 

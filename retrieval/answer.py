@@ -19,10 +19,10 @@ import time
 import uuid
 from collections.abc import Callable
 
-from gateway.errors import ProviderError
-from gateway.principal import Principal
-from gateway.prompt_types import PromptSource
 from gateway.types import InvocationResult, ModelRequest, Verdict
+from governance.prompt_types import PromptSource
+from kernel.errors import ProviderError
+from kernel.principal import Principal
 from retrieval.answer_assembly import (
     NO_CONFIDENT_ANSWER,
     NO_MODEL_REACHABLE,

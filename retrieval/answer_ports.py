@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from gateway.principal import Principal
 from gateway.types import InvocationResult, Judge, ModelRequest, StreamEvent
+from kernel.principal import Principal
 from retrieval.cache_plan import CacheEconomics, PaddingPolicy
 
 

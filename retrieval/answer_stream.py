@@ -25,9 +25,9 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from gateway.errors import ProviderError
-from gateway.principal import Principal
 from gateway.types import InvocationResult
+from kernel.errors import ProviderError
+from kernel.principal import Principal
 from retrieval.answer import AnswerService
 from retrieval.answer_assembly import answering_tier, steps, tokens
 from retrieval.answer_ports import RouteInfo

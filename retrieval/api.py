@@ -26,9 +26,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.auth import Authenticate, requires
-from gateway.errors import ApiError, NotFound
-from gateway.principal import Principal, Role
+from kernel.auth import Authenticate, requires
+from kernel.errors import ApiError, NotFound
+from kernel.principal import Principal, Role
 from retrieval.answer import AnswerService
 from retrieval.answer_stream import AskEvent, Delta, Retract, ask_stream
 from retrieval.answer_types import Answer, AskFilters, Passage

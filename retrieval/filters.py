@@ -7,8 +7,8 @@ ranking. There is no other way to build a filter in the answer service.
 
 from __future__ import annotations
 
-from gateway.errors import InvalidRequest
-from gateway.principal import Principal
+from kernel.errors import InvalidRequest
+from kernel.principal import Principal
 from retrieval.answer_types import AskFilters
 from retrieval.store.base import SearchFilter
 

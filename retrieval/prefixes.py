@@ -11,9 +11,9 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from gateway.errors import ApiError, NotFound
-from gateway.prompt_types import PromptSource
 from gateway.types import ModelRequest
+from governance.prompt_types import PromptSource
+from kernel.errors import ApiError, NotFound
 from retrieval.answer_ports import AnswerConfig, RouteInfo
 from retrieval.cache_plan import CachePlan, plan_cache
 from retrieval.prompt_layout import (

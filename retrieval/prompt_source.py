@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway.errors import NotFound
-from gateway.prompt_types import PromptVersion
+from governance.prompt_types import PromptVersion
+from kernel.errors import NotFound
 from retrieval.prompt_layout import EXAMPLES_ID, PROMPT_ID, content_version, packaged_prompt
 
 

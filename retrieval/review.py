@@ -26,8 +26,8 @@ import sqlalchemy as sa
 from prometheus_client import Counter, Gauge
 from sqlalchemy import Engine
 
-from gateway.errors import ApiError, InvalidRequest, NotFound
-from gateway.prompt_types import Redactor
+from governance.prompt_types import Redactor
+from kernel.errors import ApiError, InvalidRequest, NotFound
 
 Status = Literal["queued", "approved", "rejected", "rewritten"]
 STATUSES: tuple[Status, ...] = ("queued", "approved", "rejected", "rewritten")

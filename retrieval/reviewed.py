@@ -31,7 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import sqlalchemy as sa
 
-from gateway.principal import Principal
+from kernel.principal import Principal
 from retrieval import schema
 from retrieval.answer_types import Answer, AskFilters, ReviewedBy
 from retrieval.citations import citation_for, cited_numbers, passage_for

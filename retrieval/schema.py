@@ -5,7 +5,7 @@ One point per chunk, with a named dense vector and a named sparse (BM25-style) v
 Access lists: every chunk's payload holds ``access``, a list of tokens copied from its document:
 ``public`` (everyone), ``user:<user_id>``, ``group:<group>`` and ``dept:<department>``.
 A principal may read a chunk when the two token sets intersect; the filter for that is built
-inside the store's query (see ``gateway.principal.Principal.access_tokens``).
+inside the store's query (see ``kernel.principal.Principal.access_tokens``).
 """
 
 from __future__ import annotations

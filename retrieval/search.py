@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from gateway.errors import InvalidRequest
+from kernel.errors import InvalidRequest
 from retrieval import schema
 from retrieval.fusion import FusionConfig, Hit, document_coherence, fuse
 from retrieval.store.base import SearchFilter, SparseVector, VectorStore

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.emulator import EmulatorServer, ManualClock
 from loregate.offline import configure_offline
+from testkit.emulator import EmulatorServer, ManualClock
 
 configure_offline()
 # A test must never reach a real provider, whatever the developer's shell holds.
@@ -20,7 +20,7 @@ for _var in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENA
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = os.environ.get("LOREGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 

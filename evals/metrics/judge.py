@@ -19,8 +19,8 @@ from typing import Any, Protocol
 
 from evals.dataset import EvalItem
 from evals.metrics.ragas_offline import _import_ragas, _num, strip_citations
-from gateway.principal import Principal, Role
 from gateway.types import InvocationResult, ModelRequest
+from kernel.principal import Principal, Role
 from retrieval.answer_types import Answer
 from retrieval.embedder import TextEmbedder
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.auth import Authenticate
 from gateway.http.anthropic_api import anthropic_router
 from gateway.http.errors import anthropic_error, openai_error
 from gateway.http.models_api import models_router
 from gateway.http.openai_api import openai_router
 from gateway.service import Gateway
+from kernel.auth import Authenticate
 
 __all__ = ["anthropic_error", "build_router", "openai_error"]
 

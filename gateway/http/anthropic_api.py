@@ -16,8 +16,6 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from gateway.auth import Authenticate
-from gateway.errors import ApiError, ProviderError
 from gateway.http.common import (
     OVERHEAD_HEADER,
     SSE_HEADERS,
@@ -34,6 +32,8 @@ from gateway.http.errors import anthropic_error_body
 from gateway.service import Gateway, GatewayStream
 from gateway.stream_assembly import usage_to_anthropic
 from gateway.types import InvocationResult, ModelRequest, StreamEvent
+from kernel.auth import Authenticate
+from kernel.errors import ApiError, ProviderError
 
 # Fields of the Messages API that ModelRequest models; everything else goes to extra_body.
 _MODELLED = frozenset(

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import Request
 from pydantic import ValidationError
 
-from gateway.errors import InvalidRequest
 from gateway.types import AttemptRecord, ModelRequest
+from kernel.errors import InvalidRequest
 
 OVERHEAD_HEADER = "x-loregate-overhead-ms"
 

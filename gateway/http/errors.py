@@ -12,7 +12,7 @@ import json
 from fastapi import Request
 from fastapi.responses import Response
 
-from gateway.errors import ApiError, ProviderStatusError, RateLimited
+from kernel.errors import ApiError, ProviderStatusError, RateLimited
 
 ANTHROPIC_TYPES = {
     400: "invalid_request_error",

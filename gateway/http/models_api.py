@@ -12,12 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from gateway.auth import Authenticate, requires
-from gateway.errors import ApiError
 from gateway.http.common import dumps
-from gateway.principal import Principal, Role
 from gateway.resilience.plan import describe
 from gateway.service import Gateway
+from kernel.auth import Authenticate, requires
+from kernel.errors import ApiError
+from kernel.principal import Principal, Role
 
 _EPOCH = "2026-01-01T00:00:00Z"
 

@@ -14,8 +14,6 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from gateway.auth import Authenticate
-from gateway.errors import ApiError, ProviderError
 from gateway.http.anthropic_api import result_headers
 from gateway.http.common import (
     OVERHEAD_HEADER,
@@ -33,6 +31,8 @@ from gateway.http.openai_translate import ChunkTranslator, chat_request, complet
 from gateway.service import Gateway, GatewayStream
 from gateway.stream_assembly import UsageTracker
 from gateway.types import StreamEvent
+from kernel.auth import Authenticate
+from kernel.errors import ApiError, ProviderError
 
 
 async def relay_chunks(

@@ -20,9 +20,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from gateway.errors import InvalidRequest
 from gateway.http.common import model_request
 from gateway.types import ModelRequest, ModelResponse, StreamEvent, Usage
+from kernel.errors import InvalidRequest
 
 STOP_TO_FINISH = {
     "end_turn": "stop",

@@ -12,7 +12,7 @@ key, the version and platform headers, timeouts and its error classes, and the t
 argument checks and body transformation (a third of the gateway's CPU per call, measured in
 ``benchmarks/gateway_overhead.py``) are skipped for a body that needs neither.
 
-Failures map onto gateway.errors: HTTP errors -> ProviderStatusError (status, retry-after),
+Failures map onto kernel.errors: HTTP errors -> ProviderStatusError (status, retry-after),
 timeouts -> ProviderTimeout, connection failures -> ProviderConnectionError, and anything that
 goes wrong after the stream began (an ``error`` event after HTTP 200, a cut connection, a stream
 that ends without ``message_stop``) -> StreamInterrupted.
@@ -28,13 +28,6 @@ import anthropic
 import httpx2
 from anthropic._types import RequestOptions
 
-from gateway.errors import (
-    InvalidRequest,
-    ProviderConnectionError,
-    ProviderError,
-    ProviderTimeout,
-    StreamInterrupted,
-)
 from gateway.providers.wire import (
     StreamUsage,
     forwardable_headers,
@@ -42,6 +35,13 @@ from gateway.providers.wire import (
     usage_from_anthropic,
 )
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
+from kernel.errors import (
+    InvalidRequest,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeout,
+    StreamInterrupted,
+)
 
 DEFAULT_TIMEOUT_S = 600.0
 _EVENT_TYPES = frozenset(

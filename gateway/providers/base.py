@@ -19,7 +19,7 @@ class Provider(Protocol):
     def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         """Anthropic-shaped events; the last ``message_delta`` carries cumulative usage.
 
-        Raises ``gateway.errors.StreamInterrupted`` on an error event after the stream began.
+        Raises ``kernel.errors.StreamInterrupted`` on an error event after the stream began.
         """
         ...
 

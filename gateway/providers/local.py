@@ -20,10 +20,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from gateway.errors import ConfigError, InvalidRequest, ProviderError
 from gateway.providers.local_engine import Generation, LlamaEngine, default_model_path
 from gateway.providers.wire import usage_to_anthropic
 from gateway.types import ModelRequest, ModelResponse, StreamEvent, Usage
+from kernel.errors import ConfigError, InvalidRequest, ProviderError
 
 _DONE = object()
 

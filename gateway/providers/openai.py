@@ -24,13 +24,6 @@ from typing import Any, NoReturn
 import httpx2
 import openai
 
-from gateway.errors import (
-    InvalidRequest,
-    ProviderConnectionError,
-    ProviderError,
-    ProviderTimeout,
-    StreamInterrupted,
-)
 from gateway.providers.openai_translate import (
     FINISH_TO_STOP,
     to_chat_params,
@@ -39,6 +32,13 @@ from gateway.providers.openai_translate import (
 )
 from gateway.providers.wire import forwardable_headers, status_error, usage_to_anthropic
 from gateway.types import ModelRequest, ModelResponse, StreamEvent, Usage
+from kernel.errors import (
+    InvalidRequest,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeout,
+    StreamInterrupted,
+)
 
 DEFAULT_TIMEOUT_S = 600.0
 

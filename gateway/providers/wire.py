@@ -7,8 +7,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.errors import ProviderStatusError
 from gateway.types import Usage
+from kernel.errors import ProviderStatusError
 
 # Headers a caller may not forward upstream (the provider sets its own).
 _HOP_HEADERS = frozenset(

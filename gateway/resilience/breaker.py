@@ -14,13 +14,13 @@ from typing import Literal
 
 import pybreaker
 
-from gateway.clock import Clock
 from gateway.config import BreakerPolicy
-from gateway.errors import CircuitOpen, ProviderError
 from gateway.providers.base import Provider
 from gateway.resilience.streams import close_quietly
 from gateway.resilience.trace import is_client_fault
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
+from kernel.clock import Clock
+from kernel.errors import CircuitOpen, ProviderError
 
 
 def _counts_as_failure(exc: BaseException) -> bool:

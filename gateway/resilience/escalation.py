@@ -20,12 +20,12 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from gateway.config import EscalationSignal
-from gateway.errors import AllProvidersFailed, ProviderError, StreamInterrupted
 from gateway.providers.base import Provider
 from gateway.resilience.fallback import combined_error
 from gateway.resilience.streams import close_quietly
 from gateway.resilience.trace import Trace, is_client_fault
 from gateway.types import Judge, ModelRequest, ModelResponse, StreamEvent, Verdict
+from kernel.errors import AllProvidersFailed, ProviderError, StreamInterrupted
 
 
 async def run_judge(judge: Judge, response: ModelResponse) -> Verdict:

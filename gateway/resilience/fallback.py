@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from gateway.errors import AllProvidersFailed, ProviderError, ProviderTimeout, StreamInterrupted
 from gateway.providers.base import Provider
 from gateway.resilience.streams import close_quietly
 from gateway.resilience.timeout import Deadline
 from gateway.resilience.trace import Trace, is_client_fault
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
+from kernel.errors import AllProvidersFailed, ProviderError, ProviderTimeout, StreamInterrupted
 
 
 def combined_error(label: str, errors: list[ProviderError]) -> ProviderError:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from gateway.config import ModelSpec
-from gateway.errors import StreamInterrupted
 from gateway.providers.base import Provider
 from gateway.resilience.streams import close_quietly
 from gateway.resilience.trace import CallStats, Trace
 from gateway.stream_assembly import UsageTracker
 from gateway.types import AttemptRecord, ModelRequest, ModelResponse, StreamEvent, Usage
+from kernel.errors import StreamInterrupted
 
 
 class Pinned:

@@ -18,9 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.clock import Clock, Sleep
 from gateway.config import EscalationSignal, GatewayConfig, ModelSpec, TierSpec
-from gateway.errors import AllProvidersFailed, ApiError, InvalidRequest, UnknownModel
 from gateway.providers.base import Provider
 from gateway.resilience.breaker import Breaker, Breakers
 from gateway.resilience.escalation import Escalation
@@ -30,6 +28,8 @@ from gateway.resilience.retry import Retry
 from gateway.resilience.timeout import AttemptTimeout, Deadline
 from gateway.resilience.trace import CallStats, Trace
 from gateway.types import Judge
+from kernel.clock import Clock, Sleep
+from kernel.errors import AllProvidersFailed, ApiError, InvalidRequest, UnknownModel
 
 
 @dataclass(frozen=True)

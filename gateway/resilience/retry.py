@@ -1,7 +1,7 @@
 """Retries with exponential backoff that honour ``retry-after`` (tenacity, injected sleep).
 
 Retried: 429, 500, 502, 503, 504, 529, timeouts, connection resets and streams broken before
-their first content event (the error's ``retryable`` flag, see gateway/errors.py). Never:
+their first content event (the error's ``retryable`` flag, see kernel/errors.py). Never:
 400, 401, 403, 404, an open circuit (another model is tried instead) or anything after a
 stream's first content event. A ``retry-after`` above the policy's ``max_retry_after_s``, or a
 wait that would pass the tier's deadline, ends the retries at once so the tier falls back.
@@ -14,14 +14,14 @@ from typing import TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-from gateway.clock import Sleep
 from gateway.config import RetryPolicy
-from gateway.errors import CircuitOpen, ProviderError, ProviderStatusError
 from gateway.providers.base import Provider
 from gateway.resilience.streams import close_quietly, open_stream, replay
 from gateway.resilience.timeout import Deadline
 from gateway.resilience.trace import CallStats
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
+from kernel.clock import Sleep
+from kernel.errors import CircuitOpen, ProviderError, ProviderStatusError
 
 T = TypeVar("T")
 

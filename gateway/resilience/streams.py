@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from gateway.errors import StreamInterrupted
 from gateway.types import StreamEvent
+from kernel.errors import StreamInterrupted
 
 COMMIT_EVENTS = frozenset({"content_block_delta", "message_delta", "message_stop"})
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from gateway.clock import Clock
-from gateway.errors import ProviderTimeout
 from gateway.providers.base import Provider
 from gateway.resilience.streams import COMMIT_EVENTS, close_quietly
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
+from kernel.clock import Clock
+from kernel.errors import ProviderTimeout
 
 
 class Deadline:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.clock import Clock
 from gateway.config import ModelSpec
-from gateway.errors import ApiError, ProviderError, ProviderStatusError
 from gateway.pricing import cost_nano_usd, nano_to_usd
 from gateway.types import AttemptRecord, Usage, Verdict
+from kernel.clock import Clock
+from kernel.errors import ApiError, ProviderError, ProviderStatusError
 
 # Upstream answers that say the request itself is wrong: neither retried nor sent elsewhere.
 CLIENT_FAULT_STATUSES = frozenset({400, 413, 422})

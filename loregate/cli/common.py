@@ -10,7 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from gateway.errors import ApiError
+from kernel.errors import ApiError
 from loregate.container import Container
 from loregate.offline import configure_offline
 from loregate.settings import SettingsError, get_settings

@@ -201,7 +201,7 @@ def register(app: typer.Typer) -> None:
         configure_offline()
         target = home or get_settings().home / "demo"
         if emulator:
-            from gateway.emulator import EmulatorServer
+            from testkit.emulator import EmulatorServer
 
             with EmulatorServer() as emu:
                 err_console.print(f"[dim]Claude emulator on {emu.base_url}[/]")

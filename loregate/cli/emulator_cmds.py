@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the Anthropic/OpenAI wire emulator (deterministic answers, prompt caching, no
         network, no keys) in the foreground, for demos and benchmarks. Ctrl-C stops it."""
-        from gateway.emulator import EmulatorServer
+        from testkit.emulator import EmulatorServer
 
         server = EmulatorServer(host=host, port=port, latency_s=latency_ms / 1000, record=False)
         try:

@@ -100,7 +100,7 @@ def _rules(spec: str | None) -> list[Rule]:
 
 
 def _get_run(store: RunStore, ref: str) -> RunInfo:
-    from gateway.errors import InvalidRequest, NotFound
+    from kernel.errors import InvalidRequest, NotFound
 
     with bad_input(NotFound, InvalidRequest):
         return store.get(ref)

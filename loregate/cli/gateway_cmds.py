@@ -12,8 +12,8 @@ from loregate.cli.common import console, container, fail, friendly_errors, run_a
 
 
 def _send(prompt: str, route: str | None, system: str | None, max_tokens: int) -> Any:
-    from gateway.principal import LOCAL_OPERATOR
     from gateway.types import ModelRequest
+    from kernel.principal import LOCAL_OPERATOR
     from loregate.wiring.gateway import gateway
 
     async def go() -> Any:
@@ -133,8 +133,8 @@ def register(app: typer.Typer) -> None:
     def routes() -> None:
         """List the routes with their tiers as they run now, and the routing version."""
         from gateway.config import load_config
-        from gateway.errors import ApiError
         from gateway.resilience.plan import plan_route
+        from kernel.errors import ApiError
         from loregate.wiring.gateway import provider_registry
 
         settings = container().settings

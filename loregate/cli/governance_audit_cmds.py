@@ -13,8 +13,8 @@ from rich.table import Table
 from loregate.cli.common import console, container, err_console, fail, friendly_errors, run_async
 
 if TYPE_CHECKING:
-    from gateway.governance.parts import GovernanceParts
     from gateway.types import InvocationResult, ModelRequest
+    from governance.parts import GovernanceParts
 
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 export_app = typer.Typer(help="Billing and invocation-log exports.", no_args_is_help=True)
@@ -36,7 +36,7 @@ def audit_verify(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Check the chain; name every edited, deleted, inserted or reordered record (exit 1)."""
-    from gateway.governance.audit_verify import verify
+    from governance.audit_verify import verify
 
     report = verify(_parts().audit, expect_head=expect_head)
     if as_json:
@@ -105,7 +105,7 @@ def _recorded_request(record: dict[str, Any], route: str) -> ModelRequest:
 
 
 def _replay(request: ModelRequest, route: str) -> InvocationResult:
-    from gateway.principal import LOCAL_OPERATOR
+    from kernel.principal import LOCAL_OPERATOR
     from loregate.wiring.gateway import gateway
 
     async def go() -> InvocationResult:
@@ -177,8 +177,8 @@ def export_billing(
     output: Path = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),  # noqa: B008
 ) -> None:
     """Cost and tokens per group; the total is checked against the ledger (nano-USD)."""
-    from gateway.governance import exports
-    from gateway.governance.budgets import nano_to_usd_str
+    from governance import exports
+    from governance.budgets import nano_to_usd_str
 
     parts = _parts()
     lo, hi = exports.period(start, end)
@@ -217,7 +217,7 @@ def export_calls(
     output: Path = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),  # noqa: B008
 ) -> None:
     """The invocation log (ledger rows) for a period."""
-    from gateway.governance import exports
+    from governance import exports
 
     parts = _parts()
     lo, hi = exports.period(start, end)

@@ -17,7 +17,7 @@ from loregate.cli import governance_audit_cmds
 from loregate.cli.common import console, container, err_console, fail, friendly_errors
 
 if TYPE_CHECKING:
-    from gateway.governance.parts import GovernanceParts
+    from governance.parts import GovernanceParts
 
 
 def _parts() -> GovernanceParts:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from gateway.errors import InvalidRequest
+from kernel.errors import InvalidRequest
 from loregate.cli.common import console, container, fail, friendly_errors, run_async
 
 if TYPE_CHECKING:
-    from gateway.principal import Principal
+    from kernel.principal import Principal
     from retrieval.answer_types import Answer, AskFilters, Passage
 
 review_app = typer.Typer(
@@ -61,7 +61,7 @@ def _filters(
 
 
 def _principal(key: str | None, user: str | None, dept: str | None, groups: str) -> Principal:
-    from gateway.principal import LOCAL_OPERATOR, Principal
+    from kernel.principal import LOCAL_OPERATOR, Principal
     from loregate.wiring import governance
 
     if key:

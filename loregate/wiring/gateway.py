@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 
-from gateway.auth import Authenticate
 from gateway.config import load_config
 from gateway.hooks import Admission, CallContext, GovernanceHooks
 from gateway.http import anthropic_error, build_router, openai_error
 from gateway.ledger.writer import LedgerWriter
-from gateway.principal import Principal
 from gateway.provider_registry import ProviderFactory, ProviderRegistry
 from gateway.providers.base import Provider
 from gateway.service import Gateway
 from gateway.types import InvocationResult
+from kernel.auth import Authenticate
+from kernel.principal import Principal
 from loregate.errors_http import ErrorRenderer
 from loregate.settings import Settings
 from loregate.wiring import governance as governance_wiring

@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING, Any, cast
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
-from gateway.auth import Authenticate
 from gateway.hooks import GovernanceHooks
-from gateway.prompt_types import PromptSource, Redactor
+from governance.prompt_types import PromptSource, Redactor
+from kernel.auth import Authenticate
 
 if TYPE_CHECKING:
-    from gateway.governance.estimate import RouteInfo
-    from gateway.governance.keys import KeyStore
-    from gateway.governance.parts import GovernanceParts
-    from gateway.governance.redaction import PiiRedactor
     from gateway.ledger.writer import LedgerSink
+    from governance.estimate import RouteInfo
+    from governance.keys import KeyStore
+    from governance.parts import GovernanceParts
+    from governance.redaction import PiiRedactor
     from loregate.container import Container
 
 
@@ -86,15 +86,15 @@ def _build_writer_engine(container: Container) -> Engine:
 
 
 def _build_parts(container: Container) -> GovernanceParts:
-    from gateway.governance.audit import AuditLog
-    from gateway.governance.budget_redis import RedisBudgetCounter
-    from gateway.governance.budget_sql import SqlBudgetCounter
-    from gateway.governance.budgets import BudgetBook, BudgetCounter
-    from gateway.governance.keys import KeyStore
-    from gateway.governance.metrics import GovernanceMetrics
-    from gateway.governance.parts import GovernanceParts
-    from gateway.governance.prompts import PromptRegistry
-    from gateway.governance.ratelimit import RateRules
+    from governance.audit import AuditLog
+    from governance.budget_redis import RedisBudgetCounter
+    from governance.budget_sql import SqlBudgetCounter
+    from governance.budgets import BudgetBook, BudgetCounter
+    from governance.keys import KeyStore
+    from governance.metrics import GovernanceMetrics
+    from governance.parts import GovernanceParts
+    from governance.prompts import PromptRegistry
+    from governance.ratelimit import RateRules
 
     engine = cast(Engine, _LazyEngine(lambda: container.engine))
     redis_client = container.redis
@@ -129,7 +129,7 @@ def authenticator(container: Container) -> Authenticate:
     """Turns a request's API key (``x-api-key`` or ``Authorization: Bearer``) into a Principal."""
 
     def build(c: Container) -> Authenticate:
-        from gateway.governance.authn import api_key_auth
+        from governance.authn import api_key_auth
 
         return api_key_auth(key_store(c))
 
@@ -138,7 +138,7 @@ def authenticator(container: Container) -> Authenticate:
 
 
 def _build_redactor(container: Container) -> PiiRedactor:
-    from gateway.governance.redaction import PiiRedactor
+    from governance.redaction import PiiRedactor
 
     return PiiRedactor()
 
@@ -151,7 +151,7 @@ def redactor(container: Container) -> Redactor:
 
 def load_redactor(container: Container) -> None:
     """Load the redactor's engine now (seconds: presidio's import), not at its first use."""
-    from gateway.governance.redaction import PiiRedactor
+    from governance.redaction import PiiRedactor
 
     red = redactor(container)
     if isinstance(red, PiiRedactor):
@@ -164,13 +164,13 @@ def prompts(container: Container) -> PromptSource:
 
 
 def _build_hooks(container: Container) -> GovernanceHooks:
-    from gateway.governance.audit import AuditLog
-    from gateway.governance.audit_writer import AuditWriter
-    from gateway.governance.budget_worker import BudgetWorker
-    from gateway.governance.governor import Governance
-    from gateway.governance.log_redaction import install_log_redaction
-    from gateway.governance.ratelimit import RateLimiter, make_storage
-    from gateway.governance.redaction import PiiRedactor
+    from governance.audit import AuditLog
+    from governance.audit_writer import AuditWriter
+    from governance.budget_worker import BudgetWorker
+    from governance.governor import Governance
+    from governance.log_redaction import install_log_redaction
+    from governance.ratelimit import RateLimiter, make_storage
+    from governance.redaction import PiiRedactor
 
     p = parts(container)
     red = redactor(container)
@@ -204,7 +204,7 @@ def hooks(container: Container) -> GovernanceHooks:
 def ledger_sink(container: Container, inner: LedgerSink) -> LedgerSink:
     """Wrap the gateway's ledger writer so its free text (escalation and downgrade reasons)
     is redacted before it is written."""
-    from gateway.governance.redaction import PiiRedactor, RedactingLedger
+    from governance.redaction import PiiRedactor, RedactingLedger
 
     red = redactor(container)
     assert isinstance(red, PiiRedactor)
@@ -212,8 +212,8 @@ def ledger_sink(container: Container, inner: LedgerSink) -> LedgerSink:
 
 
 def routers(container: Container) -> list[APIRouter]:
-    from gateway.governance.admin_api import admin_router
-    from gateway.governance.usage_api import usage_router
+    from governance.admin_api import admin_router
+    from governance.usage_api import usage_router
 
     p = parts(container)
     auth = authenticator(container)

@@ -22,12 +22,12 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.auth import requires
-from gateway.errors import NotFound
-from gateway.principal import Principal, Role
 from ingest.errors import JobConflict, PathNotAllowed, SourceNotFound
 from ingest.jobs import JobProgress, JobStore
 from ingest.pipeline import Ingestor, is_busy
+from kernel.auth import requires
+from kernel.errors import NotFound
+from kernel.principal import Principal, Role
 from loregate.wiring import governance
 from loregate.wiring import store as store_wiring
 

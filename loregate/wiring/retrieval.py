@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 
-from gateway.errors import ApiError, ConfigError
+from kernel.errors import ApiError, ConfigError
 from retrieval import index_version
 from retrieval.answer import AnswerConfig, AnswerService, RouteInfo
 from retrieval.api import build_router

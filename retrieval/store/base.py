@@ -1,4 +1,4 @@
-"""The vector store protocol. Every backend passes the shared suite in tests/store/.
+"""The vector store protocol. Every backend passes the shared suite in tests/retrieval/store/.
 
 ``VectorStore`` is what search needs. ``IndexStore`` extends it with what ingestion and the
 document endpoints need (reading chunks back, finishing a batch of writes); both backends

@@ -13,10 +13,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from gateway.emulator import EmulatorServer
 from loregate.app import create_app
 from loregate.container import Container
 from loregate.settings import load_settings
+from testkit.emulator import EmulatorServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.wire, pytest.mark.slow]
 

@@ -1,4 +1,4 @@
-"""Gateway test fixtures (the rig itself is in gw_rig.py, importable by the tests)."""
+"""Gateway test fixtures (the rig itself is in rig.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gw_rig import FAST_ROUTE, Rig
 
 from gateway.config import GatewayConfig, load_config
+from tests.gateway.rig import FAST_ROUTE, Rig
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gov_helpers import GovRig, migrated_engine
 from sqlalchemy import Engine
 
-from gateway.governance.budget_redis import RedisBudgetCounter
-from gateway.governance.budget_sql import SqlBudgetCounter
-from gateway.governance.budgets import BudgetBook, BudgetCounter
-from gateway.governance.redaction import PiiRedactor
+from governance.budget_redis import RedisBudgetCounter
+from governance.budget_sql import SqlBudgetCounter
+from governance.budgets import BudgetBook, BudgetCounter
+from governance.redaction import PiiRedactor
+from tests.governance.helpers import GovRig, migrated_engine
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 from ingest.pipeline import Ingestor
 from loregate.database import make_engine, migrate
 from retrieval.embedder import Embedder
-from retrieval.fake_embedder import FakeEmbedder
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexStore
 from retrieval.store.factory import build_store
+from testkit.embedders import FakeEmbedder
 from tests.ingest.helpers import CountingStore
 
 

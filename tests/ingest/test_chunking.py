@@ -10,7 +10,7 @@ from ingest.chunking import ChunkingConfig, chunk_document
 from ingest.chunking.contracts import parse_clauses
 from ingest.chunking.docs import text_elements
 from ingest.documents import Element, ParsedDocument
-from retrieval.fake_embedder import FakeEmbedder
+from testkit.embedders import FakeEmbedder
 
 COUNTER = FakeEmbedder()
 CONTRACT = """SUPPLY AGREEMENT

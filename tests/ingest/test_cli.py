@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from retrieval.fake_embedder import FakeEmbedder
+from testkit.embedders import FakeEmbedder
 from tests.ingest.helpers import write
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.principal import Principal
+from kernel.principal import Principal
 from retrieval import schema
 from retrieval.embedder import Embedder
 from retrieval.sparse import SparseEncoder

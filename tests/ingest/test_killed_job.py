@@ -15,9 +15,9 @@ import sqlalchemy as sa
 
 from ingest.pipeline import Ingestor
 from loregate.database import make_engine, migrate
-from retrieval.fake_embedder import FakeEmbedder
 from retrieval.sparse import SparseEncoder
 from retrieval.store.factory import build_store
+from testkit.embedders import FakeEmbedder
 from tests.ingest.helpers import write
 
 pytestmark = pytest.mark.slow
@@ -31,7 +31,7 @@ from loregate.offline import configure_offline
 configure_offline()
 from ingest.pipeline import Ingestor
 from loregate.database import make_engine, migrate
-from retrieval.fake_embedder import FakeEmbedder
+from testkit.embedders import FakeEmbedder
 from retrieval.sparse import SparseEncoder
 from retrieval.store.factory import build_store
 

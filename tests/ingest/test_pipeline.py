@@ -13,7 +13,7 @@ from ingest.errors import DocumentNotFound, SourceNotFound
 from ingest.manifest import parse_manifest
 from ingest.pipeline import point_id
 from retrieval import index_version, schema
-from retrieval.fake_embedder import FakeEmbedder
+from testkit.embedders import FakeEmbedder
 from tests.ingest.conftest import MakeIngestor
 from tests.ingest.helpers import EVERYONE, write
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.auth import static_auth
-from gateway.principal import Principal, Role
-from retrieval.fake_embedder import FakeEmbedder
+from kernel.auth import static_auth
+from kernel.principal import Principal, Role
+from testkit.embedders import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""Retrieval fixtures (helpers live in rt_helpers.py: conftest modules share one name)."""
+"""Retrieval fixtures (helpers live in helpers.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rt_helpers import CORPUS, make_store, points
 
-from retrieval.fake_embedder import FakeEmbedder
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexStore
+from testkit.embedders import FakeEmbedder
+from tests.retrieval.helpers import CORPUS, make_store, points
 
 BACKENDS = ("edge", "memory")
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rt_helpers import HAIKU, HR, LEGAL, OPUS, OUTSIDER, SONNET, Rig
 
-from gateway.errors import InvalidRequest
-from gateway.testing import Answer as Scripted
-from gateway.testing import Fault
+from kernel.errors import InvalidRequest
 from retrieval.answer_types import AskFilters
-from retrieval.fake_embedder import FakeEmbedder
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexStore
+from testkit.embedders import FakeEmbedder
+from testkit.scripted import Answer as Scripted
+from testkit.scripted import Fault
+from tests.retrieval.helpers import HAIKU, HR, LEGAL, OPUS, OUTSIDER, SONNET, Rig
 
 Q = "How much notice to terminate for convenience?"
 

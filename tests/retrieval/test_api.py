@@ -9,16 +9,16 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from rt_helpers import HAIKU, HR, LEGAL, Rig
 
-from gateway.errors import AuthenticationError
-from gateway.principal import Principal, Role
-from gateway.testing import Answer as Scripted
+from kernel.errors import AuthenticationError
+from kernel.principal import Principal, Role
 from loregate.errors_http import install_error_handlers
 from retrieval.api import build_router
-from retrieval.fake_embedder import FakeEmbedder
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexStore
+from testkit.embedders import FakeEmbedder
+from testkit.scripted import Answer as Scripted
+from tests.retrieval.helpers import HAIKU, HR, LEGAL, Rig
 
 REVIEWER = Principal(user_id="rita", role=Role.REVIEWER)
 KEYS = {"legal": LEGAL, "hr": HR, "reviewer": REVIEWER}

@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rt_helpers import CORPUS, LEGAL, NoRedaction, make_store, points
 
 from gateway.config import load_config
-from gateway.emulator import EmulatorServer, Fault
 from gateway.ledger import MemoryLedger
 from gateway.provider_registry import ProviderRegistry
 from gateway.providers.anthropic import AnthropicProvider
@@ -20,12 +18,14 @@ from gateway.service import Gateway
 from loregate.wiring.retrieval import route_info_of
 from retrieval.answer import AnswerConfig, AnswerService
 from retrieval.answer_stream import Delta, Final, Retract, ask_stream
-from retrieval.fake_embedder import FakeEmbedder
 from retrieval.prompt_source import PackagedPrompts
 from retrieval.response_cache import MemoryBackend, ResponseCache
 from retrieval.review import ReviewQueue
 from retrieval.search import HybridSearcher
 from retrieval.sparse import SparseEncoder
+from testkit.embedders import FakeEmbedder
+from testkit.emulator import EmulatorServer, Fault
+from tests.retrieval.helpers import CORPUS, LEGAL, NoRedaction, make_store, points
 
 pytestmark = pytest.mark.wire
 Q = "How much notice to terminate this Agreement for convenience?"

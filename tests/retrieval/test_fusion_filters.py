@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.errors import InvalidRequest
-from gateway.principal import Principal
+from kernel.errors import InvalidRequest
+from kernel.principal import Principal
 from retrieval.answer_types import AskFilters
 from retrieval.filters import search_filter, validate_filters
 from retrieval.fusion import FusionConfig, Hit, document_coherence, fuse

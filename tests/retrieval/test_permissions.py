@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rt_helpers import BACKENDS, Doc, make_store, points
 
-from gateway.principal import Principal
+from kernel.principal import Principal
 from retrieval import schema
 from retrieval.answer_types import AskFilters
-from retrieval.fake_embedder import FakeEmbedder
 from retrieval.filters import search_filter
 from retrieval.search import HybridSearcher
 from retrieval.sparse import SparseEncoder
+from testkit.embedders import FakeEmbedder
+from tests.retrieval.helpers import BACKENDS, Doc, make_store, points
 
 USERS = ["u0", "u1", "u2", "u3"]
 GROUPS = ["g0", "g1", "g2"]
@@ -110,7 +110,7 @@ def test_no_chunk_outside_the_askers_rights(
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_answer_service_search_applies_the_filter(backend: str, tmp_path: Path) -> None:
     """The service's own search path (``POST /v1/search``) on the shared rig corpus."""
-    from rt_helpers import CORPUS, HR, LEGAL, OUTSIDER, Rig
+    from tests.retrieval.helpers import CORPUS, HR, LEGAL, OUTSIDER, Rig
 
     store = make_store(backend, tmp_path)
     store.ensure_collection(EMBEDDER.dim)

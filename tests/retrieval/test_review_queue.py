@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
-from gateway.errors import InvalidRequest, NotFound
+from kernel.errors import InvalidRequest, NotFound
 from loregate.database import make_engine, migrate
 from retrieval.review import ReviewConflict, ReviewQueue, review_table
 

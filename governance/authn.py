@@ -1,0 +1,50 @@
+"""The real ``Authenticate`` dependency: an API key from ``x-api-key`` or ``Authorization``.
+
+The Anthropic SDK sends ``x-api-key``; the OpenAI SDK sends ``Authorization: Bearer <key>``.
+No key, a malformed key, an unknown key and a revoked key are all 401 (``AuthenticationError``);
+role checks (403) are ``kernel.auth.requires``'s job.
+"""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from fastapi import Request
+
+from governance.keys import KeyStore
+from kernel.auth import Authenticate
+from kernel.errors import AuthenticationError
+from kernel.principal import Principal
+
+STATE_KEY = "loregate_principal"
+
+
+def key_from_headers(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if key:
+        return key.strip()
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    return None
+
+
+def api_key_auth(store: KeyStore) -> Authenticate:
+    async def authenticate(request: Request) -> Principal:
+        known = getattr(request.state, STATE_KEY, None)
+        if isinstance(known, Principal):
+            return known
+        key = key_from_headers(request)
+        if not key:
+            raise AuthenticationError(
+                "an API key is required: send it as `x-api-key: <key>` or "
+                "`Authorization: Bearer <key>`"
+            )
+        principal = store.cached(key)
+        if principal is None:
+            principal = await anyio.to_thread.run_sync(store.lookup, key)
+        setattr(request.state, STATE_KEY, principal)
+        return principal
+
+    return authenticate

@@ -1,0 +1,257 @@
+"""``Governance``: the ``GovernanceHooks`` the gateway calls around every request.
+
+``admit`` (before any provider is called):
+    1. rights: the key may use the route (or model alias) it names, else ``PermissionDenied``;
+    2. rate limits: requests and estimated prompt tokens per minute, else ``RateLimited``;
+    3. budgets: reserve the worst-case cost on every applicable budget, else ``BudgetExceeded``;
+       past a soft limit the request is moved to the ``economy`` route (and an alert counted);
+    4. with ``redact_upstream``, the request sent upstream is redacted.
+
+``settle`` (exactly once afterwards, also when ``admit`` refused): settle the reservation with
+the real cost (in line, or handed to the background ``BudgetWorker``), charge the tokens the
+call really used to the rate limits, update the metrics and hand the audit record to the
+background writer (which redacts it, then appends it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import anyio.to_thread
+
+from gateway.hooks import Admission, CallContext
+from gateway.types import InvocationResult, ModelRequest, Usage
+from governance.audit_record import JsonRedactor, attempts_of, raw_record
+from governance.audit_writer import AuditWriter
+from governance.budget_worker import BudgetWorker
+from governance.budgets import Budget, BudgetBook, BudgetCounter, Reservation
+from governance.estimate import (
+    RouteInfo,
+    estimate_prompt_tokens,
+    tier_specs,
+    worst_case_nano,
+)
+from governance.metrics import GovernanceMetrics
+from governance.ratelimit import RateLimiter, RateTicket
+from kernel.errors import PermissionDenied, UnknownModel
+from kernel.principal import Principal
+
+log = logging.getLogger("governance")
+
+Estimator = Callable[[str, ModelRequest, int], int]
+"""(route, request, prompt tokens) -> worst-case cost in nano-USD."""
+
+
+@dataclass
+class Ticket:
+    """What ``admit`` took (``CallContext.reservation``), released by ``settle``."""
+
+    route: str
+    prompt_tokens: int
+    estimate_nano: int
+    reservation: Reservation | None
+    rate: RateTicket | None
+
+
+class Governance:
+    def __init__(
+        self,
+        *,
+        budgets: BudgetBook,
+        counter: BudgetCounter,
+        metrics: GovernanceMetrics,
+        limiter: RateLimiter | None = None,
+        audit: AuditWriter | None = None,
+        worker: BudgetWorker | None = None,
+        redactor: JsonRedactor | None = None,
+        redact_upstream: bool = False,
+        route_info: Callable[[], RouteInfo | None] = lambda: None,
+        estimator: Estimator | None = None,
+        economy_route: str = "economy",
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.budgets = budgets
+        self.counter = counter
+        self.metrics = metrics
+        self.limiter = limiter
+        self.audit = audit
+        self.worker = worker
+        self.redactor = redactor
+        self.redact_upstream = redact_upstream
+        self.route_info = route_info
+        self.estimator = estimator or self._route_estimate
+        self.economy_route = economy_route
+        self.now = now
+        self._economy_known: bool | None = None
+
+    # admit ------------------------------------------------------------------------------------
+    async def admit(self, ctx: CallContext) -> Admission:
+        now = self.now()
+        ctx.notes["admitted_at"] = now.isoformat()
+        principal = ctx.principal
+        self._check_rights(principal, ctx.route)
+        prompt_tokens = estimate_prompt_tokens(ctx.request)
+        rate = None
+        if self.limiter is not None:
+            rate = await self.limiter.admit(principal, ctx.route, prompt_tokens)
+        route, reason, reservation, estimate = ctx.route, None, None, 0
+        try:
+            budgets = await self._applicable(principal)
+            if budgets:
+                estimate = self.estimator(route, ctx.request, prompt_tokens)
+                reservation = await self._reserve(budgets, estimate, now)
+                self.metrics.record_budgets(reservation.states)
+                over = [s for s in reservation.states if s.over_soft]
+                if over and route != self.economy_route and self._economy_exists():
+                    label = over[0].budget.label
+                    reason = f"budget {label} is past its soft limit"
+                    route = self.economy_route
+                    self.metrics.downgrades.labels(label).inc()
+            request = ctx.request
+            if self.redact_upstream and self.redactor is not None:
+                request = await anyio.to_thread.run_sync(self._redacted_request, request)
+        except BaseException:
+            if reservation is not None:
+                await self._settle_budget(reservation, 0, ctx.request_id)
+            raise
+        ctx.notes["route"] = route
+        ticket = Ticket(route, prompt_tokens, estimate, reservation, rate)
+        return Admission(route=route, request=request, reservation=ticket, downgraded_reason=reason)
+
+    def _check_rights(self, principal: Principal, name: str) -> None:
+        """A route must be allowed (``--routes``) and use only allowed models (``--models``);
+        a model alias must be an allowed model (or, without a model list, an allowed route)."""
+        info = self.route_info()
+        routes = getattr(getattr(info, "config", None), "routes", None)
+        is_alias = routes is not None and name not in routes
+        if is_alias:
+            allowed = (
+                principal.may_use_model(name)
+                if principal.allowed_models
+                else principal.may_use_route(name)
+            )
+            if not allowed:
+                raise self._denied(principal, f"model {name!r}", {"model": name})
+            return
+        if not principal.may_use_route(name):
+            raise self._denied(principal, f"route {name!r}", {"route": name})
+        if principal.allowed_models and info is not None:
+            models = {c.spec.alias for tier in info.route_tiers(name) for c in tier.candidates}
+            outside = sorted(m for m in models if not principal.may_use_model(m))
+            if outside:
+                raise self._denied(
+                    principal,
+                    f"route {name!r}: it may use {', '.join(outside)}",
+                    {"route": name, "models": outside},
+                )
+
+    @staticmethod
+    def _denied(principal: Principal, what: str, details: dict[str, object]) -> PermissionDenied:
+        return PermissionDenied(
+            f"API key {principal.key_id or principal.user_id!r} may not use {what}",
+            details=details,
+        )
+
+    async def _applicable(self, principal: Principal) -> list[Budget]:
+        cached = self.budgets.cached_applicable(principal)
+        if cached is not None:
+            return cached
+        return await anyio.to_thread.run_sync(self.budgets.applicable, principal)
+
+    def _route_estimate(self, route: str, request: ModelRequest, prompt_tokens: int) -> int:
+        info = self.route_info()
+        if info is None:
+            return 0
+        return worst_case_nano(tier_specs(info, route), prompt_tokens, request.max_tokens)
+
+    def _economy_exists(self) -> bool:
+        if self._economy_known is None:
+            info = self.route_info()
+            if info is None:
+                return True
+            try:
+                info.route_tiers(self.economy_route)
+                self._economy_known = True
+            except UnknownModel:
+                log.warning("no %r route: soft budget limits cannot downgrade", self.economy_route)
+                self._economy_known = False
+        return self._economy_known
+
+    def _redacted_request(self, request: ModelRequest) -> ModelRequest:
+        assert self.redactor is not None
+        return request.model_copy(
+            update={
+                "messages": self.redactor.redact_json(request.messages),
+                "system": self.redactor.redact_json(request.system),
+            }
+        )
+
+    # settle -----------------------------------------------------------------------------------
+    async def settle(
+        self, ctx: CallContext, result: InvocationResult | None, error: BaseException | None
+    ) -> None:
+        ticket = ctx.reservation if isinstance(ctx.reservation, Ticket) else None
+        admitted = ticket is not None
+        attempts = attempts_of(ctx, result)
+        actual = sum(a.cost_nano_usd for a in attempts)
+        route = result.route if result is not None else (ticket.route if ticket else ctx.route)
+        if ticket is not None and ticket.reservation is not None:
+            await self._settle_budget(ticket.reservation, actual, ctx.request_id)
+        if ticket is not None and ticket.rate is not None and self.limiter is not None:
+            usage = result.usage if result is not None else _total_usage(attempts)
+            try:
+                await self.limiter.charge(
+                    ticket.rate, usage.total_input_tokens, usage.output_tokens
+                )
+            except Exception:
+                log.exception("rate-limit charge failed for %s", ctx.request_id)
+        try:
+            self.metrics.record(
+                route=route,
+                principal=ctx.principal,
+                attempts=attempts,
+                result=result,
+                error=error,
+                admitted=admitted,
+            )
+            info = self.route_info()
+            if info is not None:
+                self.metrics.record_circuits(info.breaker_states())
+        except Exception:
+            log.exception("metrics update failed for %s", ctx.request_id)
+        if self.audit is not None:
+            now = self.now()  # built on the audit thread, off the event loop
+            self.audit.submit(lambda: raw_record(ctx, result, error, admitted=admitted, now=now))
+
+    async def _reserve(self, budgets: list[Budget], amount: int, now: datetime) -> Reservation:
+        if self.worker is not None:
+            return await self.worker.reserve(budgets, amount, now)
+        return await anyio.to_thread.run_sync(self.counter.reserve, budgets, amount, now)
+
+    async def _settle_budget(self, reservation: Reservation, actual: int, request_id: str) -> None:
+        if self.worker is not None:
+            self.worker.settle(reservation, actual)
+            return
+        try:
+            states = await anyio.to_thread.run_sync(self.counter.settle, reservation, actual)
+            self.metrics.record_budgets(states)
+        except Exception:
+            log.exception("budget settlement failed for %s", request_id)
+
+    async def aclose(self) -> None:
+        if self.worker is not None:
+            await self.worker.aclose()
+        if self.limiter is not None:
+            await self.limiter.aclose()
+        if self.audit is not None:
+            await self.audit.aclose()
+
+
+def _total_usage(attempts: Sequence[object]) -> Usage:
+    total = Usage()
+    for a in attempts:
+        total = total + a.usage  # type: ignore[attr-defined]
+    return total

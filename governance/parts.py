@@ -1,0 +1,36 @@
+"""The governance parts, built once by the wiring and shared by hooks, routers and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from governance.audit import AuditLog
+from governance.budgets import BudgetBook, BudgetCounter, BudgetState
+from governance.estimate import RouteInfo
+from governance.keys import KeyStore
+from governance.metrics import GovernanceMetrics
+from governance.prompts import PromptRegistry
+from governance.ratelimit import RateRules
+from kernel.principal import Principal
+
+
+@dataclass
+class GovernanceParts:
+    engine: Engine
+    keys: KeyStore
+    budgets: BudgetBook
+    counter: BudgetCounter
+    rules: RateRules
+    prompts: PromptRegistry
+    audit: AuditLog
+    metrics: GovernanceMetrics
+    route_info: Callable[[], RouteInfo | None] = lambda: None
+
+    def budget_states(self, principal: Principal | None = None) -> list[BudgetState]:
+        """Current-window usage of every budget (or of those that apply to ``principal``)."""
+        budgets = self.budgets.all() if principal is None else self.budgets.applicable(principal)
+        return self.counter.usage(budgets, datetime.now(UTC))

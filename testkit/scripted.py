@@ -1,0 +1,222 @@
+"""Test doubles shipped with the gateway: a scripted provider and a clock that sleeps instantly.
+
+    provider = ScriptedProvider("anthropic")
+    provider.push(Fault.status(429, retry_after=2), Answer("hello"))       # any model
+    provider.push(Answer("weak"), model="claude-haiku-4-5-20251001")       # one model only
+    gw = Gateway(config, {"anthropic": provider}, clock=clock, sleep=clock.sleep)
+
+Each call takes the next step of its model's script, else of the shared script, else the
+default answer. Faults raise the errors real providers raise (kernel/errors.py); ``hang``
+waits until the caller's timeout cancels it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from gateway.stream_assembly import response_events
+from gateway.types import ModelRequest, ModelResponse, StreamEvent, Usage
+from kernel.errors import (
+    ProviderConnectionError,
+    ProviderError,
+    ProviderStatusError,
+    StreamInterrupted,
+)
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class Answer:
+    text: str = "ok"
+    usage: Usage = field(default_factory=lambda: Usage(input_tokens=10, output_tokens=5))
+    stop_reason: str = "end_turn"
+    content: list[dict[str, Any]] | None = None  # replaces ``text`` (tool_use blocks, ...)
+    delay_s: float = 0.0  # slept with the provider's (injected) sleep before answering
+
+
+@dataclass
+class Fault:
+    kind: Literal["status", "hang", "reset", "error_after", "empty", "slow"]
+    code: int = 0
+    retry_after: float | None = None
+    after_events: int = 0
+    delay_s: float = 0.0
+    message: str = ""
+
+    @staticmethod
+    def status(code: int, retry_after: float | None = None, message: str = "") -> Fault:
+        """An HTTP error status (429 and 529 usually with ``retry_after`` seconds)."""
+        return Fault("status", code=code, retry_after=retry_after, message=message)
+
+    @staticmethod
+    def hang() -> Fault:
+        return Fault("hang")
+
+    @staticmethod
+    def reset() -> Fault:
+        return Fault("reset")
+
+    @staticmethod
+    def error_after(events: int = 3, message: str = "overloaded") -> Fault:
+        """Stream: ``events`` events (after HTTP 200), then an error event."""
+        return Fault("error_after", after_events=events, message=message)
+
+    @staticmethod
+    def empty() -> Fault:
+        return Fault("empty")
+
+    @staticmethod
+    def slow(seconds: float) -> Fault:
+        return Fault("slow", delay_s=seconds)
+
+
+Step = Answer | Fault
+
+
+class ScriptedProvider:
+    """A provider that plays a script (see the module docstring)."""
+
+    def __init__(
+        self,
+        name: str = "scripted",
+        *steps: Step,
+        default: Answer | None = None,
+        sleep: Any = None,
+        keep_calls: bool = True,
+    ) -> None:
+        self.name = name
+        self.default = default or Answer()
+        self.sleep = sleep or asyncio.sleep
+        self._shared: deque[Step] = deque(steps)
+        self._by_model: dict[str, deque[Step]] = {}
+        self.calls: list[ModelRequest] = []  # every request received (unless keep_calls=False)
+        self.keep_calls = keep_calls
+        self.closed = False
+
+    def push(self, *steps: Step, model: str | None = None) -> ScriptedProvider:
+        if model is None:
+            self._shared.extend(steps)
+        else:
+            self._by_model.setdefault(model, deque()).extend(steps)
+        return self
+
+    def calls_for(self, model: str) -> list[ModelRequest]:
+        return [c for c in self.calls if c.model == model]
+
+    def _next(self, request: ModelRequest) -> Step:
+        if self.keep_calls:
+            self.calls.append(request)
+        own = self._by_model.get(request.model)
+        if own:
+            return own.popleft()
+        if self._shared:
+            return self._shared.popleft()
+        return self.default
+
+    def _response(self, answer: Answer, request: ModelRequest) -> ModelResponse:
+        content = answer.content or [{"type": "text", "text": answer.text}]
+        return ModelResponse(
+            id=f"msg_scripted_{next(_ids)}",
+            provider=self.name,
+            model_alias="",
+            model_id=request.model,
+            content=json.loads(json.dumps(content)),
+            stop_reason=answer.stop_reason,
+            usage=answer.usage.model_copy(),
+        )
+
+    def _error(self, fault: Fault, model: str) -> ProviderError:
+        if fault.kind == "status":
+            return ProviderStatusError(
+                fault.message or f"scripted HTTP {fault.code}",
+                upstream_status=fault.code,
+                retry_after=fault.retry_after,
+                provider=self.name,
+                model=model,
+            )
+        if fault.kind == "reset":
+            return ProviderConnectionError(
+                "connection reset by peer", provider=self.name, model=model
+            )
+        return StreamInterrupted(
+            fault.message or "error event after HTTP 200", provider=self.name, model=model
+        )
+
+    async def _play(self, request: ModelRequest) -> Answer | Fault:
+        step = self._next(request)
+        if isinstance(step, Answer):
+            if step.delay_s:
+                await self.sleep(step.delay_s)
+            return step
+        if step.kind == "hang":
+            await asyncio.Event().wait()
+        if step.kind == "slow":
+            await self.sleep(step.delay_s)
+            return self.default
+        if step.kind in ("status", "reset"):
+            raise self._error(step, request.model)
+        return step
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        step = await self._play(request)
+        if isinstance(step, Fault):  # error_after / empty: a broken answer
+            raise self._error(step, request.model)
+        return self._response(step, request)
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        step = await self._play(request)
+        if isinstance(step, Fault):
+            if step.kind == "empty":
+                return
+            for i, event in enumerate(response_events(self._response(self.default, request))):
+                if i >= step.after_events:
+                    break
+                yield event
+            raise self._error(step, request.model)
+        for event in response_events(self._response(step, request)):
+            yield event
+
+    async def count_tokens(self, request: ModelRequest) -> int:
+        self.calls.append(request)
+        text = json.dumps(request.messages) + json.dumps(request.system or "")
+        return max(1, len(text) // 4)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class FakeClock:
+    """A clock whose ``sleep`` returns at once and moves time forward.
+
+    ``now()`` is pure fake time (``start`` plus every sleep and ``advance``); ``monotonic()``
+    also counts real time, so a real timeout (a scripted hang) uses up a deadline too.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.t = 0.0
+        self.start = start or datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+        self.sleeps: list[float] = []
+        self._real0 = time.perf_counter()
+
+    def monotonic(self) -> float:
+        return self.t + (time.perf_counter() - self._real0)
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=self.t)
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+        await asyncio.sleep(0)

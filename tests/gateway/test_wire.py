@@ -1,0 +1,261 @@
+"""The official SDKs -> loregate (uvicorn on 127.0.0.1) -> the wire emulator, and the fault matrix.
+
+The gateway's router is served alone (governance has its own tests; test_gw_shutdown drives
+the whole app with a real key). Retry waits are injected (the ``sleeps`` list records them);
+timeouts and connection resets are real, on loopback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anthropic
+import openai
+import pytest
+
+from gateway.config import load_config
+from gateway.ledger import MemoryLedger
+from gateway.provider_registry import ProviderRegistry
+from gateway.service import Gateway
+from loregate.wiring.gateway import anthropic_provider, openai_provider
+from testkit.emulator import EmulatorServer, Fault
+from tests.gateway.rig import gateway_app
+from tests.gateway.servers import ServedApp
+
+pytestmark = pytest.mark.wire
+
+WIRE_CONFIG = """
+[routes.default]
+description = "wire tests: short timeouts, no local model"
+[[routes.default.tiers]]
+model = "claude-haiku-4-5"
+fallbacks = ["gpt-5.5"]
+attempt_timeout_s = 0.6
+total_timeout_s = 20
+retry = { max_attempts = 2, initial_backoff_s = 0.25, max_retry_after_s = 5 }
+escalate_on = ["weak_verdict"]
+[[routes.default.tiers]]
+model = "claude-sonnet-4-6"
+attempt_timeout_s = 0.6
+total_timeout_s = 20
+escalate_on = []
+"""
+
+
+@dataclass
+class Wire:
+    emu: EmulatorServer
+    url: str
+    gateway: Gateway
+    ledger: MemoryLedger
+    sleeps: list[float]
+    clients: list[anthropic.Anthropic | openai.OpenAI] = field(default_factory=list)
+
+    def anthropic(self) -> anthropic.Anthropic:
+        client = anthropic.Anthropic(api_key="any-key", base_url=self.url, max_retries=0)
+        self.clients.append(client)
+        return client
+
+    def openai(self) -> openai.OpenAI:
+        client = openai.OpenAI(api_key="any-key", base_url=self.url + "/v1", max_retries=0)
+        self.clients.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as emu:
+        yield emu
+
+
+@pytest.fixture
+def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
+    emulator.reset()
+    (tmp_path / "wire.toml").write_text(WIRE_CONFIG)
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    ledger = MemoryLedger()
+    registry = ProviderRegistry(  # the providers exactly as the wiring builds them
+        {
+            "anthropic": lambda: anthropic_provider("test", emulator.base_url),
+            "openai": lambda: openai_provider("test", emulator.base_url + "/v1"),
+            "local": None,
+        }
+    )
+    gw = Gateway(load_config(tmp_path / "wire.toml"), registry, ledger=ledger, sleep=sleep)
+    with ServedApp(gateway_app(gw)) as served:
+        wire = Wire(emulator, served.url, gw, ledger, sleeps)
+        yield wire
+        wire.close()
+
+
+def test_anthropic_sdk_json_and_stream(wire: Wire) -> None:
+    client = wire.anthropic()
+    msg = client.messages.create(
+        model="default", max_tokens=64, messages=[{"role": "user", "content": "Say hi"}]
+    )
+    assert msg.content[0].type == "text" and msg.content[0].text
+    assert msg.model.startswith("claude-haiku-4-5")
+    assert msg.usage.input_tokens > 0 and msg.usage.output_tokens > 0
+
+    with client.messages.stream(
+        model="default", max_tokens=64, messages=[{"role": "user", "content": "Say hi"}]
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text and final.content[0].text == text  # type: ignore[union-attr]
+    assert final.usage.output_tokens > 0
+    rows = wire.ledger.requests()
+    assert [r.stream for r in rows] == [False, True] and all(r.outcome == "ok" for r in rows)
+
+
+def test_tools_beta_headers_and_cache_control_reach_the_upstream_untouched(wire: Wire) -> None:
+    client = wire.anthropic()
+    long_doc = "The liability cap is 2x annual fees. " * 900  # > Haiku's 4,096-token minimum
+    system = [{"type": "text", "text": long_doc, "cache_control": {"type": "ephemeral"}}]
+    tools = [
+        {
+            "name": "lookup",
+            "description": "Find a document",
+            "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}},
+        }
+    ]
+    kwargs = dict(
+        model="claude-haiku-4-5",
+        max_tokens=64,
+        system=system,
+        tools=tools,
+        messages=[{"role": "user", "content": "What is the cap?"}],
+        extra_headers={"anthropic-beta": "context-1m-2025-08-07"},
+    )
+    first = client.messages.create(**kwargs)  # type: ignore[call-overload]
+    second = client.messages.create(**kwargs)  # type: ignore[call-overload]
+    assert (
+        first.usage.cache_creation_input_tokens and first.usage.cache_creation_input_tokens > 4096
+    )
+    assert second.usage.cache_read_input_tokens == first.usage.cache_creation_input_tokens
+    upstream = [r for r in wire.emu.requests if r.path == "/v1/messages"][-1]
+    assert upstream.headers.get("anthropic-beta") == "context-1m-2025-08-07"
+    assert upstream.json is not None
+    assert upstream.json["system"] == system and upstream.json["tools"] == tools
+    rows = wire.ledger.requests()
+    assert rows[0].cache_write_5m_tokens == first.usage.cache_creation_input_tokens
+    assert rows[1].cache_read_tokens == second.usage.cache_read_input_tokens
+    assert rows[1].cost_nano_usd < rows[0].cost_nano_usd  # cache reads are cheap
+
+
+def test_openai_sdk_json_and_stream(wire: Wire) -> None:
+    client = wire.openai()
+    done = client.chat.completions.create(
+        model="default", messages=[{"role": "user", "content": "Say hi"}], max_tokens=32
+    )
+    assert done.choices[0].message.content and done.choices[0].finish_reason == "stop"
+    assert done.usage is not None and done.usage.prompt_tokens > 0
+    chunks = list(
+        client.chat.completions.create(
+            model="gpt-5.5",
+            messages=[{"role": "user", "content": "Say hi"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
+    assert [r.model_alias for r in wire.ledger.requests()] == ["claude-haiku-4-5", "gpt-5.5"]
+
+
+def test_models_list_through_both_sdks(wire: Wire) -> None:
+    names = [m.id for m in wire.anthropic().models.list()]
+    assert "claude-haiku-4-5" in names and "default" in names
+    assert "gpt-5.5" in [m.id for m in wire.openai().models.list()]
+
+
+# The fault matrix ---------------------------------------------------------------------------
+FAULTS = {
+    "429+retry-after": (Fault.status(429, retry_after=2), 1),
+    "529": (Fault.status(529), 1),
+    "500": (Fault.status(500), 1),
+    "slow (timeout)": (Fault.slow(1.5), 1),
+    "connection reset": (Fault.reset(), 1),
+    "error after 200": (Fault.error_after_start(), 1),
+}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_each_fault_is_retried_or_falls_back_never_an_empty_200(
+    wire: Wire, name: str, stream: bool
+) -> None:
+    fault, _ = FAULTS[name]
+    wire.emu.faults.push(fault, model="claude-haiku")
+    client = wire.anthropic()
+    if name == "error after 200" and stream:
+        # The error comes after the first content event: the client gets it, not a fake answer.
+        with (
+            pytest.raises(anthropic.APIError) as err,
+            client.messages.stream(
+                model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+            ) as s,
+        ):
+            "".join(s.text_stream)
+        assert "Overloaded" in str(err.value) or "overloaded" in str(err.value)
+        assert wire.ledger.requests()[0].outcome == "error"
+        return
+    if stream:
+        with client.messages.stream(
+            model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+        ) as s:
+            text = "".join(s.text_stream)
+    else:
+        text = (
+            client.messages.create(
+                model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+            )
+            .content[0]
+            .text
+        )  # type: ignore[union-attr]
+    assert text  # an answer, not an empty 200
+    row = wire.ledger.requests()[0]
+    assert row.outcome == "ok" and row.retries == 1  # the one fault was retried away
+    if name == "429+retry-after":
+        assert wire.sleeps == [2.0]
+
+
+def test_a_fault_that_persists_falls_back_to_another_provider(wire: Wire) -> None:
+    wire.emu.faults.push(Fault.status(529), model="claude-haiku", times=2)
+    msg = wire.anthropic().messages.create(
+        model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+    )
+    assert msg.model == "gpt-5.5" and msg.content[0].text  # type: ignore[union-attr]
+    request, haiku, gpt = wire.ledger.rows
+    assert (haiku.outcome, haiku.error_class, haiku.retries) == (
+        "fallback",
+        "upstream_status_529",
+        1,
+    )
+    assert (gpt.outcome, request.fallbacks) == ("ok", 1)
+
+
+def test_when_everything_fails_the_client_gets_a_clear_error(wire: Wire) -> None:
+    wire.emu.faults.push(Fault.status(529), times=10)
+    with pytest.raises(anthropic.APIStatusError) as err:
+        wire.anthropic().messages.create(
+            model="default", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+        )
+    assert err.value.status_code == 503
+    assert "every model failed" in str(err.value)
+    with pytest.raises(openai.APIStatusError) as oerr:
+        wire.openai().chat.completions.create(
+            model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert oerr.value.status_code == 529
