@@ -41,17 +41,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from retrieval_quality import DATA, FLT, GOLD, build_index  # noqa: E402
 
 from gateway.config import load_config  # noqa: E402
 from gateway.ledger import MemoryLedger  # noqa: E402
 from gateway.provider_registry import ProviderRegistry  # noqa: E402
 from gateway.providers.anthropic import AnthropicProvider  # noqa: E402
+from gateway.route_catalogue import RouteCatalogue  # noqa: E402
 from gateway.service import Gateway  # noqa: E402
 from gateway.types import ModelRequest  # noqa: E402
 from kernel.principal import Principal  # noqa: E402
-from loregate.wiring.retrieval import route_info_of  # noqa: E402
 from retrieval.answer import AnswerConfig, AnswerService  # noqa: E402
 from retrieval.embedder import Embedder  # noqa: E402
 from retrieval.prompt_layout import PROMPT_ID, natural_prefix  # noqa: E402
@@ -200,17 +199,16 @@ async def scenario(
                 "local": None,
             }
         )
-        gw = Gateway(load_config(), registry, ledger=MemoryLedger(), sleep=no_sleep)
+        gw = Gateway(RouteCatalogue(load_config(), registry), ledger=MemoryLedger(), sleep=no_sleep)
         prompts = PackagedPrompts()
         service = AnswerService(
             searcher=HybridSearcher(store, embedder, sparse),
             gateway=gw,
             prompts=prompts,
-            route_info=route_info_of(gw),
             index_version=lambda: "bench",
             config=AnswerConfig(requests_per_window=args.per_window, standing_knowledge=knowledge),
         )
-        prefix = await service.ensure_prefix(None)
+        prefix = await service.prefix(None)
         print(f"cache plan: {prefix.plan.reason}; prefix {prefix.tokens} tokens")
         base, mine = Tally(), Tally()
         system = natural_prefix(prompts.active(PROMPT_ID).text, knowledge)

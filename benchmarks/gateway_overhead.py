@@ -94,38 +94,39 @@ def core_app() -> object:
 
     from fastapi import FastAPI
 
-    from gateway.config import load_config
-    from gateway.http import build_router
-    from gateway.ledger import LedgerWriter
-    from gateway.provider_registry import ProviderRegistry
+    from gateway.http import VENDOR_ERRORS, build_router
+    from gateway.ledger import NullLedger
     from gateway.service import Gateway
     from kernel.auth import static_auth
     from kernel.principal import LOCAL_OPERATOR
-    from loregate.app import RequestIdMiddleware
-    from loregate.container import Container
+    from kernel.request_context import RequestIdMiddleware
     from loregate.errors_http import install_error_handlers
+    from loregate.graph import Loregate
+    from loregate.overrides import Overrides
     from loregate.settings import get_settings
-    from loregate.wiring.gateway import error_renderers, provider_registry
 
-    settings = get_settings()
-    container = Container(settings)
-    ledger = None if os.environ.get("BENCH_NO_LEDGER") else LedgerWriter(container.engine)
-    registry = provider_registry(settings)
+    overrides = Overrides()
     if os.environ.get("BENCH_SCRIPTED"):  # no upstream at all: the gateway's own cost
         from testkit.scripted import ScriptedProvider
 
-        registry = ProviderRegistry({"anthropic": ScriptedProvider("anthropic", keep_calls=False)})
-    gw = Gateway(load_config(settings.config), registry, ledger=ledger)
+        overrides = Overrides(
+            providers={"anthropic": ScriptedProvider("anthropic", keep_calls=False)}
+        )
+    graph = Loregate(get_settings(), overrides)
+    graph.migrate()
+    # The graph's parts, assembled without governance (the core's own cost).
+    ledger = NullLedger() if os.environ.get("BENCH_NO_LEDGER") else graph.ledger_writer
+    gw = Gateway(graph.catalogue, ledger=ledger)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
         yield
         await gw.aclose()
-        await container.aclose()
+        await graph.aclose()
 
     app = FastAPI(lifespan=lifespan)
     app.add_middleware(RequestIdMiddleware)
-    install_error_handlers(app, error_renderers())
+    install_error_handlers(app, VENDOR_ERRORS)
     app.include_router(build_router(gw, static_auth(LOCAL_OPERATOR)))
     return app
 
@@ -147,10 +148,11 @@ def bench_env(emulator_url: str, home: Path) -> dict[str, str]:
 def admin_key(env: dict[str, str]) -> str:
     """Bootstrap an admin key in the benchmark's database (the full app requires one)."""
     code = (
-        "from loregate.container import Container\n"
+        "from loregate.graph import Loregate\n"
         "from loregate.settings import get_settings\n"
-        "from loregate.wiring.governance import key_store\n"
-        "print(key_store(Container(get_settings())).create(user='bench', role='admin').key)\n"
+        "g = Loregate(get_settings())\n"
+        "g.migrate()\n"
+        "print(g.governance_parts.keys.create(user='bench', role='admin').key)\n"
     )
     out = subprocess.run([PY, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)
     return out.stdout.decode().strip().splitlines()[-1]

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from gateway.config import load_config  # noqa: E402
 from gateway.hooks import GovernanceHooks  # noqa: E402
 from gateway.ledger import NullLedger  # noqa: E402
+from gateway.route_catalogue import RouteCatalogue  # noqa: E402
 from gateway.service import Gateway  # noqa: E402
 from gateway.types import ModelRequest  # noqa: E402
 from governance.audit import AuditLog  # noqa: E402
@@ -42,10 +43,10 @@ from governance.keys import KeyStore  # noqa: E402
 from governance.pii_rules import quick_redact  # noqa: E402
 from governance.redaction import PiiRedactor  # noqa: E402
 from kernel.principal import Principal  # noqa: E402
-from loregate.container import Container  # noqa: E402
 from loregate.database import make_engine, migrate  # noqa: E402
+from loregate.graph import Loregate  # noqa: E402
+from loregate.overrides import Overrides  # noqa: E402
 from loregate.settings import load_settings  # noqa: E402
-from loregate.wiring import governance as governance_wiring  # noqa: E402
 from testkit.scripted import ScriptedProvider  # noqa: E402
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
@@ -69,8 +70,10 @@ def pct(values: list[float], q: float) -> float:
 
 def gateway_with(hooks: GovernanceHooks | None) -> Gateway:
     return Gateway(
-        load_config(),
-        {"anthropic": ScriptedProvider("anthropic"), "openai": None, "local": None},
+        RouteCatalogue(
+            load_config(),
+            {"anthropic": ScriptedProvider("anthropic"), "openai": None, "local": None},
+        ),
         hooks=hooks,
         ledger=NullLedger(),
     )
@@ -87,16 +90,18 @@ async def timed(gateway: Gateway, n: int) -> list[float]:
     return out
 
 
-def wired(home: Path, redis_url: str | None, limits: bool = True) -> tuple[Container, Gateway]:
-    """Governance exactly as ``loregate serve`` wires it, around a scripted provider."""
-    container = Container(load_settings(home=home, redis_url=redis_url))
-    gateway = gateway_with(governance_wiring.hooks(container))
-    container.part("gateway", lambda _: gateway)
-    p = governance_wiring.parts(container)
+def wired(home: Path, redis_url: str | None, limits: bool = True) -> tuple[Loregate, Gateway]:
+    """Governance exactly as ``loregate serve`` builds it, around a scripted provider (the
+    ledger left out: the governance cost alone)."""
+    providers = {"anthropic": ScriptedProvider("anthropic"), "openai": None, "local": None}
+    graph = Loregate(load_settings(home=home, redis_url=redis_url), Overrides(providers=providers))
+    graph.migrate()
+    gateway = Gateway(graph.catalogue, hooks=graph.governance, ledger=NullLedger())
+    p = graph.governance_parts
     if limits:
         p.budgets.set("department", "sales", period="month", hard_usd="1000000")
         p.rules.set("department", "sales", rpm=10_000_000, tpm=None)
-    return container, gateway
+    return graph, gateway
 
 
 def redis_up() -> bool:
@@ -135,10 +140,10 @@ async def main(n: int) -> None:
     else:
         print("  (Redis not running at 127.0.0.1:6379: its run is skipped)")
     for i, (label, url, limits) in enumerate(runs):
-        container, gateway = wired(tmp / f"home{i}", url, limits)
+        graph, gateway = wired(tmp / f"home{i}", url, limits)
         t0 = time.perf_counter()
         lat = await timed(gateway, n)
-        await container.aclose()  # waits for the audit writer and the budget worker to drain
+        await graph.aclose()  # waits for the audit writer and the budget worker to drain
         drained = time.perf_counter() - t0
         print(
             f"  {label:<26} p50 {pct(lat, 50):.3f} ms  p99 {pct(lat, 99):.3f} ms   added p50 "

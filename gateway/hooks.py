@@ -3,15 +3,17 @@
 ``Gateway`` (gateway/service.py) calls one ``GovernanceHooks`` around every request:
 ``admit`` before any provider is called (rate limits, budget reservation, route downgrade past
 a soft limit, upstream redaction) and ``settle`` exactly once afterwards, on success and on
-failure (budget settlement, audit record, metrics). ``NoGovernance`` is the do-nothing default.
+failure (budget settlement, audit record, metrics), with the same typed ``RequestFacts`` the
+ledger is written from. ``NoGovernance`` is the do-nothing default.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
-from gateway.types import InvocationResult, ModelRequest
+from gateway.types import AttemptRecord, InvocationResult, ModelRequest
 from kernel.principal import Principal
 
 
@@ -19,14 +21,14 @@ from kernel.principal import Principal
 class CallContext:
     request_id: str
     principal: Principal
-    route: str
+    route: str  # the route (or model alias) asked for, canonical
     request: ModelRequest
     prompt_version: str | None = None
     routing_version: str = ""
-    source: str = "api"  # api | ask | eval | cli
-    # Filled by ``admit``: what was reserved, so ``settle`` can release or settle it.
-    reservation: Any = None
-    notes: dict[str, Any] = field(default_factory=dict)
+    source: str = "api"  # api | ask | eval | cli | ingest | mcp
+    # What ``admit`` reserved (governance's own ticket, opaque to the gateway), handed back to
+    # ``settle`` so it can release or settle it; ``None`` when admit refused the call.
+    reservation: object | None = None
 
 
 @dataclass
@@ -35,7 +37,25 @@ class Admission:
 
     route: str
     request: ModelRequest
-    reservation: Any = None
+    reservation: object | None = None
+    downgraded_reason: str | None = None
+
+
+@dataclass(slots=True)
+class RequestFacts:
+    """What the gateway knows about a request once it is over: the ledger's rows and
+    governance's settlement are both made from it."""
+
+    ctx: CallContext
+    started_at: datetime
+    route: str  # the route that ran (after any downgrade)
+    latency_ms: float
+    stream: bool
+    attempts: list[AttemptRecord]
+    result: InvocationResult | None = None
+    error: BaseException | None = None
+    rejected: bool = False  # admit refused it (no provider was called)
+    ttft_ms: float | None = None
     downgraded_reason: str | None = None
 
 
@@ -44,9 +64,7 @@ class GovernanceHooks(Protocol):
         """Raise ``RateLimited``/``BudgetExceeded``/``PermissionDenied`` to refuse the call."""
         ...
 
-    async def settle(
-        self, ctx: CallContext, result: InvocationResult | None, error: BaseException | None
-    ) -> None: ...
+    async def settle(self, facts: RequestFacts) -> None: ...
 
 
 class NoGovernance:
@@ -55,7 +73,5 @@ class NoGovernance:
     async def admit(self, ctx: CallContext) -> Admission:
         return Admission(route=ctx.route, request=ctx.request)
 
-    async def settle(
-        self, ctx: CallContext, result: InvocationResult | None, error: BaseException | None
-    ) -> None:
+    async def settle(self, facts: RequestFacts) -> None:
         return None

@@ -1,45 +1,35 @@
 """``Gateway``: the one door every model call goes through.
 
-For each request it resolves the route (``request.model`` names a route, a model alias or a
-pinned model id; the ``route`` argument wins), asks governance to ``admit`` it, runs the route's
-tiers through the resilience wrappers (from ``start_tier``: a caller that judged a tier's answer
-itself skips the tiers it already tried), writes the ledger rows (one for the request, one per
-model attempt) and calls governance's ``settle`` exactly once, on success and on failure (also
-when ``admit`` refused the call: ``ctx.reservation`` is then ``None``).
+For each request it resolves the route through the ``RouteCatalogue`` (``request.model`` names a
+route, a model alias or a pinned model id; the ``route`` argument wins), asks governance to
+``admit`` it, runs the route's tiers through the resilience wrappers (escalating on a weak
+answer when the caller gives a judge, streams included), writes the ledger rows (one for the
+request, one per model attempt) and calls governance's ``settle`` exactly once with the same
+facts, on success and on failure (also when ``admit`` refused the call: ``ctx.reservation`` is
+then ``None``).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from datetime import datetime
 
-from gateway.config import GatewayConfig, ModelSpec
-from gateway.hooks import Admission, CallContext, GovernanceHooks, NoGovernance
-from gateway.ledger.rows import RequestFacts
+from gateway.hooks import Admission, CallContext, GovernanceHooks, NoGovernance, RequestFacts
 from gateway.ledger.writer import LedgerSink, NullLedger
-from gateway.provider_registry import ProviderRegistry
 from gateway.providers.base import Provider
-from gateway.resilience.breaker import Breakers
 from gateway.resilience.fallback import Fallback
 from gateway.resilience.model_call import Pinned
-from gateway.resilience.plan import (
-    Composer,
-    RoutePlan,
-    TierPlan,
-    check_start_tier,
-    plan_route,
-    resolve_name,
-    start_at,
-)
+from gateway.resilience.plan import Composer
 from gateway.resilience.streams import close_quietly
 from gateway.resilience.timeout import AttemptTimeout
 from gateway.resilience.trace import Trace
+from gateway.route_catalogue import RouteCatalogue
 from gateway.stream_assembly import StreamAssembler
 from gateway.types import InvocationResult, Judge, ModelRequest, StreamEvent
-from kernel.clock import SYSTEM_CLOCK, Clock, Sleep, real_sleep
-from kernel.errors import ApiError, ProviderError, UnknownModel
+from kernel.clock import Clock, Sleep, real_sleep
+from kernel.errors import ApiError, ProviderError
 from kernel.principal import Principal
 
 log = logging.getLogger("gateway")
@@ -52,63 +42,19 @@ def new_request_id() -> str:
 class Gateway:
     def __init__(
         self,
-        config: GatewayConfig,
-        providers: ProviderRegistry | Mapping[str, Provider | None],
+        catalogue: RouteCatalogue,
         *,
         hooks: GovernanceHooks | None = None,
         ledger: LedgerSink | None = None,
         clock: Clock | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        self.config = config
-        self.routing_version = config.routing_version
-        self.providers = (
-            providers if isinstance(providers, ProviderRegistry) else ProviderRegistry(providers)
-        )
+        self.catalogue = catalogue
+        self.routing_version = catalogue.routing_version
         self.hooks: GovernanceHooks = hooks or NoGovernance()
         self.ledger: LedgerSink = ledger or NullLedger()
-        self.clock: Clock = clock or SYSTEM_CLOCK
-        self.breakers = Breakers(config.breaker, self.clock)
-        self.composer = Composer(self.breakers, self.clock, sleep or real_sleep)
-        self._names: dict[str, str] = {}
-        self._plans: dict[str, RoutePlan] = {}
-
-    # Lookups ----------------------------------------------------------------------------------
-    def route_name(self, name: str) -> str:
-        """The route (or model alias) that ``name`` designates; ``UnknownModel`` if none."""
-        canonical = self._names.get(name)
-        if canonical is None:
-            canonical = resolve_name(self.config, name)[0]
-            self._names[name] = canonical
-        return canonical
-
-    def plan(self, name: str) -> RoutePlan:
-        plan = self._plans.get(name)
-        if plan is None:
-            plan = plan_route(self.config, self.providers, name)
-            self._plans[name] = plan
-        return plan
-
-    def model_spec(self, alias: str) -> ModelSpec:
-        """Prices, ``min_cacheable_tokens``, ``context_window``, pinned ``model_id`` of a model."""
-        spec = self.config.find_model(alias)
-        if spec is None:
-            raise UnknownModel(f"unknown model {alias!r}", details={"model": alias})
-        return spec
-
-    def route_tiers(self, route: str) -> list[TierPlan]:
-        """The tiers a request on ``route`` would try, with the models available right now."""
-        return list(self.plan(route).tiers)
-
-    def breaker_states(self) -> dict[str, str]:
-        """``provider/alias`` -> closed | open | half-open, for every available model."""
-        states = {
-            f"{s.provider}/{s.alias}": "closed"
-            for s in self.config.models.values()
-            if self.providers.available(s.provider)
-        }
-        states.update(self.breakers.states())
-        return dict(sorted(states.items()))
+        self.clock: Clock = clock or catalogue.clock
+        self.composer = Composer(catalogue.breakers, self.clock, sleep or real_sleep)
 
     # Calls ------------------------------------------------------------------------------------
     async def invoke(
@@ -121,30 +67,16 @@ class Gateway:
         prompt_version: str | None = None,
         source: str = "api",
         request_id: str | None = None,
-        start_tier: int = 0,
     ) -> InvocationResult:
         started_at, t0 = self.clock.now(), self.clock.monotonic()
-        name = self.route_name(route or request.model)
-        self.check_start_tier(name, start_tier)
-        ctx = CallContext(
-            request_id=request_id or new_request_id(),
-            principal=principal,
-            route=name,
-            request=request,
-            prompt_version=prompt_version,
-            routing_version=self.routing_version,
-            source=source,
-        )
+        ctx = self._context(request, principal, route, prompt_version, source, request_id)
         admission = await self.admit(ctx, started_at, t0, stream=False)
         trace = Trace(self.clock)
         route_used = admission.route
         try:
-            plan = self.plan(admission.route)
+            plan = self.catalogue.plan(admission.route)
             route_used = plan.name
-            start = start_at(plan, start_tier)
-            response = await self.composer.route(plan, trace, judge, start).complete(
-                admission.request
-            )
+            response = await self.composer.route(plan, trace, judge).complete(admission.request)
         except BaseException as exc:
             await self.finish(
                 RequestFacts(
@@ -191,26 +123,29 @@ class Gateway:
         *,
         principal: Principal,
         route: str | None = None,
+        judge: Judge | None = None,
         prompt_version: str | None = None,
         source: str = "api",
         request_id: str | None = None,
-        start_tier: int = 0,
     ) -> GatewayStream:
-        """Anthropic-shaped events; ``.result`` holds the ``InvocationResult`` once exhausted."""
+        """Anthropic-shaped events; ``.result`` holds the ``InvocationResult`` once exhausted.
+
+        With a ``judge`` a weak tier's stream is followed by a ``retract`` event and the next
+        tier's stream (see gateway/resilience/escalation.py)."""
         return GatewayStream(
             self,
             request,
             principal=principal,
             route=route,
+            judge=judge,
             prompt_version=prompt_version,
             source=source,
             request_id=request_id or new_request_id(),
-            start_tier=start_tier,
         )
 
     async def count_tokens(self, request: ModelRequest, route: str | None = None) -> int:
         """Input tokens of ``request`` as the first available model of the route counts them."""
-        tier = self.plan(route or request.model).tiers[0]
+        tier = self.catalogue.plan(route or request.model).tiers[0]
         counters: list[Provider] = [
             AttemptTimeout(
                 Pinned(c.provider, c.spec),
@@ -227,12 +162,27 @@ class Gateway:
     async def aclose(self) -> None:
         """Write every pending ledger row, then close the providers."""
         await self.ledger.aclose()
-        await self.providers.aclose()
+        await self.catalogue.aclose()
 
     # Shared by invoke and stream --------------------------------------------------------------
-    def check_start_tier(self, route: str, start_tier: int) -> None:
-        """Before ``admit``: a bad ``start_tier`` is refused with no reservation, no ledger row."""
-        check_start_tier(self.plan, route, start_tier)
+    def _context(
+        self,
+        request: ModelRequest,
+        principal: Principal,
+        route: str | None,
+        prompt_version: str | None,
+        source: str,
+        request_id: str | None,
+    ) -> CallContext:
+        return CallContext(
+            request_id=request_id or new_request_id(),
+            principal=principal,
+            route=self.catalogue.route_name(route or request.model),
+            request=request,
+            prompt_version=prompt_version,
+            routing_version=self.routing_version,
+            source=source,
+        )
 
     def _ms(self, t0: float) -> float:
         return (self.clock.monotonic() - t0) * 1000.0
@@ -257,20 +207,16 @@ class Gateway:
             )
             raise
         ctx.reservation = admission.reservation
-        if admission.downgraded_reason:
-            ctx.notes["downgraded_reason"] = admission.downgraded_reason
         return admission
 
     async def finish(self, facts: RequestFacts) -> None:
         """Write the ledger rows, then let governance settle (exactly once per request)."""
-        # A failed request has no result: governance charges its attempts from here.
-        facts.ctx.notes["attempts"] = facts.attempts
         try:
             self.ledger.record(facts)
         except Exception:
             log.exception("ledger: could not accept the rows of %s", facts.ctx.request_id)
         try:
-            await self.hooks.settle(facts.ctx, facts.result, facts.error)
+            await self.hooks.settle(facts)
         except Exception:
             log.exception("governance: settle failed for %s", facts.ctx.request_id)
 
@@ -291,19 +237,19 @@ class GatewayStream:
         *,
         principal: Principal,
         route: str | None,
+        judge: Judge | None,
         prompt_version: str | None,
         source: str,
         request_id: str,
-        start_tier: int = 0,
     ) -> None:
         self.gateway = gateway
         self.request = request
         self.principal = principal
         self.route = route
+        self.judge = judge
         self.prompt_version = prompt_version
         self.source = source
         self.request_id = request_id
-        self.start_tier = start_tier
         self.result: InvocationResult | None = None
         self.ttft_ms: float | None = None
         self.trace = Trace(gateway.clock)
@@ -325,29 +271,29 @@ class GatewayStream:
         gw = self.gateway
         clock = gw.clock
         started_at, t0 = clock.now(), clock.monotonic()
-        ctx = CallContext(
-            request_id=self.request_id,
-            principal=self.principal,
-            route=gw.route_name(self.route or self.request.model),
-            request=self.request,
-            prompt_version=self.prompt_version,
-            routing_version=gw.routing_version,
-            source=self.source,
+        ctx = gw._context(
+            self.request,
+            self.principal,
+            self.route,
+            self.prompt_version,
+            self.source,
+            self.request_id,
         )
-        gw.check_start_tier(ctx.route, self.start_tier)
         admission = await gw.admit(ctx, started_at, t0, stream=True)
         trace = self.trace
         assembler = StreamAssembler()
         route_used = admission.route
         error: BaseException | None = None
         try:
-            plan = gw.plan(admission.route)
+            plan = gw.catalogue.plan(admission.route)
             route_used = plan.name
-            start = start_at(plan, self.start_tier)
-            events = gw.composer.route(plan, trace, start=start).stream(admission.request)
+            events = gw.composer.route(plan, trace, self.judge).stream(admission.request)
             try:
                 async for event in events:
-                    assembler.feed(event)
+                    if event.type == "retract":
+                        assembler = StreamAssembler()  # the next tier's answer starts afresh
+                    else:
+                        assembler.feed(event)
                     if self.ttft_ms is None and event.type == "content_block_delta":
                         self.ttft_ms = (clock.monotonic() - t0) * 1000.0
                     yield event
@@ -368,6 +314,7 @@ class GatewayStream:
                 attempts=trace.attempts,
                 routing_version=gw.routing_version,
                 prompt_version=self.prompt_version,
+                final_verdict=trace.final_verdict,
                 requested_route=ctx.route if plan.name != ctx.route else None,
                 downgraded_reason=admission.downgraded_reason,
                 latency_ms=(clock.monotonic() - t0) * 1000.0,

@@ -78,6 +78,7 @@ StreamEventType = Literal[
     "message_delta",
     "message_stop",
     "ping",
+    "retract",  # loregate's own: a judged stream's tier was weak (gateway/resilience/escalation)
 ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from gateway.hooks import CallContext
+from gateway.hooks import RequestFacts
 from gateway.types import AttemptRecord, InvocationResult
 from kernel.errors import ApiError
 
@@ -19,13 +19,6 @@ class JsonRedactor(Protocol):
     def redact(self, text: str) -> str: ...
 
     def redact_json(self, value: Any, key: str | None = None) -> Any: ...
-
-
-def attempts_of(ctx: CallContext, result: InvocationResult | None) -> list[AttemptRecord]:
-    if result is not None:
-        return list(result.attempts)
-    found = ctx.notes.get("attempts")
-    return list(found) if isinstance(found, list) else []
 
 
 def outcome_of(result: InvocationResult | None, error: BaseException | None, admitted: bool) -> str:
@@ -53,16 +46,12 @@ def _attempt(a: AttemptRecord) -> dict[str, Any]:
 
 
 def raw_record(
-    ctx: CallContext,
-    result: InvocationResult | None,
-    error: BaseException | None,
-    *,
-    admitted: bool,
-    now: datetime | None = None,
+    facts: RequestFacts, *, admitted: bool, now: datetime | None = None
 ) -> tuple[str, datetime, dict[str, Any]]:
     """(request id, time, payload) with content not yet redacted."""
+    ctx, result, error = facts.ctx, facts.result, facts.error
     p = ctx.principal
-    attempts = attempts_of(ctx, result)
+    attempts = facts.attempts
     req = ctx.request
     request: dict[str, Any] = {
         "model": req.model,
@@ -87,8 +76,8 @@ def raw_record(
             "role": p.role.value,
         },
         "requested_route": ctx.route,
-        "route": result.route if result is not None else ctx.notes.get("route", ctx.route),
-        "downgraded_reason": ctx.notes.get("downgraded_reason"),
+        "route": facts.route,
+        "downgraded_reason": facts.downgraded_reason,
         "prompt_version": ctx.prompt_version,
         "routing_version": ctx.routing_version,
         "models_tried": [_attempt(a) for a in attempts],

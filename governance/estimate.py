@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from gateway.config import ModelSpec
 from gateway.pricing import estimate_nano_usd
@@ -51,25 +51,6 @@ def estimate_prompt_tokens(request: ModelRequest) -> int:
         size += len(json.dumps(request.tools, ensure_ascii=False).encode("utf-8"))
     per_message = 4 * len(request.messages)  # role markers and separators
     return -(-size // BYTES_PER_TOKEN) + per_message
-
-
-class TierView(Protocol):
-    @property
-    def candidates(self) -> Sequence[Any]: ...  # each has ``.spec: ModelSpec``
-
-
-class RouteInfo(Protocol):
-    """The part of ``Gateway`` governance needs (satisfied by ``gateway.service.Gateway``)."""
-
-    def route_tiers(self, route: str) -> Sequence[Any]: ...
-
-    def model_spec(self, alias: str) -> ModelSpec: ...
-
-    def breaker_states(self) -> dict[str, str]: ...
-
-
-def tier_specs(gateway: RouteInfo, route: str) -> list[list[ModelSpec]]:
-    return [[c.spec for c in tier.candidates] for tier in gateway.route_tiers(route)]
 
 
 def worst_case_nano(

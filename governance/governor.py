@@ -22,18 +22,14 @@ from datetime import UTC, datetime
 
 import anyio.to_thread
 
-from gateway.hooks import Admission, CallContext
-from gateway.types import InvocationResult, ModelRequest, Usage
-from governance.audit_record import JsonRedactor, attempts_of, raw_record
+from gateway.hooks import Admission, CallContext, RequestFacts
+from gateway.route_catalogue import RouteCatalogue
+from gateway.types import ModelRequest, Usage
+from governance.audit_record import JsonRedactor, raw_record
 from governance.audit_writer import AuditWriter
 from governance.budget_worker import BudgetWorker
 from governance.budgets import Budget, BudgetBook, BudgetCounter, Reservation
-from governance.estimate import (
-    RouteInfo,
-    estimate_prompt_tokens,
-    tier_specs,
-    worst_case_nano,
-)
+from governance.estimate import estimate_prompt_tokens, worst_case_nano
 from governance.metrics import GovernanceMetrics
 from governance.ratelimit import RateLimiter, RateTicket
 from kernel.errors import PermissionDenied, UnknownModel
@@ -68,7 +64,7 @@ class Governance:
         worker: BudgetWorker | None = None,
         redactor: JsonRedactor | None = None,
         redact_upstream: bool = False,
-        route_info: Callable[[], RouteInfo | None] = lambda: None,
+        catalogue: RouteCatalogue | None = None,
         estimator: Estimator | None = None,
         economy_route: str = "economy",
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -81,7 +77,7 @@ class Governance:
         self.worker = worker
         self.redactor = redactor
         self.redact_upstream = redact_upstream
-        self.route_info = route_info
+        self.catalogue = catalogue
         self.estimator = estimator or self._route_estimate
         self.economy_route = economy_route
         self.now = now
@@ -90,7 +86,6 @@ class Governance:
     # admit ------------------------------------------------------------------------------------
     async def admit(self, ctx: CallContext) -> Admission:
         now = self.now()
-        ctx.notes["admitted_at"] = now.isoformat()
         principal = ctx.principal
         self._check_rights(principal, ctx.route)
         prompt_tokens = estimate_prompt_tokens(ctx.request)
@@ -117,16 +112,14 @@ class Governance:
             if reservation is not None:
                 await self._settle_budget(reservation, 0, ctx.request_id)
             raise
-        ctx.notes["route"] = route
         ticket = Ticket(route, prompt_tokens, estimate, reservation, rate)
         return Admission(route=route, request=request, reservation=ticket, downgraded_reason=reason)
 
     def _check_rights(self, principal: Principal, name: str) -> None:
         """A route must be allowed (``--routes``) and use only allowed models (``--models``);
         a model alias must be an allowed model (or, without a model list, an allowed route)."""
-        info = self.route_info()
-        routes = getattr(getattr(info, "config", None), "routes", None)
-        is_alias = routes is not None and name not in routes
+        info = self.catalogue
+        is_alias = info is not None and not info.is_route(name)
         if is_alias:
             allowed = (
                 principal.may_use_model(name)
@@ -139,7 +132,7 @@ class Governance:
         if not principal.may_use_route(name):
             raise self._denied(principal, f"route {name!r}", {"route": name})
         if principal.allowed_models and info is not None:
-            models = {c.spec.alias for tier in info.route_tiers(name) for c in tier.candidates}
+            models = {spec.alias for tier in info.tier_specs(name) for spec in tier}
             outside = sorted(m for m in models if not principal.may_use_model(m))
             if outside:
                 raise self._denied(
@@ -162,18 +155,16 @@ class Governance:
         return await anyio.to_thread.run_sync(self.budgets.applicable, principal)
 
     def _route_estimate(self, route: str, request: ModelRequest, prompt_tokens: int) -> int:
-        info = self.route_info()
-        if info is None:
+        if self.catalogue is None:
             return 0
-        return worst_case_nano(tier_specs(info, route), prompt_tokens, request.max_tokens)
+        return worst_case_nano(self.catalogue.tier_specs(route), prompt_tokens, request.max_tokens)
 
     def _economy_exists(self) -> bool:
         if self._economy_known is None:
-            info = self.route_info()
-            if info is None:
+            if self.catalogue is None:
                 return True
             try:
-                info.route_tiers(self.economy_route)
+                self.catalogue.plan(self.economy_route)
                 self._economy_known = True
             except UnknownModel:
                 log.warning("no %r route: soft budget limits cannot downgrade", self.economy_route)
@@ -190,14 +181,13 @@ class Governance:
         )
 
     # settle -----------------------------------------------------------------------------------
-    async def settle(
-        self, ctx: CallContext, result: InvocationResult | None, error: BaseException | None
-    ) -> None:
+    async def settle(self, facts: RequestFacts) -> None:
+        ctx, result, error = facts.ctx, facts.result, facts.error
         ticket = ctx.reservation if isinstance(ctx.reservation, Ticket) else None
         admitted = ticket is not None
-        attempts = attempts_of(ctx, result)
+        attempts = facts.attempts
         actual = sum(a.cost_nano_usd for a in attempts)
-        route = result.route if result is not None else (ticket.route if ticket else ctx.route)
+        route = facts.route
         if ticket is not None and ticket.reservation is not None:
             await self._settle_budget(ticket.reservation, actual, ctx.request_id)
         if ticket is not None and ticket.rate is not None and self.limiter is not None:
@@ -217,14 +207,13 @@ class Governance:
                 error=error,
                 admitted=admitted,
             )
-            info = self.route_info()
-            if info is not None:
-                self.metrics.record_circuits(info.breaker_states())
+            if self.catalogue is not None:
+                self.metrics.record_circuits(self.catalogue.breaker_states())
         except Exception:
             log.exception("metrics update failed for %s", ctx.request_id)
         if self.audit is not None:
             now = self.now()  # built on the audit thread, off the event loop
-            self.audit.submit(lambda: raw_record(ctx, result, error, admitted=admitted, now=now))
+            self.audit.submit(lambda: raw_record(facts, admitted=admitted, now=now))
 
     async def _reserve(self, budgets: list[Budget], amount: int, now: datetime) -> Reservation:
         if self.worker is not None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from gateway.route_catalogue import RouteCatalogue
 from governance.audit import AuditLog
 from governance.budgets import BudgetBook, BudgetCounter, BudgetState
-from governance.estimate import RouteInfo
 from governance.keys import KeyStore
 from governance.metrics import GovernanceMetrics
 from governance.prompts import PromptRegistry
@@ -28,7 +27,7 @@ class GovernanceParts:
     prompts: PromptRegistry
     audit: AuditLog
     metrics: GovernanceMetrics
-    route_info: Callable[[], RouteInfo | None] = lambda: None
+    catalogue: RouteCatalogue | None = None  # circuit states for /metrics
 
     def budget_states(self, principal: Principal | None = None) -> list[BudgetState]:
         """Current-window usage of every budget (or of those that apply to ``principal``)."""

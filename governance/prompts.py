@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from governance.prompt_types import PromptVersion
 from governance.tables import prompt_activations as acts
@@ -90,6 +91,7 @@ class PromptRegistry:
         self.cache_ttl_s = cache_ttl_s
         self._monotonic = monotonic
         self._cache: dict[str, tuple[float, PromptVersion]] = {}
+        self._sync_lock = threading.Lock()  # one sync at a time in this process
         self._lock = threading.Lock()
 
     # Files ------------------------------------------------------------------------------------
@@ -124,7 +126,7 @@ class PromptRegistry:
     def sync(self) -> list[FoundTemplate]:
         """Record every template version on disk (idempotent); returns what was found."""
         found = self.scan()
-        with self.engine.begin() as conn:
+        with self._sync_lock, self.engine.begin() as conn:
             known = {
                 (r.prompt_id, r.version)
                 for r in conn.execute(select(versions.c.prompt_id, versions.c.version))
@@ -140,8 +142,12 @@ class PromptRegistry:
                 for t in found
                 if (t.prompt_id, t.version) not in known
             ]
-            if new:
-                conn.execute(insert(versions), new)
+            for row in new:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(versions), row)
+                except IntegrityError:  # another process recorded it first: same hash, same text
+                    pass
         return found
 
     # PromptSource -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from gateway.ledger.rows import RequestFacts
+from gateway.hooks import RequestFacts
 from gateway.ledger.writer import LedgerSink
 from governance.pii_rules import merge, quick_redact, replace_spans, suspect
 

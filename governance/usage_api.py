@@ -115,9 +115,8 @@ def usage_router(parts: GovernanceParts, auth: Authenticate) -> APIRouter:
 
     @router.get("/metrics", tags=["health"], summary="Prometheus metrics")
     def metrics() -> Response:
-        info = parts.route_info()
-        if info is not None:
-            parts.metrics.record_circuits(info.breaker_states())
+        if parts.catalogue is not None:
+            parts.metrics.record_circuits(parts.catalogue.breaker_states())
         data, content_type = render(parts.metrics)
         return Response(content=data, media_type=content_type)
 

@@ -1,84 +1,88 @@
-"""The HTTP app factory: ``create_app(settings)`` mounts every package's router."""
+"""The HTTP app factory: ``create_app`` builds the object graph and mounts every package's
+router on concrete services; ``app_factory`` is what ``loregate serve`` runs in each worker."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import sys
-import time
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.http import VENDOR_ERRORS
+from governance.admin_api import admin_router
+from governance.usage_api import usage_router
+from ingest.api import in_thread, ingest_router
+from kernel.request_context import RequestIdMiddleware
 from loregate import __version__
-from loregate.container import Container
-from loregate.errors_http import ErrorRenderer, install_error_handlers
+from loregate.errors_http import install_error_handlers
+from loregate.graph import Loregate
 from loregate.offline import configure_offline
+from loregate.overrides import Overrides
+from loregate.readiness import readiness
 from loregate.settings import Settings, get_settings
-from loregate.wiring import evals as evals_wiring
-from loregate.wiring import gateway as gateway_wiring
-from loregate.wiring import governance as governance_wiring
-from loregate.wiring import ingest as ingest_wiring
-from loregate.wiring import retrieval as retrieval_wiring
 
-REQUEST_ID_HEADER = b"x-request-id"
+log = logging.getLogger("loregate")
 
 
-class RequestIdMiddleware:
-    """Pure ASGI (cheap on the hot path): a request id in and out, and total time taken."""
+def migrate_or_report(graph: Loregate) -> None:
+    """Migrate at start-up; a database that is down is reported by ``/readyz``, not fatal."""
+    try:
+        graph.migrate()
+    except Exception as exc:
+        log.warning("database migration at start-up failed: %s: %s", type(exc).__name__, exc)
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = dict(scope.get("headers") or ()).get(REQUEST_ID_HEADER)
-        request_id = incoming.decode("latin-1")[:128] if incoming else uuid.uuid4().hex
-        scope["loregate.request_id"] = request_id
-        scope["loregate.started"] = time.perf_counter()
+def warm_up(graph: Loregate) -> None:
+    """Build now what the first request would otherwise wait seconds for: the redactor's
+    presidio engine and the providers of every route. A failure is logged, not raised."""
+    try:
+        _ = graph.redactor.analyzer
+        for route in graph.catalogue.config.routes:
+            graph.catalogue.route_tiers(route)
+    except Exception:
+        log.warning("start-up warm-up failed; the first requests will pay for it", exc_info=True)
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
-                message["headers"] = headers
-            await send(message)
 
-        await self.app(scope, receive, send_with_id)
+def tune_process() -> None:
+    """Process-wide tuning for a serving worker (``loregate serve`` only, never tests).
+
+    What start-up built lives as long as the process: frozen out of the collector's reach, so
+    full collections under load scan only what requests allocate. Writer threads (ledger,
+    audit, budgets) hand the interpreter lock back to the event loop after 1 ms, not 5 ms."""
+    gc.collect()
+    gc.freeze()
+    sys.setswitchinterval(0.001)
 
 
 def create_app(
-    settings: Settings | None = None, container: Container | None = None, *, serving: bool = False
+    settings: Settings | None = None,
+    graph: Loregate | None = None,
+    *,
+    overrides: Overrides | None = None,
+    serving: bool = False,
+    after_start: Callable[[], None] | None = None,
 ) -> FastAPI:
-    """``serving``: the app is the process's one app (``loregate serve``): it warms up before it
-    accepts connections, and then freezes what start-up built out of the garbage collector."""
+    """``serving``: warm up before accepting connections. ``after_start`` runs once the app
+    is ready (``loregate serve`` tunes the process there)."""
     configure_offline()
-    settings = settings or get_settings()
-    container = container or Container(settings)
+    graph = graph or Loregate(settings or get_settings(), overrides)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(migrate_or_report, graph)
         if serving:
-            # The first request would otherwise wait seconds (presidio, the SDKs, providers).
-            await asyncio.to_thread(gateway_wiring.warm_up, container)
-            # What start-up built lives as long as the process: out of the collector's reach,
-            # full collections under load scan only what requests allocate (shorter pauses,
-            # a lower p99).
-            gc.collect()
-            gc.freeze()
-            # The writer threads (ledger, audit, budgets) hand the GIL back to the event loop
-            # after 1 ms instead of 5 ms: a request never waits long behind a batch.
-            sys.setswitchinterval(0.001)
+            await asyncio.to_thread(warm_up, graph)
+        if after_start is not None:
+            after_start()
         try:
             yield
         finally:
-            await container.aclose()
+            await graph.aclose()
 
     app = FastAPI(
         title="loregate",
@@ -89,11 +93,10 @@ def create_app(
         ),
         lifespan=lifespan,
     )
-    app.state.container = container
+    app.state.graph = graph
     app.add_middleware(RequestIdMiddleware)
-
-    renderers: list[tuple[str, ErrorRenderer]] = list(gateway_wiring.error_renderers())
-    install_error_handlers(app, renderers)
+    install_error_handlers(app, VENDOR_ERRORS)
+    _mount(app, graph)
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     async def healthz() -> dict[str, str]:
@@ -101,9 +104,7 @@ def create_app(
 
     @app.get("/readyz", tags=["health"], summary="Every configured backend answers")
     async def readyz() -> JSONResponse:
-        import anyio
-
-        checks = await anyio.to_thread.run_sync(container.readiness)
+        checks = await asyncio.to_thread(readiness, graph)
         ok = all(c.ok for c in checks)
         return JSONResponse(
             {
@@ -113,18 +114,33 @@ def create_app(
             status_code=200 if ok else 503,
         )
 
-    for wiring in (
-        gateway_wiring,
-        governance_wiring,
-        retrieval_wiring,
-        ingest_wiring,
-        evals_wiring,
-    ):
-        for router in wiring.routers(container):
-            app.include_router(router)
     return app
 
 
+def _mount(app: FastAPI, graph: Loregate) -> None:
+    from gateway.http import build_router as gateway_router
+    from retrieval.api import build_router as ask_router
+
+    auth = graph.authenticate
+    parts = graph.governance_parts
+    settings = graph.settings
+    app.include_router(gateway_router(graph.gateway, auth))
+    app.include_router(admin_router(parts, auth))
+    app.include_router(usage_router(parts, auth))
+    app.include_router(ask_router(graph.answer_service(), graph.review_queue, auth))
+    app.include_router(
+        ingest_router(
+            ingestor=graph.ingestor(),
+            jobs=graph.job_store,
+            authenticate=auth,
+            roots=settings.ingest_root_paths,
+            queue_only=settings.ingest_queue,
+            run_in_background=graph.overrides.run_job or in_thread,
+        )
+    )
+
+
 def app_factory() -> FastAPI:
-    """For ``uvicorn --factory loregate.app:app_factory`` (settings from the environment)."""
-    return create_app(serving=True)
+    """For ``uvicorn --factory loregate.app:app_factory`` (``loregate serve``): settings from
+    the environment, warmed up, the process tuned for serving."""
+    return create_app(serving=True, after_start=tune_process)

@@ -63,3 +63,19 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring every package's tables to their latest revision (idempotent)."""
     command.upgrade(alembic_config(engine), "heads")
+
+
+def pending_migrations(engine: Engine) -> list[str]:
+    """The head revisions the database has not reached yet (empty when up to date).
+    Raises the driver's error when the database cannot be reached."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    heads = set(script.get_heads())
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    reached: set[str] = set()
+    for rev in current:
+        reached.update(r.revision for r in script.iterate_revisions(rev, "base"))
+    return sorted(heads - reached)

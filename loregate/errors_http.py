@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kernel.errors import ApiError, RateLimited
+from kernel.request_context import request_id
 
 log = logging.getLogger("loregate.http")
 
@@ -39,7 +40,7 @@ _STATUS_CODES = {
 
 
 def request_id_of(request: Request) -> str:
-    return str(request.scope.get("loregate.request_id", ""))
+    return request_id(request) or ""
 
 
 def error_response(

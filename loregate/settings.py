@@ -12,6 +12,7 @@ default without one:
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,15 @@ class Settings(BaseSettings):
     @property
     def qdrant_path(self) -> Path:
         return self.home / "qdrant"
+
+    @property
+    def ingest_root_paths(self) -> list[Path]:
+        """The folders the ingestion API may read (``LOREGATE_INGEST_ROOTS``, os.pathsep-
+        separated; default ``$LOREGATE_HOME/inbox``), resolved."""
+        if self.ingest_roots:
+            parts = [p for p in self.ingest_roots.split(os.pathsep) if p]
+            return [Path(p).expanduser().resolve() for p in parts]
+        return [(self.home / "inbox").resolve()]
 
 
 _ALIASES = {

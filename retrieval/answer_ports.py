@@ -1,4 +1,4 @@
-"""What the answer service depends on: the gateway's shape, a route's facts, its settings."""
+"""What the answer service depends on: the gateway's shape and its own settings."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from gateway.route_catalogue import RouteCatalogue
 from gateway.types import InvocationResult, Judge, ModelRequest, StreamEvent
 from kernel.principal import Principal
-from retrieval.cache_plan import CacheEconomics, PaddingPolicy
+from retrieval.cache_plan import PaddingPolicy
 
 
 class AnswerStream(Protocol):
@@ -20,7 +21,9 @@ class AnswerStream(Protocol):
 
 
 class AnswerGateway(Protocol):
-    """``gateway.service.Gateway``: ``start_tier`` skips the tiers before it."""
+    """The part of ``gateway.service.Gateway`` the answer service calls."""
+
+    catalogue: RouteCatalogue
 
     def stream(
         self,
@@ -28,10 +31,10 @@ class AnswerGateway(Protocol):
         *,
         principal: Principal,
         route: str | None = None,
+        judge: Judge | None = None,
         prompt_version: str | None = None,
         source: str = "api",
         request_id: str | None = None,
-        start_tier: int = 0,
     ) -> AnswerStream: ...
 
     async def invoke(
@@ -44,20 +47,9 @@ class AnswerGateway(Protocol):
         prompt_version: str | None = None,
         source: str = "api",
         request_id: str | None = None,
-        start_tier: int = 0,
     ) -> InvocationResult: ...
 
     async def count_tokens(self, request: ModelRequest, route: str | None = None) -> int: ...
-
-
-@dataclass(frozen=True)
-class RouteInfo:
-    """What the answer service needs to know of a route: its name and its first model."""
-
-    name: str
-    first_model: str  # "" when no model of the route is available
-    tiers: int = 1
-    economics: CacheEconomics | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ again (``Answer.reviewed``; see ``retrieval.reviewed``); a rejected one never do
 # definition time, and they name dependencies local to ``build_router``.
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
@@ -29,9 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from kernel.auth import Authenticate, requires
 from kernel.errors import ApiError, NotFound
 from kernel.principal import Principal, Role
+from kernel.request_context import request_id
 from retrieval.answer import AnswerService
-from retrieval.answer_stream import AskEvent, Delta, Retract, ask_stream
 from retrieval.answer_types import Answer, AskFilters, Passage
+from retrieval.ask_events import AskEvent, Delta, Retract
 from retrieval.review import ReviewQueue
 from retrieval.search import MAX_QUERY_CHARS, MAX_TOP_K
 
@@ -85,25 +86,16 @@ def _encode(item: AskEvent) -> bytes:
     return _sse("answer", item.answer.model_dump(mode="json"))
 
 
-def _request_id(request: Request) -> str | None:
-    rid = request.scope.get("loregate.request_id")
-    return str(rid) if rid else None
-
-
 def build_router(
-    service_of: Callable[[], AnswerService],
-    review_of: Callable[[], ReviewQueue | None],
-    authenticate: Authenticate,
+    service: AnswerService, review: ReviewQueue | None, authenticate: Authenticate
 ) -> APIRouter:
-    """The router; the service and the queue are fetched per request (built on first use, so
-    the app starts, and ``/readyz`` answers, even while a backend is down)."""
+    """The ask, search and review endpoints over ``service`` and ``review``."""
     router = APIRouter(tags=["ask"])
 
     def queue() -> ReviewQueue:
-        found = review_of()
-        if found is None:
+        if review is None:
             raise NotFound("the review queue is not configured")
-        return found
+        return review
 
     Asker = Annotated[Principal, Depends(requires(authenticate))]
     Reviewer = Annotated[Principal, Depends(requires(authenticate, Role.REVIEWER))]
@@ -115,20 +107,19 @@ def build_router(
     )
     async def ask(body: AskBody, request: Request, principal: Asker) -> Any:
         if not body.stream:
-            return await service_of().ask(
+            return await service.ask(
                 body.question,
                 principal=principal,
                 filters=body.filters,
                 route=body.route,
-                request_id=_request_id(request),
+                request_id=request_id(request),
             )
-        events = ask_stream(
-            service_of(),
+        events = service.ask_stream(
             body.question,
             principal=principal,
             filters=body.filters,
             route=body.route,
-            request_id=_request_id(request),
+            request_id=request_id(request),
         )
         # The first event is awaited here, so bad input, a refused budget or a missing model
         # is still an HTTP error status rather than an event inside a 200 stream.
@@ -150,7 +141,7 @@ def build_router(
 
     @router.post("/v1/search", response_model=SearchResult, summary="Passages only, no model")
     async def search(body: SearchBody, principal: Asker) -> SearchResult:
-        passages = await service_of().search(
+        passages = await service.search(
             body.query, principal=principal, filters=body.filters, top_k=body.top_k
         )
         return SearchResult(query=body.query, passages=passages)

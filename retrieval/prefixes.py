@@ -2,28 +2,30 @@
 
 A padded prefix (see ``retrieval.cache_plan``) is measured once with the gateway's
 ``count_tokens`` (the provider's own tokenizer) and grown until it reaches the model's
-minimum cacheable length, because local token counts are only an estimate.
+minimum cacheable length, because local token counts are only an estimate. Building a prefix
+may read the prompt registry (the padding examples), so a miss is built off the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from gateway.types import ModelRequest
-from governance.prompt_types import PromptSource
+from governance.prompt_types import PromptSource, PromptVersion
 from kernel.errors import ApiError, NotFound
-from retrieval.answer_ports import AnswerConfig, RouteInfo
+from retrieval.answer_ports import AnswerConfig
 from retrieval.cache_plan import CachePlan, plan_cache
 from retrieval.prompt_layout import (
     EXAMPLES_ID,
-    PROMPT_ID,
     Prefix,
     build_prefix,
     packaged_prompt,
     system_blocks,
 )
+from retrieval.route_facts import RouteFacts
 from retrieval.tokens import count_tokens
 
 CountTokens = Callable[[ModelRequest, str | None], Awaitable[int]]
@@ -37,22 +39,25 @@ class PrefixBook:
         self._prefixes: dict[tuple[str, str], Prefix] = {}
         self._measured: set[tuple[str, str]] = set()
 
-    def prefix(self, info: RouteInfo) -> Prefix:
-        template = self.prompts.active(PROMPT_ID)
+    async def ensure(self, template: PromptVersion, info: RouteFacts) -> Prefix:
+        """The prefix of ``template`` for the route's first model (a padded one measured once)."""
         key = (template.ref, info.first_model)
         found = self._prefixes.get(key)
-        if found is None:
-            found = self._build(template.text, template.ref, info)
-            self._prefixes[key] = found
-        return found
-
-    async def ensure(self, info: RouteInfo) -> Prefix:
-        prefix = self.prefix(info)
-        key = (prefix.template_ref, info.first_model)
+        if found is not None and (key in self._measured or not found.plan.pad_to_tokens):
+            return found
+        prefix = found
+        if prefix is None:
+            prefix = await asyncio.to_thread(self._build, template.text, template.ref, info)
         econ = info.economics
-        if not prefix.plan.pad_to_tokens or econ is None or key in self._measured:
-            return prefix
-        template = self.prompts.active(PROMPT_ID)
+        if prefix.plan.pad_to_tokens and econ is not None:
+            prefix = await self._measure(prefix, template, info, econ.min_cacheable_tokens)
+        self._prefixes[key] = prefix
+        self._measured.add(key)
+        return prefix
+
+    async def _measure(
+        self, prefix: Prefix, template: PromptVersion, info: RouteFacts, minimum: int
+    ) -> Prefix:
         for _ in range(4):
             probe = ModelRequest(
                 model=info.name,
@@ -64,16 +69,16 @@ class PrefixBook:
                 measured = await self.count(probe, info.name)
             except ApiError:  # keep the local estimate; later asks do not retry
                 break
-            deficit = econ.min_cacheable_tokens + 8 - measured
+            deficit = minimum + 8 - measured
             if deficit <= 0:
                 break
             plan = replace(prefix.plan, pad_to_tokens=prefix.tokens + math.ceil(deficit * 1.2))
-            prefix = self._build(template.text, template.ref, info, plan)
-        self._prefixes[key] = prefix
-        self._measured.add(key)
+            prefix = await asyncio.to_thread(self._build, template.text, template.ref, info, plan)
         return prefix
 
-    def _build(self, text: str, ref: str, info: RouteInfo, plan: CachePlan | None = None) -> Prefix:
+    def _build(
+        self, text: str, ref: str, info: RouteFacts, plan: CachePlan | None = None
+    ) -> Prefix:
         if plan is None:
             natural = count_tokens(text) + count_tokens(self.config.standing_knowledge)
             plan = plan_cache(

@@ -23,8 +23,8 @@ never depend on a vocabulary or on what else was ingested.
   modifier would score plain saturated tf; both of ours have it.
 
 ``config_id`` covers every parameter, so a change re-encodes the corpus on the next ingestion.
-The golden test in ``tests/retrieval/store/test_sparse.py`` pins token ids: an upgrade that changes the
-hashing fails it loudly instead of silently mismatching old documents and new queries.
+The golden test in ``tests/retrieval/store/test_sparse.py`` pins token ids: an upgrade that
+changes the hashing fails it loudly instead of silently mismatching old documents and new queries.
 """
 
 from __future__ import annotations

@@ -56,6 +56,7 @@ def _sample_ledger(engine: Engine, out: Path) -> Path:
     exported with governance's own exporter, as ``loregate export calls`` writes them."""
     from gateway.config import load_config
     from gateway.ledger.writer import LedgerWriter
+    from gateway.route_catalogue import RouteCatalogue
     from gateway.service import Gateway
     from gateway.types import ModelRequest, Usage
     from governance import exports
@@ -64,9 +65,8 @@ def _sample_ledger(engine: Engine, out: Path) -> Path:
 
     provider = ScriptedProvider("anthropic")
     writer = LedgerWriter(engine)
-    gw = Gateway(
-        load_config(), {"anthropic": provider, "openai": None, "local": None}, ledger=writer
-    )
+    providers = {"anthropic": provider, "openai": None, "local": None}
+    gw = Gateway(RouteCatalogue(load_config(), providers), ledger=writer)
     calls = {
         "legal": (14, 2400, 4096),
         "hr": (9, 1500, 4096),

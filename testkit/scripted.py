@@ -3,7 +3,7 @@
     provider = ScriptedProvider("anthropic")
     provider.push(Fault.status(429, retry_after=2), Answer("hello"))       # any model
     provider.push(Answer("weak"), model="claude-haiku-4-5-20251001")       # one model only
-    gw = Gateway(config, {"anthropic": provider}, clock=clock, sleep=clock.sleep)
+    gw = Gateway(RouteCatalogue(config, {"anthropic": provider}), clock=clock, sleep=clock.sleep)
 
 Each call takes the next step of its model's script, else of the shared script, else the
 default answer. Faults raise the errors real providers raise (kernel/errors.py); ``hang``

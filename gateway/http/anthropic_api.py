@@ -25,7 +25,6 @@ from gateway.http.common import (
     overhead_ms,
     request_id_of,
     sse,
-    started_at,
     upstream_ms,
 )
 from gateway.http.errors import anthropic_error_body
@@ -34,6 +33,7 @@ from gateway.stream_assembly import usage_to_anthropic
 from gateway.types import InvocationResult, ModelRequest, StreamEvent
 from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
+from kernel.request_context import started_at
 
 # Fields of the Messages API that ModelRequest models; everything else goes to extra_body.
 _MODELLED = frozenset(

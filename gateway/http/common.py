@@ -11,22 +11,14 @@ from pydantic import ValidationError
 
 from gateway.types import AttemptRecord, ModelRequest
 from kernel.errors import InvalidRequest
+from kernel.request_context import request_id
 
 OVERHEAD_HEADER = "x-loregate-overhead-ms"
 
 
 def request_id_of(request: Request) -> str | None:
-    rid = request.scope.get("loregate.request_id")
-    return str(rid) if rid else request.headers.get("x-request-id") or None
-
-
-def started_at(request: Request) -> float:
-    """When the request reached the app (the request-id middleware stamps it)."""
-    started = request.scope.get("loregate.started")
-    if not isinstance(started, float):
-        started = time.perf_counter()
-        request.scope["loregate.started"] = started
-    return started
+    """The request id the middleware set, else the caller's header (a bare gateway app)."""
+    return request_id(request) or request.headers.get("x-request-id") or None
 
 
 async def json_body(request: Request) -> dict[str, Any]:

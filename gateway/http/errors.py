@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from kernel.errors import ApiError, ProviderStatusError, RateLimited
+from kernel.request_context import request_id
 
 ANTHROPIC_TYPES = {
     400: "invalid_request_error",
@@ -40,7 +41,7 @@ OPENAI_TYPES = {
 
 
 def _request_id(request: Request) -> str:
-    return str(request.scope.get("loregate.request_id", ""))
+    return request_id(request) or ""
 
 
 def error_headers(exc: ApiError, request_id: str = "") -> dict[str, str]:

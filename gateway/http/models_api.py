@@ -35,7 +35,7 @@ def _entry(name: str, display: str, owner: str) -> dict[str, Any]:
 
 
 def models_json(gateway: Gateway) -> dict[str, Any]:
-    cfg = gateway.config
+    cfg = gateway.catalogue.config
     data = [
         _entry(alias, f"{alias} ({spec.provider}: {spec.model_id})", spec.provider)
         for alias, spec in cfg.models.items()
@@ -56,14 +56,17 @@ def models_json(gateway: Gateway) -> dict[str, Any]:
 
 def routes_json(gateway: Gateway) -> dict[str, Any]:
     routes: dict[str, Any] = {}
-    for name, spec in gateway.config.routes.items():
+    for name, spec in gateway.catalogue.config.routes.items():
         try:
-            routes[name] = {"description": spec.description, "tiers": describe(gateway.plan(name))}
+            routes[name] = {
+                "description": spec.description,
+                "tiers": describe(gateway.catalogue.plan(name)),
+            }
         except ApiError as exc:
             routes[name] = {"description": spec.description, "error": exc.message}
     return {
         "routing_version": gateway.routing_version,
-        "default_route": gateway.config.default_route,
+        "default_route": gateway.catalogue.config.default_route,
         "routes": routes,
     }
 
@@ -90,7 +93,7 @@ def models_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
         principal: Principal = Depends(admin),  # noqa: B008
     ) -> Response:
         return Response(
-            dumps({"breakers": gateway.breaker_states()}), media_type="application/json"
+            dumps({"breakers": gateway.catalogue.breaker_states()}), media_type="application/json"
         )
 
     return router

@@ -23,7 +23,6 @@ from gateway.http.common import (
     overhead_ms,
     request_id_of,
     sse,
-    started_at,
     upstream_ms,
 )
 from gateway.http.errors import openai_error_body
@@ -33,6 +32,7 @@ from gateway.stream_assembly import UsageTracker
 from gateway.types import StreamEvent
 from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
+from kernel.request_context import started_at
 
 
 async def relay_chunks(

@@ -3,7 +3,8 @@
 See ``gateway.ledger.tables`` for the column contract other packages read.
 """
 
-from gateway.ledger.rows import LedgerRow, RequestFacts, ledger_rows
+from gateway.hooks import RequestFacts
+from gateway.ledger.rows import LedgerRow, ledger_rows
 from gateway.ledger.tables import LEDGER_TABLE, ledger, metadata
 from gateway.ledger.writer import LedgerSink, LedgerWriter, MemoryLedger, NullLedger
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from gateway.hooks import CallContext
+from gateway.hooks import RequestFacts
 from gateway.pricing import cache_write_split
 from gateway.resilience.trace import error_class
-from gateway.types import AttemptRecord, InvocationResult, Usage
+from gateway.types import Usage
 
 
 @dataclass(slots=True)
@@ -52,23 +52,6 @@ class LedgerRow:
 
 
 ROW_FIELDS = tuple(f.name for f in fields(LedgerRow))
-
-
-@dataclass(slots=True)
-class RequestFacts:
-    """What the service knows about a request once it is over."""
-
-    ctx: CallContext
-    started_at: datetime
-    route: str
-    latency_ms: float
-    stream: bool
-    attempts: list[AttemptRecord]
-    result: InvocationResult | None = None
-    error: BaseException | None = None
-    rejected: bool = False
-    ttft_ms: float | None = None
-    downgraded_reason: str | None = None
 
 
 def _with_tokens(row: LedgerRow, usage: Usage) -> LedgerRow:

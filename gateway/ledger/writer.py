@@ -16,7 +16,8 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from gateway.background import BatchOwner, BatchWorker
-from gateway.ledger.rows import LedgerRow, RequestFacts, ledger_rows
+from gateway.hooks import RequestFacts
+from gateway.ledger.rows import LedgerRow, ledger_rows
 from gateway.ledger.tables import ledger
 
 log = logging.getLogger("gateway.ledger")

@@ -7,11 +7,14 @@ fails outright (every fallback failed, and not the client's fault) also escalate
 is recorded in the trace with its reason and cost. When the last tier answers weakly, its answer
 is returned and the weak verdict is kept: the caller decides how to degrade.
 
-``start`` skips the first tiers (a caller re-asking after a weak answer it judged itself);
-attempts keep the tier indexes of the whole route.
-
-Streams are not judged (the caller already holds the first tier's bytes); a stream moves to the
-next tier only when a tier fails before its first content event.
+Streams: without a judge (the Anthropic- and OpenAI-compatible endpoints) a stream moves to
+the next tier only when a tier fails before its first event; after that the bytes are the
+caller's and a failure is raised. With a judge (the answer service) each tier's stream is
+assembled as it passes through and judged when it ends; a weak answer (per the tier's
+``escalate_on``) is followed by a ``retract`` event (``{"tier", "reason"}``: the caller discards
+what it showed) and the next tier's stream. A tier that breaks mid-stream is retracted the same
+way and the next tier answers; on the last tier the failure is raised. ``retract`` is loregate's
+own event: it is never sent to a vendor-compatible endpoint, which passes no judge.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from gateway.providers.base import Provider
 from gateway.resilience.fallback import combined_error
 from gateway.resilience.streams import close_quietly
 from gateway.resilience.trace import Trace, is_client_fault
+from gateway.stream_assembly import StreamAssembler
 from gateway.types import Judge, ModelRequest, ModelResponse, StreamEvent, Verdict
 from kernel.errors import AllProvidersFailed, ProviderError, StreamInterrupted
 
@@ -49,10 +53,15 @@ def escalation_reason(
     return None
 
 
+def retract_event(tier: int, reason: str) -> StreamEvent:
+    """The event that tells a judged stream's caller to discard what tier ``tier`` wrote."""
+    return StreamEvent(type="retract", data={"type": "retract", "tier": tier, "reason": reason})
+
+
 class Escalation:
     """Runs the tiers of a route in order; ``build(i)`` composes tier ``i`` when it is needed."""
 
-    __slots__ = ("build", "judge", "name", "signals", "start", "trace")
+    __slots__ = ("build", "judge", "name", "signals", "trace")
 
     def __init__(
         self,
@@ -62,16 +71,12 @@ class Escalation:
         *,
         judge: Judge | None = None,
         name: str = "route",
-        start: int = 0,
     ) -> None:
-        if not 0 <= start < len(signals):
-            raise ValueError(f"start tier {start} is outside 0..{len(signals) - 1}")
         self.build = build
         self.signals = signals
         self.trace = trace
         self.judge = judge
         self.name = name
-        self.start = start  # the first tier tried; the tiers before it are skipped
 
     def _failed(self, index: int, exc: ProviderError, errors: list[ProviderError]) -> None:
         """Go on to the next tier after a failed one (recording why), or raise."""
@@ -87,7 +92,7 @@ class Escalation:
     async def complete(self, request: ModelRequest) -> ModelResponse:
         last = len(self.signals) - 1
         errors: list[ProviderError] = []
-        for index in range(self.start, len(self.signals)):
+        for index in range(len(self.signals)):
             self.trace.tier = index
             try:
                 response = await self.build(index).complete(request)
@@ -104,8 +109,9 @@ class Escalation:
         raise AssertionError("unreachable: the last tier returns or raises")
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        last = len(self.signals) - 1
         errors: list[ProviderError] = []
-        for index in range(self.start, len(self.signals)):
+        for index in range(len(self.signals)):
             self.trace.tier = index
             it = self.build(index).stream(request).__aiter__()
             try:
@@ -116,13 +122,41 @@ class Escalation:
             except ProviderError as exc:
                 self._failed(index, exc, errors)
                 continue
+            if self.judge is None:
+                try:
+                    yield first
+                    async for event in it:
+                        yield event
+                finally:
+                    await close_quietly(it)
+                return
+            assembler = StreamAssembler()
             try:
+                assembler.feed(first)
                 yield first
                 async for event in it:
+                    assembler.feed(event)
                     yield event
+            except ProviderError as exc:
+                if index == last or is_client_fault(exc):
+                    raise
+                reason = f"stream interrupted: {exc.code}"
+                self.trace.relabel_last("escalated", reason)
+                yield retract_event(index, reason)
+                continue
             finally:
                 await close_quietly(it)
-            return
+            done = self.trace.attempts[-1]
+            response = assembler.response(
+                provider=done.provider, model_alias=done.model_alias, model_id=done.model_id
+            )
+            verdict = await run_judge(self.judge, response)
+            self.trace.final_verdict = verdict
+            weak = escalation_reason(self.signals[index], response, verdict)
+            if weak is None or index == last:
+                return
+            self.trace.relabel_last("escalated", weak)
+            yield retract_event(index, weak)
 
     async def count_tokens(self, request: ModelRequest) -> int:
         return await self.build(0).count_tokens(request)

@@ -14,7 +14,7 @@ One ``Deadline`` per tier bounds all of it (retries, backoff waits, fallbacks).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,7 +29,7 @@ from gateway.resilience.timeout import AttemptTimeout, Deadline
 from gateway.resilience.trace import CallStats, Trace
 from gateway.types import Judge
 from kernel.clock import Clock, Sleep
-from kernel.errors import AllProvidersFailed, ApiError, InvalidRequest, UnknownModel
+from kernel.errors import AllProvidersFailed, UnknownModel
 
 
 @dataclass(frozen=True)
@@ -124,35 +124,6 @@ def plan_route(config: GatewayConfig, providers: ProviderLookup, name: str) -> R
     return RoutePlan(route_name, tuple(tiers), is_alias)
 
 
-def check_start_tier(plan_of: Callable[[str], RoutePlan], route: str, start_tier: int) -> None:
-    """``InvalidRequest`` unless ``start_tier`` is a tier of ``route`` as planned: the indexes
-    of ``Gateway.route_tiers``, of the attempts and of the ledger rows. A route with no
-    available model is not refused here (the call itself reports that, in the ledger too)."""
-    if isinstance(start_tier, bool) or not isinstance(start_tier, int) or start_tier < 0:
-        raise InvalidRequest(
-            f"start_tier must be a tier index >= 0, got {start_tier!r}",
-            details={"start_tier": start_tier, "route": route},
-        )
-    if start_tier == 0:
-        return
-    try:
-        n = len(plan_of(route).tiers)
-    except ApiError:
-        return
-    if start_tier >= n:
-        raise InvalidRequest(
-            f"start_tier {start_tier} is out of range: route {route!r} has {n} tier(s) with "
-            f"an available model (0..{n - 1})",
-            details={"start_tier": start_tier, "route": route, "tiers": n},
-        )
-
-
-def start_at(plan: RoutePlan, start_tier: int) -> int:
-    """The first tier to run: ``start_tier``, at most the plan's last tier (governance may have
-    downgraded the request to a route with fewer tiers than the one it was checked against)."""
-    return min(start_tier, len(plan.tiers) - 1)
-
-
 class Composer:
     """Builds the per-request wrappers of a plan (cheap objects, shared breakers)."""
 
@@ -188,16 +159,9 @@ class Composer:
         candidates = [self.candidate(c, tier.spec, trace, deadline) for c in tier.candidates]
         return Fallback(candidates, trace, label=label, deadline=deadline)
 
-    def route(
-        self, plan: RoutePlan, trace: Trace, judge: Judge | None = None, start: int = 0
-    ) -> Escalation:
+    def route(self, plan: RoutePlan, trace: Trace, judge: Judge | None = None) -> Escalation:
         return Escalation(
-            lambda i: self.tier(plan, i, trace),
-            plan.signals,
-            trace,
-            judge=judge,
-            name=plan.name,
-            start=start,
+            lambda i: self.tier(plan, i, trace), plan.signals, trace, judge=judge, name=plan.name
         )
 
 

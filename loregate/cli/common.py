@@ -1,4 +1,4 @@
-"""What every CLI command shares: settings read once, the container, and clear failures."""
+"""What every CLI command shares: settings read once, the object graph, and clear failures."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from kernel.errors import ApiError
-from loregate.container import Container
+from loregate.graph import Loregate
 from loregate.offline import configure_offline
 from loregate.settings import SettingsError, get_settings
 
@@ -21,16 +21,26 @@ err_console = Console(stderr=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_container: Container | None = None
+_graph: Loregate | None = None
 
 
-def container() -> Container:
-    """The CLI's container (built on first use from the environment's settings)."""
-    global _container
-    if _container is None:
+def graph() -> Loregate:
+    """The CLI's object graph: built on first use from the environment's settings, its
+    database migrated (the CLI acts on the database directly as the machine's operator)."""
+    global _graph
+    if _graph is None:
         configure_offline()
-        _container = Container(get_settings())
-    return _container
+        built = Loregate(get_settings())
+        built.migrate()
+        _graph = built
+    return _graph
+
+
+def use_graph(built: Loregate | None) -> None:
+    """Make the CLI act on ``built`` (a graph with overrides, in tests and embedding programs),
+    or, with ``None``, on a graph built from the environment at the next command."""
+    global _graph
+    _graph = built
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

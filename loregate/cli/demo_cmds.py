@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -86,14 +86,16 @@ class _Served:
         self.thread.join(30)
 
 
-def _ingest(container: Any) -> None:
-    from loregate.wiring.ingest import ingestor
+if TYPE_CHECKING:
+    from loregate.graph import Loregate
 
+
+def _ingest(graph: Loregate) -> None:
     corpus, manifest = DEMO_DIR / "corpus", DEMO_DIR / "manifest.yaml"
     if not corpus.is_dir() or not manifest.is_file():
         raise fail(f"the demo corpus is missing: expected {corpus} and {manifest}")
     console.print(f"[bold]1. Ingesting[/] {corpus} (manifest {manifest.name}) ...")
-    report = ingestor(container).ingest_path([corpus], manifest=manifest)
+    report = graph.ingestor().ingest_path([corpus], manifest=manifest)
     console.print(
         f"   {report.files} files: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.failed)} failed; "
@@ -103,10 +105,8 @@ def _ingest(container: Any) -> None:
         err_console.print(f"   [red]failed[/] {failure}")
 
 
-def _keys(container: Any) -> dict[str, str]:
-    from loregate.wiring import governance
-
-    store = governance.key_store(container)
+def _keys(graph: Loregate) -> dict[str, str]:
+    store = graph.governance_parts.keys
     legal = store.create(user="lena", department="legal", groups=["legal"], description="demo")
     hr = store.create(user="hank", department="hr", description="demo")
     reviewer = store.create(user="rita", role="reviewer", description="demo")
@@ -138,18 +138,19 @@ def _run_demo(home: Path, emulator_url: str | None) -> None:
     import httpx
 
     from loregate.app import create_app
-    from loregate.container import Container
+    from loregate.graph import Loregate
     from loregate.settings import load_settings
 
     overrides: dict[str, Any] = {"home": home}
     if emulator_url:
         overrides.update(anthropic_api_key="emulator", anthropic_base_url=emulator_url)
     settings = load_settings(**overrides)
-    container = Container(settings)
+    graph = Loregate(settings)
+    graph.migrate()
     console.print(f"loregate demo · data in {home}")
-    _ingest(container)
-    keys = _keys(container)
-    with _Served(create_app(settings, container)) as url:
+    _ingest(graph)
+    keys = _keys(graph)
+    with _Served(create_app(settings, graph)) as url:
         console.print(f"[bold]3. API[/] on {url}; asking over HTTP ...")
         with httpx.Client(base_url=url, timeout=600) as http:
 
@@ -183,28 +184,29 @@ def _run_demo(home: Path, emulator_url: str | None) -> None:
             )
 
 
-def register(app: typer.Typer) -> None:
-    """Add this part's commands and groups to the `loregate` command."""
+# The commands this module adds to `loregate` ----------------------------------------------
+app = typer.Typer()
 
-    @app.command()
-    @friendly_errors
-    def demo(
-        home: Path = HOME_OPT,
-        emulator: bool = typer.Option(
-            False, "--emulator", help="Answer with the bundled Claude emulator, not a real model."
-        ),
-    ) -> None:
-        """Ingest the demo corpus, create keys, start the API and ask questions over HTTP."""
-        from loregate.offline import configure_offline
-        from loregate.settings import get_settings
 
-        configure_offline()
-        target = home or get_settings().home / "demo"
-        if emulator:
-            from testkit.emulator import EmulatorServer
+@app.command()
+@friendly_errors
+def demo(
+    home: Path = HOME_OPT,
+    emulator: bool = typer.Option(
+        False, "--emulator", help="Answer with the bundled Claude emulator, not a real model."
+    ),
+) -> None:
+    """Ingest the demo corpus, create keys, start the API and ask questions over HTTP."""
+    from loregate.offline import configure_offline
+    from loregate.settings import get_settings
 
-            with EmulatorServer() as emu:
-                err_console.print(f"[dim]Claude emulator on {emu.base_url}[/]")
-                _run_demo(target, emu.base_url)
-        else:
-            _run_demo(target, None)
+    configure_offline()
+    target = home or get_settings().home / "demo"
+    if emulator:
+        from testkit.emulator import EmulatorServer
+
+        with EmulatorServer() as emu:
+            err_console.print(f"[dim]Claude emulator on {emu.base_url}[/]")
+            _run_demo(target, emu.base_url)
+    else:
+        _run_demo(target, None)

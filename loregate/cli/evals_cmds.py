@@ -15,10 +15,10 @@ import typer
 from loregate.cli.common import (
     bad_input,
     console,
-    container,
     err_console,
     fail,
     friendly_errors,
+    graph,
     run_async,
 )
 
@@ -78,9 +78,7 @@ class _Answering:
 
 
 def _store() -> RunStore:
-    from loregate.wiring.evals import run_store
-
-    return run_store(container())
+    return graph().run_store
 
 
 def _load(path: Path, limit: int | None) -> Dataset:
@@ -124,7 +122,7 @@ def _principal_keys(path: Path | None) -> dict[str, str]:
 
 def _ingest_corpus(target: Any, dataset: Dataset) -> None:
     from loregate.cli.ingest_cmds import RichProgress, _progress
-    from loregate.wiring.evals import ingest_corpus
+    from loregate.eval_parts import ingest_corpus
 
     corpus = dataset.corpus
     console.print(
@@ -143,9 +141,9 @@ def _request(
 ) -> RunRequest:
     from evals.answerers import HttpAnswerer
     from evals.session import RunRequest
-    from loregate.wiring import evals as wiring
+    from loregate import eval_parts
 
-    c = container()
+    g = graph()
     url, route, judge = how.url, how.route, how.judge
     if url:
         answerer: Any = HttpAnswerer(
@@ -161,18 +159,17 @@ def _request(
                 f"[yellow]note:[/] {url} answers from its own index: the corpus of "
                 f"{dataset.name!r} must already be ingested there"
             )
-        snapshot = wiring.url_snapshot(c, url=url, route=route, judge_route=judge)
-        target = c
+        snapshot = eval_parts.url_snapshot(g, url=url, route=route, judge_route=judge)
     else:
-        target = wiring.corpus_container(c, dataset.corpus) if dataset.corpus else c
+        collection = eval_parts.collection_of(g, dataset.corpus)
         if dataset.corpus is not None:
-            _ingest_corpus(target, dataset)
-        answerer = wiring.in_process_answerer(target, route)
-        snapshot = wiring.in_process_snapshot(
-            target, route=route, judge_route=judge, corpus=dataset.corpus
+            _ingest_corpus(g, dataset)
+        answerer = eval_parts.in_process_answerer(g, collection, route)
+        snapshot = eval_parts.in_process_snapshot(
+            g, collection=collection, route=route, judge_route=judge, corpus=dataset.corpus
         )
     console.print("loading metrics (ragas, embedder)…" if not how.no_ragas else "loading metrics…")
-    scorer = wiring.scorer(target, judge_route=judge, offline=not how.no_ragas)
+    scorer = eval_parts.scorer(g, judge_route=judge, offline=not how.no_ragas)
     return RunRequest(
         dataset=dataset,
         answerer=answerer,
@@ -307,14 +304,14 @@ def run_cmd(
 
 
 async def _execute_and_close(store: RunStore, req: RunRequest, run: RunInfo, progress: Any) -> Any:
-    """The run, then the container closed in the same event loop (the gateway's clients live
+    """The run, then the graph closed in the same event loop (the gateway's clients live
     in it, and closing flushes the ledger)."""
     from evals.session import execute
 
     try:
         return await execute(store, req, run, progress)
     finally:
-        await container().aclose()
+        await graph().aclose()
 
 
 @eval_app.command("list")
@@ -378,6 +375,7 @@ def report_cmd(
     _write_report(store, info, cmp, out)
 
 
-def register(app: typer.Typer) -> None:
-    """Add this part's commands and groups to the `loregate` command."""
-    app.add_typer(eval_app, name="eval")
+# The commands this module adds to `loregate` ----------------------------------------------
+app = typer.Typer()
+
+app.add_typer(eval_app, name="eval")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import typer
 from rich.table import Table
 
-from loregate.cli.common import console, container, err_console, fail, friendly_errors, run_async
+from loregate.cli.common import console, err_console, fail, friendly_errors, graph, run_async
 
 if TYPE_CHECKING:
     from gateway.types import InvocationResult, ModelRequest
@@ -21,9 +21,8 @@ export_app = typer.Typer(help="Billing and invocation-log exports.", no_args_is_
 
 
 def _parts() -> GovernanceParts:
-    from loregate.wiring.governance import parts
 
-    return parts(container())
+    return graph().governance_parts
 
 
 # Audit ----------------------------------------------------------------------------------------
@@ -106,16 +105,15 @@ def _recorded_request(record: dict[str, Any], route: str) -> ModelRequest:
 
 def _replay(request: ModelRequest, route: str) -> InvocationResult:
     from kernel.principal import LOCAL_OPERATOR
-    from loregate.wiring.gateway import gateway
 
     async def go() -> InvocationResult:
-        c = container()
+        g = graph()
         try:
-            return await gateway(c).invoke(
+            return await g.gateway.invoke(
                 request, principal=LOCAL_OPERATOR, route=route, source="cli"
             )
         finally:
-            await c.aclose()
+            await g.aclose()
 
     result: InvocationResult = run_async(go())
     return result
@@ -242,6 +240,8 @@ def export_calls(
             out.close()
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(audit_app, name="audit")
-    app.add_typer(export_app, name="export")
+# The commands this module adds to `loregate` ----------------------------------------------
+app = typer.Typer()
+
+app.add_typer(audit_app, name="audit")
+app.add_typer(export_app, name="export")

@@ -14,16 +14,15 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from loregate.cli import governance_audit_cmds
-from loregate.cli.common import console, container, err_console, fail, friendly_errors
+from loregate.cli.common import console, err_console, fail, friendly_errors, graph
 
 if TYPE_CHECKING:
     from governance.parts import GovernanceParts
 
 
 def _parts() -> GovernanceParts:
-    from loregate.wiring.governance import parts
 
-    return parts(container())
+    return graph().governance_parts
 
 
 def _split(value: str | None) -> list[str]:
@@ -304,10 +303,11 @@ def prompts_rollback(prompt_id: str = typer.Argument(..., help="The prompt id.")
     console.print(f"rolled back: {pv.ref} is active")
 
 
-def register(app: typer.Typer) -> None:
-    """Add this part's commands and groups to the `loregate` command."""
-    app.add_typer(keys_app, name="keys")
-    app.add_typer(budgets_app, name="budgets")
-    app.add_typer(limits_app, name="limits")
-    app.add_typer(prompts_app, name="prompts")
-    governance_audit_cmds.register(app)
+# The commands this module adds to `loregate` ----------------------------------------------
+app = typer.Typer()
+
+app.add_typer(keys_app, name="keys")
+app.add_typer(budgets_app, name="budgets")
+app.add_typer(limits_app, name="limits")
+app.add_typer(prompts_app, name="prompts")
+app.add_typer(governance_audit_cmds.app)

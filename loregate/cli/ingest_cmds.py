@@ -18,7 +18,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from loregate.cli.common import console, container, fail, friendly_errors
+from loregate.cli.common import console, fail, friendly_errors, graph
 
 if TYPE_CHECKING:
     from ingest.report import IngestReport
@@ -112,14 +112,13 @@ def ingest(
 ) -> None:
     """Ingest contracts, docs and ticket exports into the index (incremental, idempotent)."""
     from ingest.errors import FileRejected
-    from loregate.wiring.ingest import ingestor
     from retrieval.embedder import EmbedderError
     from retrieval.store.base import StoreError
 
-    c = container()
+    g = graph()
     try:
         with _progress() as bar:
-            report = ingestor(c).ingest_path(
+            report = g.ingestor().ingest_path(
                 paths,
                 manifest=manifest,
                 scope=source,
@@ -143,9 +142,8 @@ def list_documents(
     ] = False,
 ) -> None:
     """The documents in the index, with their chunk counts, access lists and status."""
-    from loregate.wiring.ingest import ingestor
 
-    docs = ingestor(container()).documents(source)
+    docs = graph().ingestor().documents(source)
     if failed:
         docs = [d for d in docs if d.status != "ok"]
     table = Table()
@@ -171,13 +169,13 @@ def delete_document(
     doc_id: Annotated[str, typer.Argument(help="The document id (see `list`).")],
 ) -> None:
     """Delete one document (all its chunks) from the index."""
-    from loregate.wiring.ingest import ingestor
 
-    n = ingestor(container()).delete_document(doc_id)
+    n = graph().ingestor().delete_document(doc_id)
     console.print(Text(f"deleted {doc_id} ({n} chunks)"))
 
 
-def register(app: typer.Typer) -> None:
-    """Add this part's commands and groups to the `loregate` command."""
-    app.command("ingest")(friendly_errors(ingest))
-    app.add_typer(documents_app, name="documents")
+# The commands this module adds to `loregate` ----------------------------------------------
+app = typer.Typer()
+
+app.command("ingest")(friendly_errors(ingest))
+app.add_typer(documents_app, name="documents")

@@ -90,6 +90,36 @@ def serve(
     )
 
 
+@app.command()
+@friendly_errors
+def migrate(
+    check: bool = typer.Option(
+        False, "--check", help="Only report pending migrations (exit 1 if any); change nothing."
+    ),
+) -> None:
+    """Bring the database schema up to date (every package's migrations)."""
+    from loregate.database import make_engine, pending_migrations
+    from loregate.database import migrate as run_migrations
+    from loregate.settings import get_settings
+
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        pending = pending_migrations(engine)
+        if check:
+            if pending:
+                console.print(f"pending migrations: {', '.join(pending)}")
+                raise typer.Exit(1)
+            console.print("the database is up to date")
+            return
+        run_migrations(engine)
+        done = f"applied {', '.join(pending)}" if pending else "nothing to apply"
+        console.print(f"the database is up to date ({done})")
+    finally:
+        engine.dispose()
+
+
 for module in (
     gateway_cmds,
     emulator_cmds,
@@ -100,7 +130,7 @@ for module in (
     evals_cmds,
     demo_cmds,
 ):
-    module.register(app)
+    app.add_typer(module.app)
 
 
 def main() -> None:

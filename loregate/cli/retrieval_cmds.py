@@ -15,7 +15,8 @@ import typer
 from rich.table import Table
 
 from kernel.errors import InvalidRequest
-from loregate.cli.common import console, container, fail, friendly_errors, run_async
+from loregate.cli.common import console, fail, friendly_errors, graph, run_async
+from loregate.graph import Loregate
 
 if TYPE_CHECKING:
     from kernel.principal import Principal
@@ -62,12 +63,11 @@ def _filters(
 
 def _principal(key: str | None, user: str | None, dept: str | None, groups: str) -> Principal:
     from kernel.principal import LOCAL_OPERATOR, Principal
-    from loregate.wiring import governance
 
     if key:
         if user or dept or groups:
             raise InvalidRequest("--key and --as-* options exclude each other")
-        return governance.key_store(container()).lookup(key.strip())
+        return graph().governance_parts.keys.lookup(key.strip())
     if not (user or dept or groups):
         return LOCAL_OPERATOR
     return Principal(
@@ -133,97 +133,18 @@ def _passages_table(passages: list[Passage]) -> Table:
 
 def _run(coro_fn: Any) -> Any:
     async def go() -> Any:
-        c = container()
+        g = graph()
         try:
-            return await coro_fn(c)
+            return await coro_fn(g)
         finally:
-            await c.aclose()
+            await g.aclose()
 
     return run_async(go())
 
 
-def register(app: typer.Typer) -> None:
-    """Add this part's commands and groups to the `loregate` command."""
-
-    @app.command()
-    @friendly_errors
-    def ask(
-        question: str = typer.Argument(..., help="The question."),
-        route: str = typer.Option(None, "--route", "-r", help="Route or model alias."),
-        key: str = KEY_OPT,
-        as_user: str = AS_USER,
-        as_department: str = AS_DEPT,
-        as_groups: str = AS_GROUPS,
-        doc_type: list[str] = DOC_TYPE,
-        in_department: list[str] = IN_DEPT,
-        tag: list[str] = TAG,
-        updated_from: str = FROM,
-        updated_to: str = TO,
-        as_json: bool = typer.Option(False, "--json", help="Print the Answer as JSON."),
-    ) -> None:
-        """Ask a question: a cited answer with its sources, tier and cost."""
-        from loregate.wiring.retrieval import answer_service
-
-        if not question.strip():
-            raise fail("the question is empty")
-        flt = _filters(doc_type, in_department, tag, updated_from, updated_to)
-        principal = _principal(key, as_user, as_department, as_groups)
-
-        async def go(c: Any) -> Answer:
-            return await answer_service(c).ask(
-                question, principal=principal, filters=flt, route=route, source="cli"
-            )
-
-        answer: Answer = _run(go)
-        if as_json:
-            console.print_json(answer.model_dump_json())
-        else:
-            print_answer(answer)
-
-    @app.command()
-    @friendly_errors
-    def search(
-        query: str = typer.Argument(..., help="What to look for."),
-        top_k: int = typer.Option(5, "--top-k", "-k", help="How many passages (1-100)."),
-        key: str = KEY_OPT,
-        as_user: str = AS_USER,
-        as_department: str = AS_DEPT,
-        as_groups: str = AS_GROUPS,
-        doc_type: list[str] = DOC_TYPE,
-        in_department: list[str] = IN_DEPT,
-        tag: list[str] = TAG,
-        updated_from: str = FROM,
-        updated_to: str = TO,
-        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    ) -> None:
-        """Search passages (no model call), with the same permission filter as `ask`."""
-        from loregate.wiring.retrieval import answer_service
-
-        if not query.strip():
-            raise fail("the query is empty")
-        flt = _filters(doc_type, in_department, tag, updated_from, updated_to)
-        principal = _principal(key, as_user, as_department, as_groups)
-
-        async def go(c: Any) -> list[Passage]:
-            return await answer_service(c).search(
-                query, principal=principal, filters=flt, top_k=top_k
-            )
-
-        passages: list[Passage] = _run(go)
-        if as_json:
-            console.print_json(json.dumps([p.model_dump() for p in passages]))
-        elif not passages:
-            console.print("no passage you may read matches")
-        else:
-            console.print(_passages_table(passages))
-
-    app.add_typer(review_app, name="review")
-
-
 def _queue() -> Any:
-    from loregate.wiring.retrieval import review_queue
 
-    return review_queue(container())
+    return graph().review_queue
 
 
 def _print_item(item: Any) -> None:
@@ -301,3 +222,78 @@ def review_rewrite(
 ) -> None:
     """Replace the drafted answer with a reviewer's own."""
     _print_item(_queue().rewrite(item_id, reviewer="local-operator", answer=answer, note=note))
+
+
+# The commands this module adds to `loregate` ----------------------------------------------
+app = typer.Typer()
+
+
+@app.command()
+@friendly_errors
+def ask(
+    question: str = typer.Argument(..., help="The question."),
+    route: str = typer.Option(None, "--route", "-r", help="Route or model alias."),
+    key: str = KEY_OPT,
+    as_user: str = AS_USER,
+    as_department: str = AS_DEPT,
+    as_groups: str = AS_GROUPS,
+    doc_type: list[str] = DOC_TYPE,
+    in_department: list[str] = IN_DEPT,
+    tag: list[str] = TAG,
+    updated_from: str = FROM,
+    updated_to: str = TO,
+    as_json: bool = typer.Option(False, "--json", help="Print the Answer as JSON."),
+) -> None:
+    """Ask a question: a cited answer with its sources, tier and cost."""
+    if not question.strip():
+        raise fail("the question is empty")
+    flt = _filters(doc_type, in_department, tag, updated_from, updated_to)
+    principal = _principal(key, as_user, as_department, as_groups)
+
+    async def go(c: Loregate) -> Answer:
+        return await c.answer_service().ask(
+            question, principal=principal, filters=flt, route=route, source="cli"
+        )
+
+    answer: Answer = _run(go)
+    if as_json:
+        console.print_json(answer.model_dump_json())
+    else:
+        print_answer(answer)
+
+
+@app.command()
+@friendly_errors
+def search(
+    query: str = typer.Argument(..., help="What to look for."),
+    top_k: int = typer.Option(5, "--top-k", "-k", help="How many passages (1-100)."),
+    key: str = KEY_OPT,
+    as_user: str = AS_USER,
+    as_department: str = AS_DEPT,
+    as_groups: str = AS_GROUPS,
+    doc_type: list[str] = DOC_TYPE,
+    in_department: list[str] = IN_DEPT,
+    tag: list[str] = TAG,
+    updated_from: str = FROM,
+    updated_to: str = TO,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Search passages (no model call), with the same permission filter as `ask`."""
+    if not query.strip():
+        raise fail("the query is empty")
+    flt = _filters(doc_type, in_department, tag, updated_from, updated_to)
+    principal = _principal(key, as_user, as_department, as_groups)
+
+    async def go(c: Loregate) -> list[Passage]:
+        return await c.answer_service().search(query, principal=principal, filters=flt, top_k=top_k)
+
+    passages: list[Passage] = _run(go)
+    if as_json:
+        console.print_json(json.dumps([p.model_dump() for p in passages]))
+    elif not passages:
+        console.print("no passage you may read matches")
+    else:
+        console.print(_passages_table(passages))
+
+
+app.add_typer(review_app, name="review")

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from loregate.cli.common import console, container, friendly_errors
+from loregate.cli.common import console, friendly_errors, graph
 
 
 @friendly_errors
@@ -26,7 +26,7 @@ def ingest_worker(
     ] = False,
 ) -> None:
     """Run queued ingestion jobs until stopped (SIGTERM/Ctrl-C finish the current job first)."""
-    from loregate.wiring.ingest import run_queued
+    from ingest.api import run_queued
 
     stopping = False
 
@@ -35,10 +35,10 @@ def ingest_worker(
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
-    c = container()
-    console.print(f"ingest worker on collection {c.settings.collection!r}")
+    g = graph()
+    console.print(f"ingest worker on collection {g.settings.collection!r}")
     while not stopping:
-        job_id = run_queued(c)
+        job_id = run_queued(g.ingestor(), g.job_store)
         if job_id is not None:
             console.print(f"job {job_id} done")
             continue
@@ -47,5 +47,7 @@ def ingest_worker(
         time.sleep(poll_seconds)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("ingest-worker")(ingest_worker)
+# The commands this module adds to `loregate` ----------------------------------------------
+app = typer.Typer()
+
+app.command("ingest-worker")(ingest_worker)

@@ -49,7 +49,11 @@ class ServerStore:
         if client is not None:
             self.client = client
         elif url is not None:
-            self.client = QdrantClient(url=url, api_key=api_key, timeout=int(timeout))
+            # No version probe in a background thread at construction: the store is built at
+            # start-up, when the server may still be down (``/readyz`` reports that).
+            self.client = QdrantClient(
+                url=url, api_key=api_key, timeout=int(timeout), check_compatibility=False
+            )
         else:
             self.client = QdrantClient(location=location or ":memory:")
         self._ready = False

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from loregate.app import create_app
-from loregate.container import Container
+from loregate.graph import Loregate
 from loregate.settings import load_settings
 from testkit.emulator import EmulatorServer
 
@@ -66,26 +66,24 @@ async def served(loregate_env: Path, tmp_path: Path) -> AsyncIterator[dict[str, 
     manifest.write_text(MANIFEST)
     with EmulatorServer() as emu:
         settings = load_settings(anthropic_api_key="emulated", anthropic_base_url=emu.base_url)
-        container = Container(settings)
-        from loregate.wiring import governance
-        from loregate.wiring.ingest import ingestor
-
-        report = ingestor(container).ingest_path([corpus], manifest=manifest)
+        graph = Loregate(settings)
+        graph.migrate()
+        report = graph.ingestor().ingest_path([corpus], manifest=manifest)
         assert not report.failed and len(report.added) == 2
-        keys = governance.key_store(container)
+        keys = graph.governance_parts.keys
         legal = keys.create(user="lena", department="legal").key
         hr = keys.create(user="hank", department="hr").key
-        app = create_app(settings, container)
+        app = create_app(graph=graph)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://e2e") as client:
             yield {
                 "client": client,
                 "legal": legal,
                 "hr": hr,
-                "container": container,
-                "engine": container.engine,
+                "graph": graph,
+                "engine": graph.engine,
             }
-        await container.aclose()  # flushes the ledger and the audit log
+        await graph.aclose()  # flushes the ledger and the audit log
 
 
 async def test_ask_over_http_cites_the_source_and_is_ledgered_and_audited(
@@ -113,7 +111,7 @@ async def test_ask_over_http_cites_the_source_and_is_ledgered_and_audited(
     bad = await client.post("/v1/ask", json={"question": QUESTION}, headers={"x-api-key": "x"})
     assert bad.status_code == 401
 
-    await served["container"].aclose()
+    await served["graph"].aclose()
     engine = served["engine"]
     request_id = answer["request_id"]
     with engine.connect() as conn:

@@ -7,15 +7,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from evals.dataset import load_dataset
 from evals.session import RunRequest, run_sync
-from loregate.container import Container
+from loregate import eval_parts
+from loregate.graph import Loregate
+from loregate.settings import get_settings
 from testkit.embedders import FakeEmbedder
 from testkit.emulator import EmulatorServer
+from tests.graphs import build_graph
 
 pytestmark = [pytest.mark.slow, pytest.mark.wire]
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,41 +27,33 @@ BY_KEY = "SELECT key_id, count(*) FROM gateway_ledger WHERE kind = 'request' GRO
 
 
 @pytest.fixture
-def home(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
-    """A container on a fresh home whose Anthropic provider is the local emulator."""
-    import loregate.wiring.store as store_wiring
-    from loregate.settings import get_settings
-
-    monkeypatch.setattr(
-        store_wiring, "embedder", lambda c: c.part("embedder", lambda _: FakeEmbedder(dim=64))
-    )
+def home(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Loregate]:
+    """A graph on a fresh home whose Anthropic provider is the local emulator."""
     with EmulatorServer() as emu:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", emu.base_url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
         get_settings.cache_clear()
-        container = Container(get_settings())
-        yield container
-        asyncio.run(container.aclose())
+        graph = build_graph(get_settings(), embedder=FakeEmbedder(dim=64))
+        yield graph
+        asyncio.run(graph.aclose())
         get_settings.cache_clear()
 
 
-def _request(c: Container, dataset: object, corpus: object = None) -> RunRequest:
-    from loregate.wiring import evals as wiring
-
+def _request(g: Loregate, dataset: object, corpus: Any = None) -> RunRequest:
+    collection = eval_parts.collection_of(g, corpus)
     return RunRequest(
         dataset=dataset,  # type: ignore[arg-type]
-        answerer=wiring.in_process_answerer(c, None),
-        scorer=wiring.scorer(c, judge_route=None, offline=True),
-        snapshot=wiring.in_process_snapshot(c, route=None, judge_route=None, corpus=corpus),  # type: ignore[arg-type]
+        answerer=eval_parts.in_process_answerer(g, collection, None),
+        scorer=eval_parts.scorer(g, judge_route=None, offline=True),
+        snapshot=eval_parts.in_process_snapshot(
+            g, collection=collection, route=None, judge_route=None, corpus=corpus
+        ),
         concurrency=2,
     )
 
 
-def test_demo_suite_through_the_answer_service(home: Container) -> None:
-    from loregate.wiring.evals import run_store
-    from loregate.wiring.ingest import ingestor
-
-    report = ingestor(home).ingest_path(
+def test_demo_suite_through_the_answer_service(home: Loregate) -> None:
+    report = home.ingestor().ingest_path(
         [ROOT / "demo" / "corpus"], manifest=ROOT / "demo" / "manifest.yaml"
     )
     assert report.ok and len(report.added) == 13
@@ -69,7 +65,7 @@ def test_demo_suite_through_the_answer_service(home: Container) -> None:
         "public-remote-work",
     }
     ds = suite.model_copy(update={"items": [i for i in suite.items if i.id in wanted]})
-    store = run_store(home)
+    store = home.run_store
     outcome = run_sync(store, _request(home, ds), close=home.aclose)
     results = {r.item_id: r for r in store.results(outcome.run.id)}
     assert all(r.ok for r in results.values()), [r.error for r in results.values()]
@@ -99,23 +95,20 @@ def test_demo_suite_through_the_answer_service(home: Container) -> None:
 
 
 def test_claude_docs_corpus_in_its_own_collection_incrementally(
-    home: Container, shared_data: Path
+    home: Loregate, shared_data: Path
 ) -> None:
-    from loregate.wiring.evals import corpus_container, ingest_corpus, run_store
-
     ds = load_dataset(shared_data / "anthropic_docs_rag").limited(3)
     corpus = ds.corpus
-    target = corpus_container(home, corpus)
-    assert target.settings.collection == "evals_claude_docs"
-    assert corpus_container(home, corpus) is target
-    first = ingest_corpus(target, corpus)
+    assert corpus is not None
+    assert eval_parts.collection_of(home, corpus) == "evals_claude_docs"
+    first = eval_parts.ingest_corpus(home, corpus)
     assert len(first.added) == 232 and first.chunks_written >= 232
-    second = ingest_corpus(target, corpus)  # a second run re-embeds nothing
+    second = eval_parts.ingest_corpus(home, corpus)  # a second run re-embeds nothing
     assert len(second.unchanged) == 232 and second.chunks_written == 0
     assert second.index_version == first.index_version
 
-    outcome = run_sync(run_store(home), _request(target, ds, corpus), close=home.aclose)
-    results = run_store(home).results(outcome.run.id)
+    outcome = run_sync(home.run_store, _request(home, ds, corpus), close=home.aclose)
+    results = home.run_store.results(outcome.run.id)
     assert [r.ok for r in results] == [True, True, True]
     for r in results:
         assert r.answer is not None
@@ -125,22 +118,21 @@ def test_claude_docs_corpus_in_its_own_collection_incrementally(
     assert outcome.run.snapshot.corpus_sha256 == corpus.sha256
 
 
-def test_url_mode_against_the_http_api_with_evaluator_and_hr_keys(home: Container) -> None:
+def test_url_mode_against_the_http_api_with_evaluator_and_hr_keys(home: Loregate) -> None:
     import httpx
 
     from evals.answerers import HttpAnswerer
     from evals.metrics.scorer import MetricScorer
     from evals.records import Snapshot
     from loregate.app import create_app
-    from loregate.wiring.evals import run_store
-    from loregate.wiring.governance import key_store
-    from loregate.wiring.ingest import ingestor
 
-    ingestor(home).ingest_path([ROOT / "demo" / "corpus"], manifest=ROOT / "demo" / "manifest.yaml")
-    keys = key_store(home)
+    home.ingestor().ingest_path(
+        [ROOT / "demo" / "corpus"], manifest=ROOT / "demo" / "manifest.yaml"
+    )
+    keys = home.governance_parts.keys
     evaluator = keys.create(user="ci-evals", department="evals", role="evaluator")
     hr = keys.create(user="hana", department="hr")
-    app = create_app(home.settings, container=home)
+    app = create_app(graph=home)
     answerer = HttpAnswerer(
         "http://loregate.test",
         evaluator.key,
@@ -156,7 +148,7 @@ def test_url_mode_against_the_http_api_with_evaluator_and_hr_keys(home: Containe
         scorer=MetricScorer(None, offline=False),
         snapshot=Snapshot(mode="url", url="http://loregate.test"),
     )
-    store = run_store(home)
+    store = home.run_store
     outcome = run_sync(store, req, close=home.aclose)
     results = {r.item_id: r for r in store.results(outcome.run.id)}
     assert all(r.ok for r in results.values()), [r.error for r in results.values()]

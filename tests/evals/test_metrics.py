@@ -18,6 +18,7 @@ from evals.metrics.ragas_offline import OfflineRagas, strip_citations
 from evals.metrics.retrieval_ir import ir_metrics, ranked_ids
 from gateway.config import load_config
 from gateway.ledger import MemoryLedger
+from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
 from gateway.types import ModelRequest, ModelResponse, StreamEvent, Usage
 from testkit.embedders import FakeEmbedder
@@ -192,7 +193,8 @@ def test_judged_metrics_go_through_the_gateway_and_its_ledger() -> None:
     provider = JudgeProvider()
     ledger = MemoryLedger()
     gw = Gateway(
-        load_config(), {"local": provider, "anthropic": None, "openai": None}, ledger=ledger
+        RouteCatalogue(load_config(), {"local": provider, "anthropic": None, "openai": None}),
+        ledger=ledger,
     )
     llm = make_gateway_llm(gw, "local")
     judged = JudgedRagas(llm, FakeEmbedder(), label="local")
@@ -225,7 +227,9 @@ def test_a_judge_that_returns_garbage_leaves_the_metric_empty() -> None:
         def _reply(self, prompt: str) -> dict[str, Any]:
             return {"nonsense": True}
 
-    gw = Gateway(load_config(), {"local": Garbage(), "anthropic": None, "openai": None})
+    gw = Gateway(
+        RouteCatalogue(load_config(), {"local": Garbage(), "anthropic": None, "openai": None})
+    )
     judged = JudgedRagas(make_gateway_llm(gw, "local"), None, label="local")
     m = asyncio.run(judged.score(ITEM, answer(text="The notice period is 90 days.")))
     assert m == {"faithfulness": None, "answer_relevancy": None, "factual_correctness": None}
@@ -259,7 +263,8 @@ def test_a_failed_metric_leaves_no_judge_call_running() -> None:
 
     ledger = MemoryLedger()
     gw = Gateway(
-        load_config(), {"local": HalfHanging(), "anthropic": None, "openai": None}, ledger=ledger
+        RouteCatalogue(load_config(), {"local": HalfHanging(), "anthropic": None, "openai": None}),
+        ledger=ledger,
     )
     judged = JudgedRagas(make_gateway_llm(gw, "local"), None, label="local")
     item = EvalItem(

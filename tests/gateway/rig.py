@@ -8,14 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.config import GatewayConfig
-from gateway.http import build_router
+from gateway.http import VENDOR_ERRORS, build_router
 from gateway.ledger import MemoryLedger
+from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
 from kernel.auth import Authenticate, static_auth
 from kernel.principal import LOCAL_OPERATOR
-from loregate.app import RequestIdMiddleware
+from kernel.request_context import RequestIdMiddleware
 from loregate.errors_http import install_error_handlers
-from loregate.wiring import gateway as gateway_wiring
 from testkit.scripted import FakeClock, ScriptedProvider
 
 HAIKU = "claude-haiku-4-5-20251001"
@@ -42,13 +42,14 @@ class Rig:
         self.openai = ScriptedProvider("openai")
         self.local = ScriptedProvider("local")
         self.ledger = MemoryLedger()
+        providers = {
+            "anthropic": self.anthropic if anthropic else None,
+            "openai": self.openai if openai else None,
+            "local": self.local if local else None,
+        }
+        self.catalogue = RouteCatalogue(config, providers, clock=self.clock)
         self.gateway = Gateway(
-            config,
-            {
-                "anthropic": self.anthropic if anthropic else None,
-                "openai": self.openai if openai else None,
-                "local": self.local if local else None,
-            },
+            self.catalogue,
             hooks=hooks,  # type: ignore[arg-type]
             ledger=self.ledger,
             clock=self.clock,
@@ -97,6 +98,6 @@ def gateway_app(gw: Gateway, auth: Authenticate | None = None) -> FastAPI:
 
     app = FastAPI(lifespan=lifespan)
     app.add_middleware(RequestIdMiddleware)
-    install_error_handlers(app, gateway_wiring.error_renderers())
+    install_error_handlers(app, VENDOR_ERRORS)
     app.include_router(build_router(gw, auth or static_auth(LOCAL_OPERATOR)))
     return app

@@ -25,10 +25,9 @@ import sqlalchemy as sa
 
 from gateway.ledger import ledger
 from loregate.app import create_app
-from loregate.container import Container
 from loregate.database import make_engine
+from loregate.graph import Loregate
 from loregate.settings import Settings, load_settings
-from loregate.wiring.governance import key_store
 from testkit.emulator import EmulatorServer
 from tests.gateway.servers import ServedApp
 
@@ -182,9 +181,10 @@ def gate(
     monkeypatch.setenv("ANTHROPIC_API_KEY", "emulator-key")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", emu.base_url)
     settings = load_settings()
-    container = Container(settings)
-    key = key_store(container).create(user="cc-dev", department="eng", role="employee").key
-    app = create_app(settings, container)
+    graph = Loregate(settings)
+    graph.migrate()
+    key = graph.governance_parts.keys.create(user="cc-dev", department="eng", role="employee").key
+    app = create_app(graph=graph)
     inbound = Inbound(app)
     with ServedApp(inbound) as served:  # type: ignore[arg-type]
         yield Gate(emu, settings, served, inbound, key, tmp_path)

@@ -21,7 +21,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_env(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
-    monkeypatch.setattr(common, "_container", None)
+    common.use_graph(None)
     with EmulatorServer() as emu:
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", emu.base_url)
@@ -84,7 +84,7 @@ def test_bad_config_file_is_named(
     bad = tmp_path / "bad.toml"
     bad.write_text('[[routes.default.tiers]]\nmodel = "ghost"\n')
     monkeypatch.setenv("LOREGATE_CONFIG", str(bad))
-    monkeypatch.setattr(common, "_container", None)
+    common.use_graph(None)
     get_settings.cache_clear()
     result = runner.invoke(app, ["routes"])
     get_settings.cache_clear()

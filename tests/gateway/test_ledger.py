@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from gateway.config import GatewayConfig
 from gateway.ledger import LedgerRow, LedgerWriter, ledger
+from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
 from gateway.types import ModelRequest, Usage
 from kernel.principal import Principal
@@ -101,8 +102,7 @@ async def _ledger_roundtrip(url: str, config: GatewayConfig) -> None:
     )
     rig_clock = Rig(config).clock
     gw = Gateway(
-        config,
-        {"anthropic": anthropic, "openai": None, "local": None},
+        RouteCatalogue(config, {"anthropic": anthropic, "openai": None, "local": None}),
         ledger=LedgerWriter(engine),
         clock=rig_clock,
         sleep=rig_clock.sleep,

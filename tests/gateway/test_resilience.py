@@ -119,7 +119,7 @@ async def test_everything_failing_is_a_clear_error_naming_each_model(fast: Rig) 
 async def test_the_circuit_opens_after_repeated_failures_and_half_opens_later(fast: Rig) -> None:
     fast.anthropic.push(*[Fault.status(500)] * 3, model=HAIKU)  # 3 failures = fail_max
     await invoke(fast)
-    assert fast.gateway.breaker_states()["anthropic/claude-haiku-4-5"] == "open"
+    assert fast.catalogue.breaker_states()["anthropic/claude-haiku-4-5"] == "open"
     calls = len(fast.anthropic.calls_for(HAIKU))
     result = await invoke(fast)  # haiku skipped without a call
     assert len(fast.anthropic.calls_for(HAIKU)) == calls
@@ -128,7 +128,7 @@ async def test_the_circuit_opens_after_repeated_failures_and_half_opens_later(fa
     fast.anthropic.push(Answer("back"), model=HAIKU)
     result = await invoke(fast)
     assert result.response.text == "back"
-    assert fast.gateway.breaker_states()["anthropic/claude-haiku-4-5"] == "closed"
+    assert fast.catalogue.breaker_states()["anthropic/claude-haiku-4-5"] == "closed"
 
 
 async def test_client_faults_do_not_open_the_circuit(fast: Rig) -> None:
@@ -136,7 +136,7 @@ async def test_client_faults_do_not_open_the_circuit(fast: Rig) -> None:
         fast.anthropic.push(Fault.status(400), model=HAIKU)
         with pytest.raises(ProviderStatusError):
             await invoke(fast)
-    assert fast.gateway.breaker_states()["anthropic/claude-haiku-4-5"] == "closed"
+    assert fast.catalogue.breaker_states()["anthropic/claude-haiku-4-5"] == "closed"
 
 
 async def collect(rig: Rig, route: str = "fast") -> tuple[list[StreamEvent], object]:

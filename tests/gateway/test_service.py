@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from gateway.config import GatewayConfig
-from gateway.hooks import Admission, CallContext
+from gateway.hooks import Admission, CallContext, RequestFacts
 from gateway.types import InvocationResult, ModelRequest, Usage
 from kernel.errors import AllProvidersFailed, BudgetExceeded, UnknownModel
 from kernel.principal import LOCAL_OPERATOR, Principal
@@ -30,7 +30,7 @@ async def test_with_no_keys_the_default_route_answers_on_the_local_model(
     assert result.response.text == "local says hi"
     assert [(a.tier, a.model_alias, a.model_id) for a in result.attempts] == [(0, "local", LOCAL)]
     # The three default tiers collapse into one: escalating local -> local makes no sense.
-    tiers = rig.gateway.route_tiers("default")
+    tiers = rig.catalogue.route_tiers("default")
     assert len(tiers) == 1 and tiers[0].aliases == ("local",)
     assert tiers[0].skipped == ("claude-haiku-4-5", "gpt-5.5")
     assert result.cost_nano_usd == 0
@@ -44,18 +44,18 @@ async def test_no_available_model_is_a_clear_error(config: GatewayConfig) -> Non
 
 
 async def test_names_resolve_to_routes_aliases_and_pinned_ids(rig: Rig) -> None:
-    assert rig.gateway.route_name("default") == "default"
-    assert rig.gateway.route_name("claude-haiku-4-5") == "claude-haiku-4-5"
-    assert rig.gateway.route_name(HAIKU) == "claude-haiku-4-5"
+    assert rig.catalogue.route_name("default") == "default"
+    assert rig.catalogue.route_name("claude-haiku-4-5") == "claude-haiku-4-5"
+    assert rig.catalogue.route_name(HAIKU) == "claude-haiku-4-5"
     result = await rig.gateway.invoke(ask("claude-sonnet-4-6"), principal=ALICE, route="economy")
     assert result.route == "economy"  # the route argument wins over request.model
     with pytest.raises(UnknownModel) as err:
         await rig.gateway.invoke(ask("claude-3-opus-20240229"), principal=ALICE)
     assert err.value.status == 404 and "claude-3-opus-20240229" in err.value.message
-    spec = rig.gateway.model_spec("claude-haiku-4-5")
+    spec = rig.catalogue.model_spec("claude-haiku-4-5")
     assert (spec.min_cacheable_tokens, spec.model_id) == (4096, HAIKU)
     with pytest.raises(UnknownModel):
-        rig.gateway.model_spec("gpt-2")
+        rig.catalogue.model_spec("gpt-2")
 
 
 class Recorder:
@@ -78,10 +78,9 @@ class Recorder:
             )
         return Admission(route=ctx.route, request=ctx.request, reservation="r0")
 
-    async def settle(
-        self, ctx: CallContext, result: InvocationResult | None, error: BaseException | None
-    ) -> None:
-        self.settled.append((ctx.request_id, result, error, ctx.reservation))
+    async def settle(self, facts: RequestFacts) -> None:
+        ctx = facts.ctx
+        self.settled.append((ctx.request_id, facts.result, facts.error, ctx.reservation))
 
 
 async def test_hooks_admit_and_settle_once_on_success(config: GatewayConfig) -> None:
@@ -192,7 +191,7 @@ async def test_count_tokens_uses_the_first_available_model(rig: Rig) -> None:
 
 
 async def test_breaker_states_list_every_available_model(rig: Rig) -> None:
-    states = rig.gateway.breaker_states()
+    states = rig.catalogue.breaker_states()
     assert states["anthropic/claude-haiku-4-5"] == "closed"
     assert "local/local" in states and "openai/gpt-5.5" in states
 

@@ -13,10 +13,9 @@ import sqlalchemy as sa
 
 from gateway.ledger import ledger
 from loregate.app import create_app
-from loregate.container import Container
 from loregate.database import make_engine
+from loregate.graph import Loregate
 from loregate.settings import load_settings
-from loregate.wiring.governance import key_store
 from testkit.emulator import EmulatorServer
 from tests.gateway.servers import ServedApp
 from tests.gateway.test_wire import WIRE_CONFIG
@@ -33,9 +32,10 @@ def test_stop_mid_load_keeps_every_ledger_row(
         monkeypatch.setenv("ANTHROPIC_BASE_URL", emu.base_url)
         monkeypatch.setenv("LOREGATE_CONFIG", str(tmp_path / "wire.toml"))
         settings = load_settings()
-        container = Container(settings)
-        key = key_store(container).create(user="loadtest", department="qa", role="admin").key
-        served = ServedApp(create_app(settings, container)).__enter__()
+        graph = Loregate(settings)
+        graph.migrate()
+        key = graph.governance_parts.keys.create(user="loadtest", department="qa", role="admin").key
+        served = ServedApp(create_app(graph=graph)).__enter__()
         answered: list[str] = []
         lock = threading.Lock()
         stop = threading.Event()

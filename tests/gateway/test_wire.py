@@ -18,8 +18,9 @@ import pytest
 from gateway.config import load_config
 from gateway.ledger import MemoryLedger
 from gateway.provider_registry import ProviderRegistry
+from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
-from loregate.wiring.gateway import anthropic_provider, openai_provider
+from loregate.providers import anthropic_provider, openai_provider
 from testkit.emulator import EmulatorServer, Fault
 from tests.gateway.rig import gateway_app
 from tests.gateway.servers import ServedApp
@@ -91,7 +92,9 @@ def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
             "local": None,
         }
     )
-    gw = Gateway(load_config(tmp_path / "wire.toml"), registry, ledger=ledger, sleep=sleep)
+    gw = Gateway(
+        RouteCatalogue(load_config(tmp_path / "wire.toml"), registry), ledger=ledger, sleep=sleep
+    )
     with ServedApp(gateway_app(gw)) as served:
         wire = Wire(emulator, served.url, gw, ledger, sleeps)
         yield wire

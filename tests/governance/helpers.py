@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from gateway.config import load_config
 from gateway.ledger import MemoryLedger
+from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
 from governance.audit import AuditLog
 from governance.audit_writer import AuditWriter
@@ -54,7 +55,9 @@ class GovRig:
             else None
         )
         self.ledger = ledger or MemoryLedger()
-        self.gateway: Gateway | None = None
+        self.catalogue = RouteCatalogue(
+            load_config(), {"anthropic": self.anthropic, "openai": None, "local": None}
+        )
         self.governance = Governance(
             budgets=self.budgets,
             counter=counter or SqlBudgetCounter(engine),
@@ -63,13 +66,12 @@ class GovRig:
             audit=self.writer,
             redactor=redactor,
             redact_upstream=redact_upstream,
-            route_info=lambda: self.gateway,
+            catalogue=self.catalogue,
             estimator=estimator,
             now=self.clock.now,
         )
         self.gateway = Gateway(
-            load_config(),
-            {"anthropic": self.anthropic, "openai": None, "local": None},
+            self.catalogue,
             hooks=self.governance,
             ledger=self.ledger,
             clock=self.clock,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from gateway.hooks import CallContext
+from gateway.hooks import CallContext, RequestFacts
 from gateway.types import AttemptRecord, InvocationResult, ModelRequest, ModelResponse, Usage
 from governance.budget_sql import SqlBudgetCounter
 from governance.budget_worker import BudgetWorker
@@ -179,6 +179,25 @@ def _result(cost: int) -> InvocationResult:
     )
 
 
+def _facts(
+    ctx: CallContext,
+    *,
+    result: InvocationResult | None = None,
+    error: BaseException | None = None,
+    attempts: list[AttemptRecord] | None = None,
+) -> RequestFacts:
+    return RequestFacts(
+        ctx,
+        NOW,
+        ctx.route,
+        1.0,
+        False,
+        list(result.attempts) if result is not None else (attempts or []),
+        result=result,
+        error=error,
+    )
+
+
 @pytest.mark.parametrize("settle", ["inline", "background"])
 async def test_200_concurrent_requests_cannot_overrun_a_budget_for_50(
     book_and_counter: Pair, settle: str
@@ -203,11 +222,11 @@ async def test_200_concurrent_requests_cannot_overrun_a_budget_for_50(
         try:
             admission = await gov.admit(ctx)
         except BudgetExceeded:
-            await gov.settle(ctx, None, BudgetExceeded("refused"))
+            await gov.settle(_facts(ctx, error=BudgetExceeded("refused")))
             return False
         ctx.reservation = admission.reservation
         await asyncio.sleep(0)
-        await gov.settle(ctx, _result(reservation), None)
+        await gov.settle(_facts(ctx, result=_result(reservation)))
         return True
 
     outcomes = await asyncio.gather(*(one(i) for i in range(200)))
@@ -263,12 +282,12 @@ async def test_settle_after_refusal_touches_no_budget(sqlite_engine: Engine) -> 
         route="default",
         request=ModelRequest(model="default", messages=[{"role": "user", "content": "x"}]),
     )
-    await gov.settle(ctx, None, BudgetExceeded("no"))
+    await gov.settle(_facts(ctx, error=BudgetExceeded("no")))
     assert not isinstance(ctx.reservation, Ticket)
 
 
 async def test_a_failed_request_is_charged_what_its_attempts_cost(sqlite_engine: Engine) -> None:
-    """The gateway leaves the attempts of a failed request in ``ctx.notes["attempts"]``."""
+    """A failed request has no result: its facts carry the attempts it paid for."""
     book = BudgetBook(sqlite_engine, cache_ttl_s=0)
     counter = SqlBudgetCounter(sqlite_engine)
     book.set("department", "sales", period="month", hard_usd="1")
@@ -286,7 +305,7 @@ async def test_a_failed_request_is_charged_what_its_attempts_cost(sqlite_engine:
         request=ModelRequest(model="default", messages=[{"role": "user", "content": "x"}]),
     )
     ctx.reservation = (await gov.admit(ctx)).reservation
-    ctx.notes["attempts"] = _result(700).attempts  # an escalated attempt, then a failure
-    await gov.settle(ctx, None, RuntimeError("all providers failed"))
+    attempts = _result(700).attempts  # an escalated attempt, then a failure
+    await gov.settle(_facts(ctx, error=RuntimeError("all providers failed"), attempts=attempts))
     state = counter.usage(book.all(), NOW)[0]
     assert (state.spent_nano, state.reserved_nano) == (700, 0)

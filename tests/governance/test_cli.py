@@ -13,25 +13,23 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from gateway.config import load_config
-from gateway.ledger import LedgerWriter
-from gateway.service import Gateway
 from gateway.types import ModelRequest
 from kernel.principal import Principal
 from loregate.cli import common
 from loregate.cli.main import app
-from loregate.container import Container
+from loregate.graph import Loregate
 from loregate.settings import get_settings, load_settings
-from loregate.wiring import governance as governance_wiring
 from testkit.scripted import Answer, ScriptedProvider
+from tests.graphs import build_graph
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def cli(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setattr(common, "_container", None)
+    common.use_graph(None)
     yield loregate_env
+    common.use_graph(None)
     get_settings.cache_clear()
 
 
@@ -127,35 +125,25 @@ def test_prompts_activate_show_diff_rollback(cli: Path) -> None:
 
 
 @pytest.fixture
-def with_gateway(cli: Path) -> Iterator[tuple[Container, ScriptedProvider]]:
-    """The CLI's container, with a gateway over a scripted provider."""
-    container = Container(load_settings(home=cli))
+def with_gateway(cli: Path) -> Iterator[tuple[Loregate, ScriptedProvider]]:
+    """The CLI's graph, its gateway over a scripted provider."""
     provider = ScriptedProvider("anthropic")
-    gateway = Gateway(
-        load_config(),
-        {"anthropic": provider, "openai": None, "local": None},
-        hooks=governance_wiring.hooks(container),
-        ledger=LedgerWriter(container.engine, max_delay_s=0.01),
-    )
-    container.on_close(gateway.aclose)
-    container.part("gateway", lambda _: gateway)
-    common._container = container
-    yield container, provider
+    graph = build_graph(load_settings(home=cli), providers={"anthropic": provider})
+    common.use_graph(graph)
+    yield graph, provider
 
 
-def _ask(container: Container, content: str, principal: Principal) -> str:
-    from loregate.wiring.gateway import gateway
-
+def _ask(graph: Loregate, content: str, principal: Principal) -> str:
     async def go() -> str:
         request = ModelRequest(model="default", messages=[{"role": "user", "content": content}])
-        result = await gateway(container).invoke(request, principal=principal)
+        result = await graph.gateway.invoke(request, principal=principal)
         return result.request_id
 
     return asyncio.run(go())
 
 
 def test_audit_verify_replay_and_exports(
-    with_gateway: tuple[Container, ScriptedProvider],
+    with_gateway: tuple[Loregate, ScriptedProvider],
 ) -> None:
     container, provider = with_gateway
     alice = Principal(user_id="alice", department="sales", project="crm")
@@ -163,7 +151,7 @@ def test_audit_verify_replay_and_exports(
     first = _ask(container, "Capital of France? Mail me at li.wei@example.com", alice)
     _ask(container, "Second city?", alice)
     asyncio.run(container.aclose())  # flush the ledger and the audit log
-    common._container = None
+    common.use_graph(None)
 
     code, out, _ = _run("audit", "verify")
     assert code == 0 and "audit log OK: 2 records" in out.replace("\n", " ")
@@ -183,23 +171,22 @@ def test_audit_verify_replay_and_exports(
     ]
 
     # Replay the first record through the economy route, on a fresh scripted gateway.
-    container2 = Container(load_settings(home=container.settings.home))
     provider2 = ScriptedProvider("anthropic", Answer(text="Paris, the capital."))
-    gateway2 = Gateway(load_config(), {"anthropic": provider2, "openai": None, "local": None})
-    container2.part("gateway", lambda _: gateway2)
-    common._container = container2
+    common.use_graph(
+        build_graph(load_settings(home=container.settings.home), providers={"anthropic": provider2})
+    )
     code, out, err = _run("audit", "replay", "1", "--route", "economy")
     assert code == 0, err
     assert "Paris." in out and "Paris, the capital." in out and "economy" in out
     [sent] = provider2.calls
     assert sent.messages[0]["content"] == "Capital of France? Mail me at <EMAIL_ADDRESS>"
-    common._container = None
+    common.use_graph(None)
 
-    engine = governance_wiring.parts(Container(load_settings(home=container.settings.home))).engine
+    engine = Loregate(load_settings(home=container.settings.home)).engine
     with engine.begin() as conn:
         conn.execute(text("DROP TRIGGER governance_audit_no_update"))
         conn.execute(text("UPDATE governance_audit_log SET payload = '{}' WHERE seq = 2"))
     engine.dispose()
-    common._container = None
+    common.use_graph(None)
     code, _, err = _run("audit", "verify")
     assert code == 1 and "EDITED record #2" in err.replace("\n", " ")

@@ -13,31 +13,26 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.config import load_config
-from gateway.ledger import LedgerWriter
-from gateway.service import Gateway
 from governance.audit_verify import verify
-from governance.governor import Governance
 from loregate.app import create_app
-from loregate.container import Container
+from loregate.graph import Loregate
 from loregate.settings import load_settings
-from loregate.wiring import governance as governance_wiring
 from testkit.scripted import ScriptedProvider
+from tests.graphs import build_graph
 
 
 @dataclass
 class Served:
     client: TestClient
-    container: Container
+    graph: Loregate
     admin: str
     alice: str
     provider: ScriptedProvider
-    ledger: LedgerWriter
 
     def flush(self) -> None:
-        assert self.ledger.flush(timeout=30)
-        governance = governance_wiring.hooks(self.container)
-        assert isinstance(governance, Governance) and governance.audit is not None
+        assert self.graph.ledger_writer.flush(timeout=30)
+        governance = self.graph.governance
+        assert governance.audit is not None
         assert governance.worker is not None and governance.worker.flush(timeout=30)
         assert governance.audit.flush(timeout=60)
 
@@ -45,29 +40,19 @@ class Served:
         return {"x-api-key": key}
 
 
-def _container(home: Path) -> tuple[Container, ScriptedProvider, LedgerWriter]:
-    container = Container(load_settings(home=home))
+def _graph(home: Path) -> tuple[Loregate, ScriptedProvider]:
     provider = ScriptedProvider("anthropic")
-    ledger = LedgerWriter(container.engine, max_delay_s=0.01)
-    gateway = Gateway(
-        load_config(),
-        {"anthropic": provider, "openai": None, "local": None},
-        hooks=governance_wiring.hooks(container),
-        ledger=ledger,
-    )
-    container.on_close(gateway.aclose)
-    container.part("gateway", lambda _: gateway)
-    return container, provider, ledger
+    return build_graph(load_settings(home=home), providers={"anthropic": provider}), provider
 
 
 @pytest.fixture
 def served(loregate_env: Path) -> Iterator[Served]:
-    container, provider, ledger = _container(loregate_env)
-    keys = governance_wiring.key_store(container)
+    graph, provider = _graph(loregate_env)
+    keys = graph.governance_parts.keys
     admin = keys.create(user="root", role="admin").key
     alice = keys.create(user="alice", department="sales", project="crm").key
-    with TestClient(create_app(container.settings, container)) as client:
-        yield Served(client, container, admin, alice, provider, ledger)
+    with TestClient(create_app(graph=graph)) as client:
+        yield Served(client, graph, admin, alice, provider)
 
 
 MESSAGE = {"model": "default", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
@@ -190,20 +175,18 @@ def test_usage_exports_prompts_audit_and_metrics(served: Served) -> None:
 
 
 def test_everything_is_flushed_on_shutdown(loregate_env: Path) -> None:
-    container, _, _ = _container(loregate_env)
-    key = governance_wiring.key_store(container).create(user="eve", department="ops").key
-    with TestClient(create_app(container.settings, container)) as client:
+    graph, _ = _graph(loregate_env)
+    key = graph.governance_parts.keys.create(user="eve", department="ops").key
+    with TestClient(create_app(graph=graph)) as client:
         for _ in range(5):
             r = client.post("/v1/messages", json=MESSAGE, headers={"x-api-key": key})
             assert r.status_code == 200
-    fresh = Container(load_settings(home=loregate_env))
-    report = verify(governance_wiring.parts(fresh).audit)
+    fresh = Loregate(load_settings(home=loregate_env))
+    report = verify(fresh.governance_parts.audit)
     assert report.ok and report.records == 5
 
 
 def test_governance_builds_while_the_database_is_down(loregate_env: Path) -> None:
-    container = Container(load_settings(database_url="postgresql://nobody@127.0.0.1:1/none"))
-    governance_wiring.hooks(container)
-    assert len(governance_wiring.routers(container)) == 2
-    governance_wiring.authenticator(container)
-    assert "engine" not in container.__dict__  # nothing connected yet
+    graph = Loregate(load_settings(database_url="postgresql://nobody@127.0.0.1:1/none"))
+    create_app(graph=graph)  # every part built, every router mounted, nothing connected yet
+    assert graph.governance.catalogue is graph.catalogue

@@ -9,23 +9,22 @@ import pytest
 from typer.testing import CliRunner
 
 from testkit.embedders import FakeEmbedder
+from tests.graphs import build_graph
 from tests.ingest.helpers import write
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def cli(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+def cli(loregate_env: Path) -> Iterator[CliRunner]:
     import loregate.cli.common as common
-    import loregate.wiring.store as store_wiring
+    from loregate.settings import get_settings
 
-    monkeypatch.setattr(common, "_container", None)
-    monkeypatch.setattr(
-        store_wiring, "embedder", lambda c: c.part("embedder", lambda _: FakeEmbedder())
-    )
+    graph = build_graph(get_settings(), embedder=FakeEmbedder())
+    common.use_graph(graph)
     yield CliRunner()
-    if common._container is not None:
-        common.run_async(common._container.aclose())
+    common.run_async(graph.aclose())
+    common.use_graph(None)
 
 
 def run(cli: CliRunner, *args: str) -> tuple[int, str]:

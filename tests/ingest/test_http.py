@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 
 from kernel.auth import static_auth
 from kernel.principal import Principal, Role
+from loregate.graph import Loregate
+from loregate.overrides import Overrides
 from testkit.embedders import FakeEmbedder
 from tests.ingest.helpers import write
 
@@ -24,21 +26,21 @@ import unstructured.nlp.tokenize  # noqa: E402, F401
 
 @pytest.fixture
 def client(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    import loregate.wiring.governance as governance
-    import loregate.wiring.ingest as ingest_wiring
-    import loregate.wiring.store as store_wiring
     from loregate.app import create_app
     from loregate.settings import load_settings
 
     monkeypatch.setenv("LOREGATE_INGEST_ROOTS", str(ROOT / "demo") + ":" + str(loregate_env))
-    monkeypatch.setattr(
-        store_wiring, "embedder", lambda c: c.part("embedder", lambda _: FakeEmbedder())
-    )
     owner = Principal(user_id="olga", role=Role.DOC_OWNER, department="legal")
-    monkeypatch.setattr(governance, "authenticator", lambda c: static_auth(owner))
     # the job runs inline in the request, so tests do not poll
-    monkeypatch.setattr(ingest_wiring, "start_background", lambda fn, *args: fn(*args))
-    with TestClient(create_app(load_settings())) as c:
+    graph = Loregate(
+        load_settings(),
+        Overrides(
+            embedder=FakeEmbedder(),
+            authenticate=static_auth(owner),
+            run_job=lambda body: body(),  # the job runs inline, before the 202 is sent
+        ),
+    )
+    with TestClient(create_app(graph=graph)) as c:
         yield c
 
 
@@ -98,14 +100,13 @@ def test_unknown_job(client: TestClient) -> None:
     assert resp.status_code == 404
 
 
-def test_employees_may_not_ingest(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import loregate.wiring.governance as governance
+def test_employees_may_not_ingest(loregate_env: Path) -> None:
     from loregate.app import create_app
     from loregate.settings import load_settings
 
     employee = Principal(user_id="eve", role=Role.EMPLOYEE)
-    monkeypatch.setattr(governance, "authenticator", lambda c: static_auth(employee))
-    with TestClient(create_app(load_settings())) as c:
+    graph = Loregate(load_settings(), Overrides(authenticate=static_auth(employee)))
+    with TestClient(create_app(graph=graph)) as c:
         resp = c.post("/v1/ingest/jobs", json={"paths": [str(loregate_env)]})
         assert resp.status_code == 403 and resp.json()["error"]["code"] == "forbidden"
         assert c.delete("/v1/documents/x").status_code == 403

@@ -19,34 +19,34 @@ import spacy  # noqa: E402, F401  (main-thread import; see test_http.py)
 def test_api_queues_and_a_worker_runs_each_job_once(
     loregate_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import loregate.wiring.governance as governance
-    import loregate.wiring.store as store_wiring
+    from ingest.api import run_queued
     from loregate.app import create_app
+    from loregate.graph import Loregate
+    from loregate.overrides import Overrides
     from loregate.settings import load_settings
-    from loregate.wiring.ingest import job_store, run_queued
 
     monkeypatch.setenv("LOREGATE_INGEST_ROOTS", str(ROOT / "demo"))
     monkeypatch.setenv("LOREGATE_INGEST_QUEUE", "true")
-    monkeypatch.setattr(
-        store_wiring, "embedder", lambda c: c.part("embedder", lambda _: FakeEmbedder())
-    )
     owner = Principal(user_id="olga", role=Role.DOC_OWNER, department="legal")
-    monkeypatch.setattr(governance, "authenticator", lambda c: static_auth(owner))
-    app = create_app(load_settings())
-    container = app.state.container
+    graph = Loregate(
+        load_settings(), Overrides(embedder=FakeEmbedder(), authenticate=static_auth(owner))
+    )
+    app = create_app(graph=graph)
     with TestClient(app) as client:
         body = {"paths": [str(ROOT / "demo/corpus")], "manifest": str(ROOT / "demo/manifest.yaml")}
         job_id = client.post("/v1/ingest/jobs", json=body).json()["job_id"]
         assert client.get(f"/v1/ingest/jobs/{job_id}").json()["status"] == "queued"
 
-        assert run_queued(container) == job_id
+        assert run_queued(graph.ingestor(), graph.job_store) == job_id
         job = client.get(f"/v1/ingest/jobs/{job_id}").json()
         assert job["status"] == "succeeded", job["errors"]
         assert job["counts"]["added"] == 13
-        assert run_queued(container) is None  # nothing left: the job ran exactly once
+        assert (
+            run_queued(graph.ingestor(), graph.job_store) is None
+        )  # nothing left: the job ran exactly once
 
         second = client.post("/v1/ingest/jobs", json=body).json()["job_id"]
-        store = job_store(container)
+        store = graph.job_store
         first_claim, rival_claim = store.claim(), store.claim()
         assert first_claim is not None and first_claim.id == second
         assert first_claim.status == "running"
@@ -61,7 +61,7 @@ def test_worker_command_runs_queued_jobs_once_and_exits(
     import loregate.cli.common as common
     from loregate.cli.main import app
 
-    monkeypatch.setattr(common, "_container", None)
+    common.use_graph(None)
     result = CliRunner().invoke(app, ["ingest-worker", "--once", "--poll-seconds", "0.1"])
     assert result.exit_code == 0, result.output
     assert "ingest worker on collection 'loregate'" in result.output

@@ -12,6 +12,7 @@ from typing import Any
 
 from gateway.config import load_config
 from gateway.ledger import MemoryLedger
+from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
 from kernel.principal import Principal
 from retrieval import schema
@@ -147,17 +148,18 @@ class Rig:
         self.local = ScriptedProvider("local")
         self.ledger = MemoryLedger()
         self.gateway = Gateway(
-            load_config(),
-            {
-                "anthropic": self.anthropic if anthropic else None,
-                "openai": None,
-                "local": self.local if local else None,
-            },
+            RouteCatalogue(
+                load_config(),
+                {
+                    "anthropic": self.anthropic if anthropic else None,
+                    "openai": None,
+                    "local": self.local if local else None,
+                },
+            ),
             ledger=self.ledger,
             clock=self.clock,
             sleep=self.clock.sleep,
         )
-        from loregate.wiring.retrieval import route_info_of
 
         self.index_version = "1.abc"
         self.review = ReviewQueue(engine, NoRedaction()) if engine is not None else None
@@ -166,7 +168,6 @@ class Rig:
             searcher=HybridSearcher(store, embedder, sparse),
             gateway=self.gateway,
             prompts=PackagedPrompts(),
-            route_info=route_info_of(self.gateway),
             index_version=lambda: self.index_version,
             review=self.review,
             cache=self.cache,

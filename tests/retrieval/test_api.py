@@ -42,7 +42,7 @@ async def api(
     rig = Rig(corpus_store, fake_embedder, sparse_encoder, engine)
     app = FastAPI()
     install_error_handlers(app, [])
-    app.include_router(build_router(lambda: rig.service, lambda: rig.review, by_key))
+    app.include_router(build_router(rig.service, rig.review, by_key))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client, rig

@@ -13,7 +13,7 @@ from loregate.cli.main import app
 
 @pytest.fixture
 def runner(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setattr(common, "_container", None)
+    common.use_graph(None)
     return CliRunner()
 
 
@@ -38,9 +38,7 @@ def test_bad_input_exits_non_zero_with_one_line(
 
 
 def test_review_cycle_on_the_cli(runner: CliRunner) -> None:
-    from loregate.wiring.retrieval import review_queue
-
-    queue = review_queue(common.container())
+    queue = common.graph().review_queue
     item = queue.enqueue(
         question="Who signs NDAs?",
         draft_answer="Legal.",

@@ -14,10 +14,10 @@ from gateway.config import load_config
 from gateway.ledger import MemoryLedger
 from gateway.provider_registry import ProviderRegistry
 from gateway.providers.anthropic import AnthropicProvider
+from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
-from loregate.wiring.retrieval import route_info_of
 from retrieval.answer import AnswerConfig, AnswerService
-from retrieval.answer_stream import Delta, Final, Retract, ask_stream
+from retrieval.ask_events import Delta, Final, Retract
 from retrieval.prompt_source import PackagedPrompts
 from retrieval.response_cache import MemoryBackend, ResponseCache
 from retrieval.review import ReviewQueue
@@ -63,13 +63,12 @@ async def service_for(
                 "local": None,
             }
         )
-        gw = Gateway(load_config(), registry, ledger=ledger, sleep=no_sleep)
+        gw = Gateway(RouteCatalogue(load_config(), registry), ledger=ledger, sleep=no_sleep)
         gateways.append(gw)
         service = AnswerService(
             searcher=HybridSearcher(store, fake_embedder, sparse_encoder),
             gateway=gw,
             prompts=PackagedPrompts(),
-            route_info=route_info_of(gw),
             index_version=lambda: "1.x",
             review=ReviewQueue(engine, NoRedaction()),
             cache=ResponseCache(MemoryBackend()),
@@ -146,7 +145,7 @@ async def test_unpadded_prefix_below_the_minimum_is_not_cached(
 
 async def test_stream_sends_deltas_then_the_cited_answer(service_for: Any) -> None:
     service, ledger = service_for()
-    events = [e async for e in ask_stream(service, Q, principal=LEGAL)]
+    events = [e async for e in service.ask_stream(Q, principal=LEGAL)]
     deltas = "".join(e.text for e in events if isinstance(e, Delta))
     final = events[-1]
     assert isinstance(final, Final) and final.answer.confident
@@ -159,7 +158,7 @@ async def test_weak_stream_is_retracted_then_escalated(
 ) -> None:
     emulator.set_responder("claude-haiku-4-5", uncited)
     service, _ = service_for()
-    events = [e async for e in ask_stream(service, Q, principal=LEGAL)]
+    events = [e async for e in service.ask_stream(Q, principal=LEGAL)]
     kinds = [type(e).__name__ for e in events]
     assert "Retract" in kinds and kinds[-1] == "Final"
     retract = next(e for e in events if isinstance(e, Retract))

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from loregate.container import Container
+from loregate.graph import Loregate
 from loregate.settings import SettingsError, load_settings
-from loregate.wiring.retrieval import context_builder
 from retrieval import schema
 from retrieval.context_builder import ContextBuilder, ContextConfig
 from retrieval.fusion import Hit
@@ -90,8 +89,8 @@ def test_a_bad_setting_names_the_variable(
     assert why in str(err.value) and repr(raw) in str(err.value)
 
 
-def test_the_wiring_hands_the_setting_to_the_context_builder(loregate_env: Path) -> None:
-    assert context_builder(Container(load_settings())).config.min_score is None
-    builder = context_builder(Container(load_settings(min_relevance=0.4)))
+def test_the_builder_hands_the_setting_to_the_context_builder(loregate_env: Path) -> None:
+    assert Loregate(load_settings()).answer_service().builder.config.min_score is None
+    builder = Loregate(load_settings(min_relevance=0.4)).answer_service().builder
     assert builder.config.min_score == 0.4
     assert builder.config.floor_ratio == ContextConfig().floor_ratio

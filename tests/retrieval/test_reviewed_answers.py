@@ -12,8 +12,8 @@ import pytest
 
 from governance.prompt_types import PromptVersion
 from kernel.principal import Principal
-from retrieval.answer_stream import Delta, Final, ask_stream
 from retrieval.answer_types import Answer, AskFilters
+from retrieval.ask_events import Delta, Final
 from retrieval.context_builder import ContextBuilder, ContextConfig
 from retrieval.prompt_source import PackagedPrompts
 from retrieval.review import ReviewQueue
@@ -291,7 +291,7 @@ async def test_a_streamed_ask_gets_the_reviewed_answer_in_one_delta(setup: Setup
     assert first.review_id is not None
     queue(r).rewrite(first.review_id, reviewer="rita", answer="Ninety days [1].")
     asked = len(r.models())
-    events = [e async for e in ask_stream(r.service, Q, principal=LEGAL)]
+    events = [e async for e in r.service.ask_stream(Q, principal=LEGAL)]
     assert [type(e) for e in events] == [Delta, Final]
     final = events[-1]
     assert isinstance(final, Final) and final.answer.reviewed is not None

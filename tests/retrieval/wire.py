@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from gateway.config import load_config
-from gateway.hooks import Admission, CallContext
+from gateway.hooks import Admission, CallContext, RequestFacts
 from gateway.ledger import MemoryLedger
 from gateway.provider_registry import ProviderRegistry
 from gateway.providers.anthropic import AnthropicProvider
+from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
-from gateway.types import InvocationResult
 from governance.prompt_types import PromptSource
-from loregate.wiring.retrieval import route_info_of
 from retrieval import schema
 from retrieval.answer import AnswerConfig, AnswerService
 from retrieval.context_builder import ContextBuilder
@@ -42,7 +41,9 @@ def wire_gateway(emu: EmulatorServer, ledger: MemoryLedger, hooks: Any = None) -
             "local": None,
         }
     )
-    return Gateway(load_config(), registry, hooks=hooks, ledger=ledger, sleep=no_sleep)
+    return Gateway(
+        RouteCatalogue(load_config(), registry), hooks=hooks, ledger=ledger, sleep=no_sleep
+    )
 
 
 def asked_models(emu: EmulatorServer) -> list[str]:
@@ -92,9 +93,7 @@ class Downgrade:
             route="economy", request=ctx.request, downgraded_reason="budget b past its soft limit"
         )
 
-    async def settle(
-        self, ctx: CallContext, result: InvocationResult | None, error: BaseException | None
-    ) -> None:
+    async def settle(self, facts: RequestFacts) -> None:
         self.settled += 1
 
 
@@ -123,7 +122,6 @@ class WireRig:
             searcher=HybridSearcher(store, embedder, sparse),
             gateway=self.gateway,
             prompts=prompts or PackagedPrompts(),
-            route_info=route_info_of(self.gateway),
             index_version=lambda: "1.x",
             review=self.review,
             cache=ResponseCache(MemoryBackend()),

@@ -1,0 +1,65 @@
+"""The request context every HTTP layer shares: one request id and when the request arrived.
+
+``RequestIdMiddleware`` (pure ASGI, cheap on the hot path) takes the caller's ``x-request-id``
+(or makes one), stamps it and the arrival time on the ASGI scope, sets ``current_request_id``
+for code that has no request at hand (log records, background work started by the request),
+and returns the id on every response. Everything else reads it with ``request_id``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = b"x-request-id"
+_ID = "loregate.request_id"
+_STARTED = "loregate.started"
+
+current_request_id: ContextVar[str | None] = ContextVar("loregate_request_id", default=None)
+
+
+def request_id(request: Any) -> str | None:
+    """The request id of a Starlette ``Request`` (or an ASGI scope), if the middleware ran."""
+    scope = request if isinstance(request, dict) else request.scope
+    rid = scope.get(_ID)
+    return str(rid) if rid else None
+
+
+def started_at(request: Any) -> float:
+    """When the request reached the app (``time.perf_counter`` seconds)."""
+    scope = request if isinstance(request, dict) else request.scope
+    started = scope.get(_STARTED)
+    if not isinstance(started, float):
+        started = time.perf_counter()
+        scope[_STARTED] = started
+    return started
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or ()).get(REQUEST_ID_HEADER)
+        rid = incoming.decode("latin-1")[:128] if incoming else uuid.uuid4().hex
+        scope[_ID] = rid
+        scope[_STARTED] = time.perf_counter()
+        token = current_request_id.set(rid)
+        header = (REQUEST_ID_HEADER, rid.encode("latin-1"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            current_request_id.reset(token)

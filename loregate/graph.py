@@ -1,0 +1,308 @@
+"""The object graph: every long-lived part of loregate, built from ``Settings`` and
+``Overrides`` by one typed builder.
+
+Each part is a typed attribute built on first use and kept (``functools.cached_property``);
+the app factory builds the parts its routers need when it starts, so requests receive concrete
+services and never reach back into this class. ``aclose`` closes what was built, last built
+first (so the ledger and audit writers flush before the engines they write to are disposed).
+
+Backends follow the settings alone: SQLite in ``LOREGATE_HOME`` or PostgreSQL by URL; budgets,
+rate limits and the response cache in Redis by URL, else in SQL and process memory; the embedded
+Qdrant engine, or a Qdrant server by URL. Engines connect lazily, so the graph builds (and
+``/readyz`` reports) while a database is down; ``migrate`` brings the schema up to date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, event
+
+from gateway.config import load_config
+from gateway.ledger.writer import LedgerSink, LedgerWriter
+from gateway.route_catalogue import RouteCatalogue
+from gateway.service import Gateway
+from governance.audit import AuditLog
+from governance.budget_redis import RedisBudgetCounter
+from governance.budget_sql import SqlBudgetCounter
+from governance.budgets import BudgetBook, BudgetCounter
+from governance.keys import KeyStore
+from governance.metrics import GovernanceMetrics
+from governance.parts import GovernanceParts
+from governance.prompts import PromptRegistry
+from governance.ratelimit import RateRules
+from governance.redaction import PiiRedactor
+from kernel.auth import Authenticate
+from loregate.database import make_engine, migrate
+from loregate.overrides import Overrides
+from loregate.providers import provider_registry
+from loregate.settings import Settings
+
+if TYPE_CHECKING:
+    import redis
+
+    from evals.run_store import RunStore
+    from governance.governor import Governance
+    from ingest.jobs import JobStore
+    from ingest.pipeline import Ingestor
+    from retrieval.answer import AnswerService
+    from retrieval.embedder import TextEmbedder
+    from retrieval.response_cache import ResponseCache
+    from retrieval.review import ReviewQueue
+    from retrieval.sparse import SparseEncoder
+    from retrieval.store.base import IndexStore
+
+Closer = Callable[[], Awaitable[None] | None]
+
+
+class Loregate:
+    def __init__(self, settings: Settings, overrides: Overrides | None = None) -> None:
+        self.settings = settings
+        self.overrides = overrides or Overrides()
+        self._closers: list[Closer] = []
+        self._stores: dict[str, IndexStore] = {}
+        self._ingestors: dict[str, Ingestor] = {}
+        self._answer_services: dict[str, AnswerService] = {}
+
+    # Lifecycle ------------------------------------------------------------------------------
+    def on_close(self, fn: Closer) -> None:
+        self._closers.append(fn)
+
+    async def aclose(self) -> None:
+        """Close everything that was built, last built first (flushes the ledger)."""
+        while self._closers:
+            result = self._closers.pop()()
+            if asyncio.iscoroutine(result):
+                await result
+
+    def migrate(self) -> None:
+        """Bring every package's tables to their latest revision (idempotent)."""
+        migrate(self.engine)
+
+    # Shared backends ------------------------------------------------------------------------
+    @cached_property
+    def engine(self) -> Engine:
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(self.settings.resolved_database_url)
+        self.on_close(engine.dispose)
+        return engine
+
+    @cached_property
+    def writer_engine(self) -> Engine:
+        """On SQLite, the frequent writers (budget counters, audit appends) get their own
+        connections with ``synchronous=NORMAL``: in WAL mode a commit then needs no fsync and
+        holds the write lock that much shorter. A power cut may lose the last commits, never
+        corrupt the file; the ledger keeps the truth of spending."""
+        if not self.settings.resolved_database_url.startswith("sqlite"):
+            return self.engine
+        engine = make_engine(self.settings.resolved_database_url)
+
+        @event.listens_for(engine, "connect")
+        def _fast_commits(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        self.on_close(engine.dispose)
+        return engine
+
+    @cached_property
+    def redis(self) -> redis.Redis | None:
+        if not self.settings.redis_url:
+            return None
+        import redis as redis_lib
+
+        client = redis_lib.Redis.from_url(self.settings.redis_url, socket_timeout=5)
+        self.on_close(client.close)
+        return client
+
+    # Gateway --------------------------------------------------------------------------------
+    @cached_property
+    def catalogue(self) -> RouteCatalogue:
+        providers = provider_registry(self.settings, self.overrides.providers)
+        config = load_config(self.settings.config)
+        return RouteCatalogue(config, providers, clock=self.overrides.clock)
+
+    @cached_property
+    def ledger_writer(self) -> LedgerWriter:
+        """The batched writer of ledger rows (``flush`` waits for what was recorded)."""
+        return LedgerWriter(self.engine)
+
+    @cached_property
+    def ledger(self) -> LedgerSink:
+        """The gateway's ledger: the writer, its free text (escalation and downgrade reasons)
+        redacted first."""
+        from governance.redaction import RedactingLedger
+
+        return RedactingLedger(self.ledger_writer, self.redactor)
+
+    @cached_property
+    def gateway(self) -> Gateway:
+        gw = Gateway(
+            self.catalogue,
+            hooks=self.governance,
+            ledger=self.ledger,
+            clock=self.overrides.clock,
+            sleep=self.overrides.sleep,
+        )
+        self.on_close(gw.aclose)
+        return gw
+
+    # Governance -----------------------------------------------------------------------------
+    @cached_property
+    def redactor(self) -> PiiRedactor:
+        """PII redaction (presidio, offline); its engine loads on first use."""
+        return PiiRedactor()
+
+    @cached_property
+    def governance_parts(self) -> GovernanceParts:
+        engine = self.engine
+        counter: BudgetCounter = (
+            RedisBudgetCounter(self.redis)
+            if self.redis is not None
+            else SqlBudgetCounter(self.writer_engine)
+        )
+        return GovernanceParts(
+            engine=engine,
+            keys=KeyStore(engine),
+            budgets=BudgetBook(engine),
+            counter=counter,
+            rules=RateRules(engine),
+            prompts=PromptRegistry(engine, self.prompt_dirs),
+            audit=AuditLog(engine),
+            metrics=GovernanceMetrics(),
+            catalogue=self.catalogue,
+        )
+
+    @property
+    def prompt_dirs(self) -> list[Path]:
+        """Packaged templates first, then the operator's own (a later directory wins)."""
+        packaged = Path(str(resources.files("retrieval") / "prompts"))
+        return [packaged, self.settings.home / "prompts"]
+
+    @cached_property
+    def authenticate(self) -> Authenticate:
+        """A request's API key (``x-api-key`` or ``Authorization: Bearer``) -> Principal."""
+        if self.overrides.authenticate is not None:
+            return self.overrides.authenticate
+        from governance.authn import api_key_auth
+
+        return api_key_auth(self.governance_parts.keys)
+
+    @cached_property
+    def governance(self) -> Governance:
+        """Budgets, rate limits, audit and metrics around each gateway call."""
+        from governance.audit_writer import AuditWriter
+        from governance.budget_worker import BudgetWorker
+        from governance.governor import Governance
+        from governance.log_redaction import install_log_redaction
+        from governance.ratelimit import RateLimiter, make_storage
+
+        p = self.governance_parts
+        install_log_redaction(self.redactor)
+        governance = Governance(
+            budgets=p.budgets,
+            counter=p.counter,
+            metrics=p.metrics,
+            limiter=RateLimiter(p.rules, make_storage(self.settings.redis_url)),
+            audit=AuditWriter(AuditLog(self.writer_engine), self.redactor),
+            worker=BudgetWorker(p.counter, on_states=p.metrics.record_budgets),
+            redactor=self.redactor,
+            redact_upstream=self.settings.redact_upstream,
+            catalogue=self.catalogue,
+        )
+        self.on_close(governance.aclose)
+        return governance
+
+    # Retrieval and ingestion ----------------------------------------------------------------
+    @cached_property
+    def embedder(self) -> TextEmbedder:
+        if self.overrides.embedder is not None:
+            return self.overrides.embedder
+        from retrieval.embedder import Embedder
+
+        return Embedder(self.settings.embedding_model)
+
+    @cached_property
+    def sparse(self) -> SparseEncoder:
+        from retrieval.sparse import SparseEncoder
+
+        return SparseEncoder()
+
+    def store(self, collection: str | None = None) -> IndexStore:
+        """The store of a collection (the configured one by default; evals keep their
+        corpora in their own)."""
+        name = collection or self.settings.collection
+        found = self._stores.get(name)
+        if found is None:
+            given = (self.overrides.stores or {}).get(name)
+            if given is not None:
+                found = given
+            else:
+                from retrieval.store.factory import build_store
+
+                s = self.settings
+                found = build_store(
+                    url=s.qdrant_url, path=s.qdrant_path, collection=name, api_key=s.qdrant_api_key
+                )
+                self.on_close(found.close)
+            self._stores[name] = found
+        return found
+
+    def ingestor(self, collection: str | None = None) -> Ingestor:
+        name = collection or self.settings.collection
+        found = self._ingestors.get(name)
+        if found is None:
+            from ingest.pipeline import Ingestor
+
+            found = Ingestor(
+                engine=self.engine,
+                store=self.store(name),
+                embedder=self.embedder,
+                sparse=self.sparse,
+                collection=name,
+                max_file_bytes=self.settings.max_file_bytes,
+            )
+            self._ingestors[name] = found
+        return found
+
+    @cached_property
+    def job_store(self) -> JobStore:
+        from ingest.jobs import JobStore
+
+        return JobStore(self.engine)
+
+    @cached_property
+    def review_queue(self) -> ReviewQueue:
+        from retrieval.review import ReviewQueue
+
+        return ReviewQueue(self.engine, self.redactor)
+
+    @cached_property
+    def response_cache(self) -> ResponseCache:
+        from retrieval.response_cache import MemoryBackend, RedisBackend, ResponseCache
+
+        client = self.redis
+        return ResponseCache(RedisBackend(client) if client is not None else MemoryBackend())
+
+    def answer_service(self, collection: str | None = None) -> AnswerService:
+        """The answer service over a collection (what the API, the CLI and the evals call)."""
+        name = collection or self.settings.collection
+        found = self._answer_services.get(name)
+        if found is None:
+            from loregate.answering import build_answer_service
+
+            found = build_answer_service(self, name)
+            self._answer_services[name] = found
+        return found
+
+    @cached_property
+    def run_store(self) -> RunStore:
+        from evals.run_store import RunStore
+
+        return RunStore(self.engine)
