@@ -47,7 +47,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from evals.answerers import InProcessAnswerer
-    from evals.dataset import load_dataset
+    from evals.dataset_loader import load_dataset
     from evals.records import Snapshot
     from evals.run_store import RunStore
     from evals.runner import EvalRunner

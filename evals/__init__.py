@@ -14,7 +14,6 @@
     report/           the self-contained HTML report and its Markdown twin
     console.py        progress bar and terminal tables
     overview.py       tables for notebooks/eval_overview.ipynb
-    testing.py        a deterministic stub answer service (tests, notebook, benchmarks)
 
 Nothing here imports ragas, ranx or matplotlib at import time: they load when a run scores or
 a report is drawn.

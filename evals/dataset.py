@@ -174,25 +174,6 @@ def load_jsonl(path: Path) -> Dataset:
     return Dataset(name=path.stem, path=str(path.resolve()), items=items, sha256=items_sha(items))
 
 
-def load_dataset(path: Path) -> Dataset:
-    """A JSONL file, or a folder with a known layout (the Claude-docs RAG set)."""
-    from evals.claude_docs import is_claude_docs_folder, load_claude_docs
-
-    if path.is_dir():
-        if is_claude_docs_folder(path):
-            return load_claude_docs(path)
-        jsonl = sorted(path.glob("*.jsonl"))
-        if len(jsonl) == 1:
-            return load_jsonl(jsonl[0])
-        raise DatasetError(
-            f"{path}: a folder must hold the Claude-docs layout (anthropic_docs.json and "
-            f"docs_evaluation_dataset.json) or exactly one .jsonl file (found {len(jsonl)})"
-        )
-    if path.suffix.lower() not in {".jsonl", ".ndjson"}:
-        raise DatasetError(f"{path}: expected a .jsonl file or a dataset folder")
-    return load_jsonl(path)
-
-
 def dump_jsonl(items: Iterable[EvalItem]) -> str:
     """Items back to the JSONL format (defaults left out)."""
     return "".join(

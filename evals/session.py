@@ -12,7 +12,8 @@ from typing import Any
 
 from evals.answerers import Answerer
 from evals.compare import Comparison, compare_runs
-from evals.dataset import Dataset, DatasetError, load_dataset
+from evals.dataset import Dataset, DatasetError
+from evals.dataset_loader import load_dataset
 from evals.gate import Rule, RuleOutcome, evaluate
 from evals.records import RunInfo, Snapshot
 from evals.report.model import ReportData, build_report

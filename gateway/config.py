@@ -26,8 +26,6 @@ route. Any problem raises ``ConfigError`` naming the key (``routes.default.tiers
 
 from __future__ import annotations
 
-import hashlib
-import json
 import tomllib
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -45,6 +43,7 @@ from pydantic import (
     model_validator,
 )
 
+from kernel.digest import canonical_json, content_version
 from kernel.errors import ConfigError
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
@@ -223,10 +222,7 @@ class GatewayConfig(_Strict):
     @cached_property
     def routing_version(self) -> str:
         """First 12 hex digits of the sha256 of the normalised configuration."""
-        blob = json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), default=str
-        )
-        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+        return content_version(canonical_json(self.model_dump(mode="json"), default=str))
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

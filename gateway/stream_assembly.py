@@ -1,83 +1,14 @@
-"""Turning Anthropic-shaped stream events into usage and a complete ``ModelResponse``.
-
-Usage in a stream is cumulative: ``message_start`` carries the input side, every
-``message_delta`` the running totals. The last value of each field wins; nothing is added up.
-"""
+"""Turning Anthropic-shaped stream events into a complete ``ModelResponse``, and back."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from gateway.types import ModelResponse, StreamEvent, Usage
+from gateway.types import ModelResponse, StreamEvent
+from gateway.usage import CumulativeUsage
 from kernel.errors import StreamInterrupted
-
-_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_creation_input_tokens",
-    "cache_read_input_tokens",
-)
-
-
-def usage_fields(raw: Mapping[str, Any] | None) -> dict[str, int]:
-    """The usage fields present in an Anthropic ``usage`` object (absent/None ones left out)."""
-    if not raw:
-        return {}
-    out: dict[str, int] = {}
-    for key in _FIELDS:
-        value = raw.get(key)
-        if isinstance(value, int):
-            out[key] = value
-    split = raw.get("cache_creation")
-    if isinstance(split, Mapping):
-        five = split.get("ephemeral_5m_input_tokens")
-        hour = split.get("ephemeral_1h_input_tokens")
-        if isinstance(five, int):
-            out["cache_creation_5m_input_tokens"] = five
-        if isinstance(hour, int):
-            out["cache_creation_1h_input_tokens"] = hour
-    return out
-
-
-def usage_from_anthropic(raw: Mapping[str, Any] | None) -> Usage:
-    return Usage(**usage_fields(raw))
-
-
-def usage_to_anthropic(usage: Usage) -> dict[str, Any]:
-    """The Anthropic wire form of ``usage`` (with the 5m/1h split object)."""
-    return {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
-        "cache_read_input_tokens": usage.cache_read_input_tokens,
-        "cache_creation": {
-            "ephemeral_5m_input_tokens": usage.cache_creation_5m_input_tokens,
-            "ephemeral_1h_input_tokens": usage.cache_creation_1h_input_tokens,
-        },
-    }
-
-
-class UsageTracker:
-    """Keeps the last cumulative value of each usage field seen in a stream."""
-
-    __slots__ = ("fields",)
-
-    def __init__(self) -> None:
-        self.fields: dict[str, int] = {}
-
-    def observe(self, event: StreamEvent) -> None:
-        if event.type == "message_start":
-            message = event.data.get("message")
-            if isinstance(message, Mapping):
-                self.fields.update(usage_fields(message.get("usage")))
-        elif event.type == "message_delta":
-            self.fields.update(usage_fields(event.data.get("usage")))
-
-    @property
-    def usage(self) -> Usage:
-        return Usage(**self.fields)
 
 
 class StreamAssembler:
@@ -87,7 +18,7 @@ class StreamAssembler:
         self.message: dict[str, Any] = {}
         self.blocks: dict[int, dict[str, Any]] = {}
         self._json: dict[int, list[str]] = {}
-        self.usage = UsageTracker()
+        self.usage = CumulativeUsage()
         self.stop_reason: str | None = None
         self.stop_sequence: str | None = None
         self.stopped = False
@@ -151,56 +82,3 @@ class StreamAssembler:
             stop_sequence=self.stop_sequence,
             usage=self.usage.usage,
         )
-
-
-def response_events(response: ModelResponse) -> Iterable[StreamEvent]:
-    """The Anthropic event sequence that streams ``response`` (for providers without streams)."""
-    usage = usage_to_anthropic(response.usage)
-    start_usage = {**usage, "output_tokens": min(1, response.usage.output_tokens)}
-    yield StreamEvent(
-        type="message_start",
-        data={
-            "type": "message_start",
-            "message": {
-                "id": response.id,
-                "type": "message",
-                "role": "assistant",
-                "model": response.model_id,
-                "content": [],
-                "stop_reason": None,
-                "stop_sequence": None,
-                "usage": start_usage,
-            },
-        },
-    )
-    for index, block in enumerate(response.content):
-        kind = block.get("type")
-        if kind == "tool_use":
-            start = {**block, "input": {}}
-            delta = {"type": "input_json_delta", "partial_json": json.dumps(block.get("input", {}))}
-        elif kind == "thinking":
-            start = {**block, "thinking": ""}
-            delta = {"type": "thinking_delta", "thinking": block.get("thinking", "")}
-        else:
-            start = {**block, "text": ""}
-            delta = {"type": "text_delta", "text": block.get("text", "")}
-        yield StreamEvent(
-            type="content_block_start",
-            data={"type": "content_block_start", "index": index, "content_block": start},
-        )
-        yield StreamEvent(
-            type="content_block_delta",
-            data={"type": "content_block_delta", "index": index, "delta": delta},
-        )
-        yield StreamEvent(
-            type="content_block_stop", data={"type": "content_block_stop", "index": index}
-        )
-    yield StreamEvent(
-        type="message_delta",
-        data={
-            "type": "message_delta",
-            "delta": {"stop_reason": response.stop_reason, "stop_sequence": response.stop_sequence},
-            "usage": usage,
-        },
-    )
-    yield StreamEvent(type="message_stop", data={"type": "message_stop"})

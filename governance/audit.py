@@ -15,7 +15,6 @@ one chain. The database refuses UPDATE and DELETE on the log (triggers, see the 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,15 +24,8 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 
 from governance.tables import GENESIS_HASH, audit_head, audit_log
+from kernel.digest import canonical_json, sha256_hex
 from kernel.errors import InvalidRequest, NotFound
-
-
-def canonical_json(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def chain_hash(prev_hash: str, content_hash: str) -> str:

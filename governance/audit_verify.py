@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from governance.audit import GENESIS, AuditEntry, AuditLog, chain_hash, sha256_hex
+from governance.audit import GENESIS, AuditEntry, AuditLog, chain_hash
+from kernel.digest import sha256_hex
 
 Kind = Literal["edited", "deleted", "inserted", "reordered"]
 

@@ -2,10 +2,10 @@
 
 ``submit`` only enqueues. The thread redacts each record (presidio is CPU work: it must not
 run on the event loop) and appends whatever has accumulated as one chained batch. The thread
-never gives the GIL up by itself (``time.sleep(0)`` between strings did): the interpreter's
-switch interval already bounds what it costs the event loop, and each voluntary hand-back made
-it wait up to 5 ms to get the GIL back from a busy loop, so under sustained load the queue of
-records grew without bound. On a database error it keeps the batch and retries with backoff;
+never gives the GIL up by itself: the interpreter's switch interval already bounds what it
+costs the event loop, and each voluntary hand-back would make it wait for the GIL behind a
+busy loop, so that under sustained load its queue would outgrow the requests. On a database
+error it keeps the batch and retries with backoff;
 ``close`` waits until everything submitted is written, so a clean stop loses no record.
 """
 

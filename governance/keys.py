@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cachetools import TTLCache
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -160,8 +161,10 @@ class KeyStore:
     ) -> None:
         self.engine = engine
         self.cache_ttl_s = cache_ttl_s
-        self._monotonic = monotonic
-        self._cache: dict[str, tuple[float, Principal]] = {}
+        # key hash -> principal; a revocation here clears it, elsewhere it expires with the TTL
+        self._cache: TTLCache[str, Principal] = TTLCache(
+            maxsize=10_000, ttl=cache_ttl_s, timer=monotonic
+        )
         self._lock = threading.Lock()
 
     # Management -------------------------------------------------------------------------------
@@ -254,10 +257,7 @@ class KeyStore:
         """The principal of ``key`` if it was looked up recently (no I/O)."""
         digest = hash_key(key)
         with self._lock:
-            hit = self._cache.get(digest)
-        if hit is not None and hit[0] > self._monotonic():
-            return hit[1]
-        return None
+            return self._cache.get(digest)
 
     def lookup(self, key: str) -> Principal:
         """The principal behind ``key``; ``AuthenticationError`` if unknown or revoked."""
@@ -277,7 +277,5 @@ class KeyStore:
         principal = record.principal()
         if self.cache_ttl_s > 0:
             with self._lock:
-                if len(self._cache) > 10_000:
-                    self._cache.clear()
-                self._cache[digest] = (self._monotonic() + self.cache_ttl_s, principal)
+                self._cache[digest] = principal
         return principal

@@ -17,7 +17,6 @@ gateway writes on every ledger row.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 import threading
 import time
@@ -26,21 +25,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cachetools import TTLCache
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from governance.prompt_types import PromptVersion
 from governance.tables import prompt_activations as acts
 from governance.tables import prompt_versions as versions
+from kernel.digest import content_version
 from kernel.errors import InvalidRequest, NotFound
 
 SUFFIXES = (".md", ".txt", ".j2")
 IGNORED = {"README", "readme", "CHANGELOG"}
 _HEX = re.compile(r"[0-9a-f]{1,12}")
-
-
-def content_version(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -89,8 +86,9 @@ class PromptRegistry:
         self.engine = engine
         self.dirs = [Path(d) for d in dirs]
         self.cache_ttl_s = cache_ttl_s
-        self._monotonic = monotonic
-        self._cache: dict[str, tuple[float, PromptVersion]] = {}
+        self._cache: TTLCache[str, PromptVersion] = TTLCache(
+            maxsize=256, ttl=cache_ttl_s, timer=monotonic
+        )
         self._sync_lock = threading.Lock()  # one sync at a time in this process
         self._lock = threading.Lock()
 
@@ -152,14 +150,14 @@ class PromptRegistry:
 
     # PromptSource -----------------------------------------------------------------------------
     def active(self, prompt_id: str) -> PromptVersion:
-        now = self._monotonic()
         with self._lock:
             hit = self._cache.get(prompt_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        if hit is not None:
+            return hit
         version = self._resolve(prompt_id)
-        with self._lock:
-            self._cache[prompt_id] = (now + self.cache_ttl_s, version)
+        if self.cache_ttl_s > 0:
+            with self._lock:
+                self._cache[prompt_id] = version
         return version
 
     def _resolve(self, prompt_id: str) -> PromptVersion:

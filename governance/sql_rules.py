@@ -14,9 +14,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Generic, TypeVar
 
+from cachetools import TTLCache
 from sqlalchemy import Connection, Engine, Table, insert, update
 
 T = TypeVar("T")
+_ALL = "all"
 
 
 class SqlRules(ABC, Generic[T]):
@@ -31,8 +33,8 @@ class SqlRules(ABC, Generic[T]):
     ) -> None:
         self.engine = engine
         self.cache_ttl_s = cache_ttl_s
-        self._monotonic = monotonic
-        self._cached: tuple[float, T] | None = None  # (expires at, rules)
+        # One entry (every rule); ttl 0 caches nothing.
+        self._cache: TTLCache[str, T] = TTLCache(maxsize=1, ttl=cache_ttl_s, timer=monotonic)
         self._lock = threading.Lock()
 
     @abstractmethod
@@ -41,27 +43,24 @@ class SqlRules(ABC, Generic[T]):
 
     def all(self) -> T:
         """The rules: from the cache while it is fresh, else read (and cached)."""
-        now = self._monotonic()
-        with self._lock:
-            if self._cached is not None and self._cached[0] > now:
-                return self._cached[1]
+        cached = self._fresh()
+        if cached is not None:
+            return cached
         with self.engine.connect() as conn:
             found = self._read(conn)
-        with self._lock:
-            self._cached = (now + self.cache_ttl_s, found)
+        if self.cache_ttl_s > 0:
+            with self._lock:
+                self._cache[_ALL] = found
         return found
 
     def _fresh(self) -> T | None:
         """The cached rules without I/O, or ``None`` when there are none or they are stale."""
         with self._lock:
-            cached = self._cached
-        if cached is None or cached[0] <= self._monotonic():
-            return None
-        return cached[1]
+            return self._cache.get(_ALL)
 
     def invalidate(self) -> None:
         with self._lock:
-            self._cached = None
+            self._cache.clear()
 
     def _upsert(
         self, table: Table, key: Mapping[str, object], values: Mapping[str, object]

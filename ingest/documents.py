@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
+
+from kernel.digest import digest
 
 DocType = Literal["contract", "doc", "ticket"]
 DOC_TYPES: tuple[str, ...] = get_args(DocType)
@@ -97,9 +97,4 @@ class Chunk:
 
 
 def _sha(value: Any) -> str:
-    data = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return digest(value, default=str)

@@ -14,13 +14,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from ingest.chunking import ChunkingConfig, TokenCounter, chunk_document
-from ingest.documents import Chunk, DocType, Element, ParsedDocument, sha256_bytes
+from ingest.chunking import ChunkingConfig, EmbeddingTokenCounter, chunk_document
+from ingest.documents import Chunk, DocType, Element, ParsedDocument
 from ingest.errors import FileRejected
 from ingest.loaders import is_ticket_export, parse_file, parse_ticket_export, read_file
 from ingest.loaders.tickets import Ticket
 from ingest.registry import DocumentRecord
 from ingest.sources import Source, SourceFile, file_doc_id, ticket_doc_id
+from kernel.digest import sha256_hex
 
 ItemKind = Literal["unchanged", "write", "plan", "fail"]
 
@@ -96,7 +97,7 @@ class Preparer:
     def __init__(
         self,
         *,
-        counter: TokenCounter,
+        counter: EmbeddingTokenCounter,
         chunking: ChunkingConfig,
         config_hash: str,
         max_file_bytes: int,
@@ -135,7 +136,7 @@ class Preparer:
                 tickets = parse_ticket_export(fd, sf.meta.encoding)
                 yield from self._tickets(scope, sf, tickets)
                 return
-            content_hash = sha256_bytes(fd.data)
+            content_hash = sha256_hex(fd.data)
             meta_hash = shell.meta_hash()
             planned = self._plan(doc_id, content_hash, meta_hash, sf.rel)
             if planned is not None:

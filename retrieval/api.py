@@ -17,7 +17,6 @@ again (``Answer.reviewed``; see ``retrieval.reviewed``); a rejected one never do
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at
 # definition time, and they name dependencies local to ``build_router``.
 
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -30,6 +29,7 @@ from kernel.auth import Authenticate, requires
 from kernel.errors import ApiError, NotFound
 from kernel.principal import Principal, Role
 from kernel.request_context import request_id
+from kernel.sse import SSE_HEADERS, sse_frame
 from retrieval.answer import AnswerService
 from retrieval.answer_types import Answer, AskFilters, Passage
 from retrieval.ask_events import AskEvent, Delta, Retract
@@ -74,16 +74,12 @@ class RewriteBody(BaseModel):
     note: str = Field(default="", max_length=MAX_NOTE)
 
 
-def _sse(event: str, data: Any) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
-
-
 def _encode(item: AskEvent) -> bytes:
     if isinstance(item, Delta):
-        return _sse("delta", {"text": item.text})
+        return sse_frame("delta", {"text": item.text})
     if isinstance(item, Retract):
-        return _sse("retract", {"reason": item.reason})
-    return _sse("answer", item.answer.model_dump(mode="json"))
+        return sse_frame("retract", {"reason": item.reason})
+    return sse_frame("answer", item.answer.model_dump(mode="json"))
 
 
 def build_router(
@@ -131,12 +127,12 @@ def build_router(
                 async for item in events:
                     yield _encode(item)
             except ApiError as exc:
-                yield _sse("error", exc.to_dict())
+                yield sse_frame("error", exc.to_dict())
 
         return StreamingResponse(
             body_stream(),
             media_type="text/event-stream",
-            headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+            headers=SSE_HEADERS,
         )
 
     @router.post("/v1/search", response_model=SearchResult, summary="Passages only, no model")

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 
 from retrieval import schema
 from retrieval.fusion import Hit
-from retrieval.tokens import TokenCounter, count_tokens
+from retrieval.tokens import PromptTokenCounter, count_tokens
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -118,7 +118,7 @@ def body_of(hit: Hit) -> str:
     return "\n".join(lines[start:]) if start else text
 
 
-def _truncate(text: str, budget: int, counter: TokenCounter) -> str:
+def _truncate(text: str, budget: int, counter: PromptTokenCounter) -> str:
     if counter(text) <= budget:
         return text
     words = text.split()
@@ -152,7 +152,7 @@ def merge_sections(sections: Sequence[str], sep: str = " > ") -> str:
 
 class ContextBuilder:
     def __init__(
-        self, config: ContextConfig | None = None, counter: TokenCounter = count_tokens
+        self, config: ContextConfig | None = None, counter: PromptTokenCounter = count_tokens
     ) -> None:
         self.config = config or ContextConfig()
         self.counter = counter

@@ -12,14 +12,14 @@ as the same ``str`` object, so every request of a version sends the same bytes.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from kernel.digest import content_version
 from retrieval.cache_plan import CachePlan
 from retrieval.context_builder import Source
-from retrieval.tokens import TokenCounter, count_tokens
+from retrieval.tokens import PromptTokenCounter, count_tokens
 
 PROMPT_ID = "answer"
 EXAMPLES_ID = "answer_examples"  # worked examples: the first padding of the prefix
@@ -33,11 +33,6 @@ _FILLER_LINE = "- this line is only here to align the cache and has no meaning"
 
 def packaged_prompt(name: str) -> str:
     return (resources.files("retrieval") / "prompts" / name).read_text(encoding="utf-8")
-
-
-def content_version(text: str) -> str:
-    """12 hex digits of the sha256 of ``text`` (the registry's version scheme)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -57,7 +52,7 @@ def natural_prefix(template: str, standing_knowledge: str = "") -> str:
     return text
 
 
-def pad(text: str, target_tokens: int, examples: str, counter: TokenCounter) -> str:
+def pad(text: str, target_tokens: int, examples: str, counter: PromptTokenCounter) -> str:
     """``text`` grown to at least ``target_tokens``: worked examples, then numbered filler."""
     if counter(text) >= target_tokens:
         return text
@@ -81,7 +76,7 @@ def build_prefix(
     *,
     standing_knowledge: str = "",
     examples: str | None = None,
-    counter: TokenCounter = count_tokens,
+    counter: PromptTokenCounter = count_tokens,
 ) -> Prefix:
     natural = natural_prefix(template, standing_knowledge)
     natural_tokens = counter(natural)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from governance.prompt_types import PromptVersion
+from kernel.digest import content_version
 from kernel.errors import NotFound
-from retrieval.prompt_layout import EXAMPLES_ID, PROMPT_ID, content_version, packaged_prompt
+from retrieval.prompt_layout import EXAMPLES_ID, PROMPT_ID, packaged_prompt
 
 
 class PackagedPrompts:

@@ -11,16 +11,16 @@ Backends: Redis by URL (shared by replicas), or an in-process LRU with TTL by de
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from cachetools import TLRUCache
+
+from kernel.digest import digest
 from retrieval.answer_types import Answer, AskFilters
 
 if TYPE_CHECKING:
@@ -40,28 +40,21 @@ class MemoryBackend:
 
     def __init__(self, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic):
         self.max_entries = max_entries
-        self.clock = clock
-        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        # Each entry carries its own time to live: (ttl_s, value); least recently used first
+        # out when full.
+        self._data: TLRUCache[str, tuple[float, bytes]] = TLRUCache(
+            maxsize=max_entries, ttu=lambda _key, item, now: now + item[0], timer=clock
+        )
         self._lock = threading.Lock()
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
             item = self._data.get(key)
-            if item is None:
-                return None
-            expires, value = item
-            if expires <= self.clock():
-                del self._data[key]
-                return None
-            self._data.move_to_end(key)
-            return value
+        return None if item is None else item[1]
 
     def set(self, key: str, value: bytes, ttl_s: float) -> None:
         with self._lock:
-            self._data[key] = (self.clock() + ttl_s, value)
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
+            self._data[key] = (ttl_s, value)
 
 
 class RedisBackend:
@@ -93,7 +86,7 @@ class CacheKeyParts:
     route: str
 
     def key(self) -> str:
-        blob = json.dumps(
+        return digest(
             {
                 "q": normalise_question(self.question),
                 "f": self.filters.model_dump(mode="json"),
@@ -101,12 +94,8 @@ class CacheKeyParts:
                 "prompt": self.prompt_digest,
                 "index": self.index_version,
                 "route": self.route,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
+            }
         )
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 class ResponseCache:

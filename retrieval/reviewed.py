@@ -23,14 +23,13 @@ Served answers are ``confident``, cost nothing, and carry ``reviewed`` (who, whe
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import sqlalchemy as sa
 
+from kernel.digest import digest
 from kernel.principal import Principal
 from retrieval import schema
 from retrieval.answer_types import Answer, AskFilters, ReviewedBy
@@ -55,18 +54,14 @@ class ChunkSource(Protocol):
 def answer_key(
     question: str, filters: AskFilters, access_scope: Sequence[str], prompt_version: str
 ) -> str:
-    blob = json.dumps(
+    return digest(
         {
             "q": normalise_question(question),
             "f": filters.model_dump(mode="json"),
             "scope": sorted(set(access_scope)),
             "prompt": prompt_version,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
+        }
     )
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def passage_records(sources: Sequence[Source]) -> list[dict[str, Any]]:

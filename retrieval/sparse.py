@@ -12,10 +12,9 @@ never depend on a vocabulary or on what else was ingested.
   when the caller gives one. The heading's tokens get a second, saturated but not
   length-normalised term frequency, ``tf * (k + 1) / (tf + k)``, times ``heading_weight``,
   added to the text's weight of the same token. A heading is a short, dense summary of what
-  the text is about; its words appearing in the question are strong evidence (measured on
-  anthropic_docs_rag: BM25 alone recall@5 0.777 -> 0.818, the hybrid 0.843 -> 0.863; see
-  docs/retrieval.md). The text itself still starts with the heading, so ``heading_weight=0``
-  (or no heading) gives exactly the one-field vectors.
+  the text is about; its words appearing in the question are strong evidence
+  (benchmarks/retrieval_quality.py measures it). The text itself still starts with the
+  heading, so ``heading_weight=0`` (or no heading) gives exactly the one-field vectors.
 - Queries: each distinct token weighs 1.0.
 - IDF is NOT in the vectors: both store backends declare the sparse vector with Qdrant's
   ``Modifier.IDF``, so Qdrant applies the inverse document frequency over the collection at

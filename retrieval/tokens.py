@@ -12,7 +12,9 @@ from functools import lru_cache
 from typing import Protocol
 
 
-class TokenCounter(Protocol):
+class PromptTokenCounter(Protocol):
+    """Counts prompt tokens as a model provider would, approximately (budgets, padding)."""
+
     def __call__(self, text: str) -> int: ...
 
 

@@ -13,6 +13,7 @@ echo "== ruff";          ruff check .
 echo "== ruff format";   ruff format --check .
 echo "== mypy";          mypy
 echo "== import-linter"; lint-imports
+echo "== import cycles"; python scripts/check_import_cycles.py
 echo "== module size";   python scripts/check_module_size.py
 echo "== notebooks";     python scripts/run_notebooks.py
 echo "== pytest";        python -m pytest "$@"

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from evals.dataset import load_dataset
+from evals.dataset_loader import load_dataset
 from evals.run_store import RunStore
 
 T = TypeVar("T")
@@ -61,7 +61,7 @@ def _sample_ledger(engine: Engine, out: Path) -> Path:
     from gateway.types import ModelRequest, Usage
     from governance import exports
     from kernel.principal import Principal
-    from testkit.scripted import Answer, ScriptedProvider
+    from testkit.scripted import Reply, ScriptedProvider
 
     provider = ScriptedProvider("anthropic")
     writer = LedgerWriter(engine)
@@ -79,7 +79,7 @@ def _sample_ledger(engine: Engine, out: Path) -> Path:
             who = Principal(user_id=f"{dept}-user", department=dept)
             for i in range(n):
                 provider.push(
-                    Answer(
+                    Reply(
                         "ok [1]",
                         usage=Usage(
                             input_tokens=fresh + 37 * i,

@@ -1,9 +1,11 @@
-"""Test doubles shipped with the gateway: a scripted provider and a clock that sleeps instantly.
+"""A provider that plays a script of replies and faults (``testkit.faults``), in process.
 
     provider = ScriptedProvider("anthropic")
-    provider.push(Fault.status(429, retry_after=2), Answer("hello"))       # any model
-    provider.push(Answer("weak"), model="claude-haiku-4-5-20251001")       # one model only
-    gw = Gateway(RouteCatalogue(config, {"anthropic": provider}), clock=clock, sleep=clock.sleep)
+    provider.push(Fault.status(429, retry_after=2), Reply("hello"))       # any model
+    provider.push(Reply("weak"), model="claude-haiku-4-5-20251001")       # one model only
+    clock = ManualClock(follows_real_time=True)
+    catalogue = RouteCatalogue(config, {"anthropic": provider}, clock=clock)
+    gw = Gateway(catalogue, clock=clock, sleep=clock.sleep)
 
 Each call takes the next step of its model's script, else of the shared script, else the
 default answer. Faults raise the errors real providers raise (kernel/errors.py); ``hang``
@@ -15,14 +17,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import time
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from gateway.stream_assembly import response_events
+from gateway.stream_events import response_events
 from gateway.types import ModelRequest, ModelResponse, StreamEvent, Usage
 from kernel.errors import (
     ProviderConnectionError,
@@ -30,12 +30,13 @@ from kernel.errors import (
     ProviderStatusError,
     StreamInterrupted,
 )
+from testkit.faults import Fault
 
 _ids = itertools.count(1)
 
 
 @dataclass
-class Answer:
+class Reply:
     text: str = "ok"
     usage: Usage = field(default_factory=lambda: Usage(input_tokens=10, output_tokens=5))
     stop_reason: str = "end_turn"
@@ -43,43 +44,7 @@ class Answer:
     delay_s: float = 0.0  # slept with the provider's (injected) sleep before answering
 
 
-@dataclass
-class Fault:
-    kind: Literal["status", "hang", "reset", "error_after", "empty", "slow"]
-    code: int = 0
-    retry_after: float | None = None
-    after_events: int = 0
-    delay_s: float = 0.0
-    message: str = ""
-
-    @staticmethod
-    def status(code: int, retry_after: float | None = None, message: str = "") -> Fault:
-        """An HTTP error status (429 and 529 usually with ``retry_after`` seconds)."""
-        return Fault("status", code=code, retry_after=retry_after, message=message)
-
-    @staticmethod
-    def hang() -> Fault:
-        return Fault("hang")
-
-    @staticmethod
-    def reset() -> Fault:
-        return Fault("reset")
-
-    @staticmethod
-    def error_after(events: int = 3, message: str = "overloaded") -> Fault:
-        """Stream: ``events`` events (after HTTP 200), then an error event."""
-        return Fault("error_after", after_events=events, message=message)
-
-    @staticmethod
-    def empty() -> Fault:
-        return Fault("empty")
-
-    @staticmethod
-    def slow(seconds: float) -> Fault:
-        return Fault("slow", delay_s=seconds)
-
-
-Step = Answer | Fault
+Step = Reply | Fault
 
 
 class ScriptedProvider:
@@ -89,12 +54,12 @@ class ScriptedProvider:
         self,
         name: str = "scripted",
         *steps: Step,
-        default: Answer | None = None,
+        default: Reply | None = None,
         sleep: Any = None,
         keep_calls: bool = True,
     ) -> None:
         self.name = name
-        self.default = default or Answer()
+        self.default = default or Reply()
         self.sleep = sleep or asyncio.sleep
         self._shared: deque[Step] = deque(steps)
         self._by_model: dict[str, deque[Step]] = {}
@@ -122,7 +87,7 @@ class ScriptedProvider:
             return self._shared.popleft()
         return self.default
 
-    def _response(self, answer: Answer, request: ModelRequest) -> ModelResponse:
+    def _response(self, answer: Reply, request: ModelRequest) -> ModelResponse:
         content = answer.content or [{"type": "text", "text": answer.text}]
         return ModelResponse(
             id=f"msg_scripted_{next(_ids)}",
@@ -137,8 +102,8 @@ class ScriptedProvider:
     def _error(self, fault: Fault, model: str) -> ProviderError:
         if fault.kind == "status":
             return ProviderStatusError(
-                fault.message or f"scripted HTTP {fault.code}",
-                upstream_status=fault.code,
+                fault.message or f"scripted HTTP {fault.status_code}",
+                upstream_status=fault.status_code,
                 retry_after=fault.retry_after,
                 provider=self.name,
                 model=model,
@@ -151,16 +116,16 @@ class ScriptedProvider:
             fault.message or "error event after HTTP 200", provider=self.name, model=model
         )
 
-    async def _play(self, request: ModelRequest) -> Answer | Fault:
+    async def _play(self, request: ModelRequest) -> Reply | Fault:
         step = self._next(request)
-        if isinstance(step, Answer):
+        if isinstance(step, Reply):
             if step.delay_s:
                 await self.sleep(step.delay_s)
             return step
         if step.kind == "hang":
             await asyncio.Event().wait()
         if step.kind == "slow":
-            await self.sleep(step.delay_s)
+            await self.sleep(step.seconds)
             return self.default
         if step.kind in ("status", "reset"):
             raise self._error(step, request.model)
@@ -168,7 +133,7 @@ class ScriptedProvider:
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         step = await self._play(request)
-        if isinstance(step, Fault):  # error_after / empty: a broken answer
+        if isinstance(step, Fault):  # error_after_start / empty: a broken answer
             raise self._error(step, request.model)
         return self._response(step, request)
 
@@ -192,31 +157,3 @@ class ScriptedProvider:
 
     async def aclose(self) -> None:
         self.closed = True
-
-
-class FakeClock:
-    """A clock whose ``sleep`` returns at once and moves time forward.
-
-    ``now()`` is pure fake time (``start`` plus every sleep and ``advance``); ``monotonic()``
-    also counts real time, so a real timeout (a scripted hang) uses up a deadline too.
-    """
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.t = 0.0
-        self.start = start or datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-        self.sleeps: list[float] = []
-        self._real0 = time.perf_counter()
-
-    def monotonic(self) -> float:
-        return self.t + (time.perf_counter() - self._real0)
-
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=self.t)
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
-        await asyncio.sleep(0)

@@ -18,22 +18,20 @@ from fastapi.responses import Response, StreamingResponse
 
 from gateway.http.common import (
     OVERHEAD_HEADER,
-    SSE_HEADERS,
-    dumps,
     json_body,
     model_request,
     overhead_ms,
     request_id_of,
-    sse,
     upstream_ms,
 )
 from gateway.http.errors import anthropic_error_body
 from gateway.service import Gateway, GatewayStream
-from gateway.stream_assembly import usage_to_anthropic
 from gateway.types import InvocationResult, ModelRequest, StreamEvent
+from gateway.usage import usage_to_anthropic
 from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
 from kernel.request_context import started_at
+from kernel.sse import SSE_HEADERS, compact_json, sse_frame
 
 # Fields of the Messages API that ModelRequest models; everything else goes to extra_body.
 _MODELLED = frozenset(
@@ -91,14 +89,14 @@ def result_headers(result: InvocationResult) -> dict[str, str]:
 async def relay(stream: GatewayStream, first: StreamEvent) -> AsyncIterator[bytes]:
     """SSE frames of the stream; a failure after the first event becomes an error event."""
     try:
-        yield sse(first.type, {"type": first.type, **first.data})
+        yield sse_frame(first.type, {"type": first.type, **first.data})
         async for event in stream:
-            yield sse(event.type, {"type": event.type, **event.data})
+            yield sse_frame(event.type, {"type": event.type, **event.data})
     except ApiError as exc:
-        yield sse("error", anthropic_error_body(exc, stream.request_id))
+        yield sse_frame("error", anthropic_error_body(exc, stream.request_id))
     except Exception as exc:  # anything else still ends as a visible error, never a bare EOF
         err = ProviderError(f"stream failed: {type(exc).__name__}")
-        yield sse("error", anthropic_error_body(err, stream.request_id))
+        yield sse_frame("error", anthropic_error_body(err, stream.request_id))
     finally:
         with anyio.CancelScope(shield=True):  # a client that hung up still gets its ledger row
             await stream.aclose()
@@ -119,7 +117,7 @@ def anthropic_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
             headers = result_headers(result)
             headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
             return Response(
-                dumps(message_json(result)), media_type="application/json", headers=headers
+                compact_json(message_json(result)), media_type="application/json", headers=headers
             )
         events = gateway.stream(model_req, principal=principal, request_id=rid)
         first = await events.__anext__()  # errors before the first content byte: HTTP status
@@ -139,7 +137,7 @@ def anthropic_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
         body.setdefault("max_tokens", 1)
         model_req, _ = to_model_request(body, request)
         tokens = await gateway.count_tokens(model_req)
-        return Response(dumps({"input_tokens": tokens}), media_type="application/json")
+        return Response(compact_json({"input_tokens": tokens}), media_type="application/json")
 
     router.add_route("/v1/messages", create_message, methods=["POST"])
     router.add_route("/v1/messages/count_tokens", count_tokens, methods=["POST"])

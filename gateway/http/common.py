@@ -1,4 +1,4 @@
-"""What the compatible endpoints share: body parsing, timing headers, SSE framing."""
+"""What the compatible endpoints share: body parsing and timing headers."""
 
 from __future__ import annotations
 
@@ -51,15 +51,3 @@ def overhead_ms(started: float, upstream: float) -> str:
     """The gateway's own time: everything since arrival that was not spent upstream."""
     total = (time.perf_counter() - started) * 1000.0
     return f"{max(0.0, total - upstream):.3f}"
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-
-
-def sse(event: str | None, data: Any) -> bytes:
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {dumps(data)}\n\n".encode()
-
-
-SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}

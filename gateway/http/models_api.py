@@ -12,12 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from gateway.http.common import dumps
 from gateway.resilience.plan import describe
 from gateway.service import Gateway
 from kernel.auth import Authenticate, requires
 from kernel.errors import ApiError
 from kernel.principal import Principal, Role
+from kernel.sse import compact_json
 
 _EPOCH = "2026-01-01T00:00:00Z"
 
@@ -80,20 +80,21 @@ def models_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
         request: Request,
         principal: Principal = Depends(auth),  # noqa: B008
     ) -> Response:
-        return Response(dumps(models_json(gateway)), media_type="application/json")
+        return Response(compact_json(models_json(gateway)), media_type="application/json")
 
     @router.get("/v1/gateway/routes", summary="Routes, their tiers now, and the routing version")
     async def list_routes(
         principal: Principal = Depends(admin),  # noqa: B008
     ) -> Response:
-        return Response(dumps(routes_json(gateway)), media_type="application/json")
+        return Response(compact_json(routes_json(gateway)), media_type="application/json")
 
     @router.get("/v1/gateway/breakers", summary="Circuit breaker state per provider/model")
     async def breakers(
         principal: Principal = Depends(admin),  # noqa: B008
     ) -> Response:
         return Response(
-            dumps({"breakers": gateway.catalogue.breaker_states()}), media_type="application/json"
+            compact_json({"breakers": gateway.catalogue.breaker_states()}),
+            media_type="application/json",
         )
 
     return router

@@ -17,45 +17,45 @@ from fastapi.responses import Response, StreamingResponse
 from gateway.http.anthropic_api import result_headers
 from gateway.http.common import (
     OVERHEAD_HEADER,
-    SSE_HEADERS,
-    dumps,
     json_body,
     overhead_ms,
     request_id_of,
-    sse,
     upstream_ms,
 )
 from gateway.http.errors import openai_error_body
 from gateway.http.openai_translate import ChunkTranslator, chat_request, completion_json
 from gateway.service import Gateway, GatewayStream
-from gateway.stream_assembly import UsageTracker
 from gateway.types import StreamEvent
+from gateway.usage import CumulativeUsage
 from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
 from kernel.request_context import started_at
+from kernel.sse import SSE_HEADERS, compact_json, sse_frame
 
 
 async def relay_chunks(
     stream: GatewayStream, first: StreamEvent, include_usage: bool
 ) -> AsyncIterator[bytes]:
     translator = ChunkTranslator(stream.request_id, include_usage)
-    usage = UsageTracker()
+    usage = CumulativeUsage()
     try:
         event: StreamEvent | None = first
         events = stream.__aiter__()
         while event is not None:
             usage.observe(event)
             for chunk in translator.chunks(event, usage.usage):
-                yield sse(None, chunk)
+                yield sse_frame(None, chunk)
             try:
                 event = await events.__anext__()
             except StopAsyncIteration:
                 event = None
         yield b"data: [DONE]\n\n"
     except ApiError as exc:
-        yield sse(None, openai_error_body(exc))
+        yield sse_frame(None, openai_error_body(exc))
     except Exception as exc:
-        yield sse(None, openai_error_body(ProviderError(f"stream failed: {type(exc).__name__}")))
+        yield sse_frame(
+            None, openai_error_body(ProviderError(f"stream failed: {type(exc).__name__}"))
+        )
     finally:
         with anyio.CancelScope(shield=True):
             await stream.aclose()
@@ -74,7 +74,7 @@ def openai_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
             headers = result_headers(result)
             headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
             return Response(
-                dumps(completion_json(result.response, result.request_id)),
+                compact_json(completion_json(result.response, result.request_id)),
                 media_type="application/json",
                 headers=headers,
             )

@@ -5,12 +5,9 @@ The request goes out as the client sent it: tools, tool results, system blocks w
 ``extra_headers`` (``anthropic-beta`` ...) untouched. Responses and stream events are read as the
 raw JSON the API sent, so unknown or beta blocks pass back untouched too.
 
-The body is already the Messages API's wire JSON, so it is sent with the SDK's documented
-``client.post(path, cast_to=httpx.Response, body=...)`` (its way to make requests it has no
-typed method for) rather than ``messages.create``: the SDK still supplies the base URL, the
-key, the version and platform headers, timeouts and its error classes, and the typed method's
-argument checks and body transformation (a third of the gateway's CPU per call, measured in
-``benchmarks/gateway_overhead.py``) are skipped for a body that needs neither.
+The body is already the Messages API's wire JSON, so it is sent through the SDK's generic
+``post`` rather than ``messages.create`` (see ``anthropic_sdk``, where the SDK is used beyond
+its typed methods).
 
 Failures map onto kernel.errors: HTTP errors -> ProviderStatusError (status, retry-after),
 timeouts -> ProviderTimeout, connection failures -> ProviderConnectionError, and anything that
@@ -26,20 +23,13 @@ from typing import Any, NoReturn
 
 import anthropic
 import httpx2
-from anthropic._types import RequestOptions
 
-from gateway.providers.wire import (
-    StreamUsage,
-    forwardable_headers,
-    status_error,
-    usage_from_anthropic,
-)
+from gateway.providers.anthropic_sdk import post_messages, raw_events
+from gateway.providers.wire import forwardable_headers, status_error, transport_error
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
+from gateway.usage import CumulativeUsage, usage_from_anthropic
 from kernel.errors import (
-    InvalidRequest,
-    ProviderConnectionError,
     ProviderError,
-    ProviderTimeout,
     StreamInterrupted,
 )
 
@@ -56,7 +46,6 @@ _EVENT_TYPES = frozenset(
     }
 )
 _FIELDS = ("system", "temperature", "top_p", "stop_sequences", "tools", "tool_choice", "metadata")
-_MESSAGES = "/v1/messages"
 
 
 class AnthropicProvider:
@@ -89,9 +78,7 @@ class AnthropicProvider:
     async def complete(self, request: ModelRequest) -> ModelResponse:
         body, headers = self._wire(request)
         try:
-            raw = await self._client.post(
-                _MESSAGES, cast_to=httpx2.Response, body=body, options=self._options(headers)
-            )
+            raw = await post_messages(self._client, body, headers, self._timeout)
             data = raw.json()
         except anthropic.APIStatusError as exc:
             raise self._status(exc, request) from exc
@@ -111,17 +98,11 @@ class AnthropicProvider:
         body["stream"] = True
         started = False
         finished = False
-        usage = StreamUsage()
+        usage = CumulativeUsage()
         try:
-            raw = await self._client.post(
-                _MESSAGES,
-                cast_to=httpx2.Response,
-                body=body,
-                options=self._options(headers),
-                stream=True,
-            )
+            raw = await post_messages(self._client, body, headers, self._timeout, stream=True)
             try:
-                async for sse in anthropic.AsyncStream.raw_events(raw):
+                async for sse in raw_events(raw):
                     if sse.event == "error":
                         raise StreamInterrupted(
                             f"{self.name} sent an error event after HTTP 200: {sse.data}",
@@ -181,10 +162,6 @@ class AnthropicProvider:
         return int(result.input_tokens)
 
     # Helpers ----------------------------------------------------------------------------------
-    def _options(self, headers: dict[str, str]) -> RequestOptions:
-        # Explicit values: the SDK deep-copies the defaults of the options it is not given.
-        return {"headers": headers, "max_retries": 0, "timeout": self._timeout}
-
     def _wire(self, request: ModelRequest) -> tuple[dict[str, Any], dict[str, str]]:
         """The Messages API body and the headers to forward (``anthropic-beta`` ...)."""
         body: dict[str, Any] = {
@@ -223,27 +200,16 @@ class AnthropicProvider:
         )
 
     def _raise_transport(self, exc: Exception, request: ModelRequest) -> NoReturn:
-        if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
-            raise ProviderTimeout(
-                f"{self.name} timed out", provider=self.name, model=request.model
-            ) from exc
-        if isinstance(exc, anthropic.APIConnectionError | httpx2.TransportError):
-            cause = exc.__cause__ or exc
-            raise ProviderConnectionError(
-                f"{self.name} connection failed: {type(cause).__name__} {cause}".rstrip(),
-                provider=self.name,
-                model=request.model,
-            ) from exc
-        if isinstance(exc, ValueError | TypeError) and not isinstance(exc, json.JSONDecodeError):
-            raise InvalidRequest(f"{self.name} rejected the request: {exc}") from exc
-        if isinstance(exc, json.JSONDecodeError):
-            raise ProviderError(
-                f"{self.name} returned invalid JSON: {exc}",
-                provider=self.name,
-                model=request.model,
-                retryable=True,
-            ) from exc
-        raise exc
+        mapped = transport_error(
+            exc,
+            provider=self.name,
+            model=request.model,
+            timeouts=(anthropic.APITimeoutError, httpx2.TimeoutException),
+            connections=(anthropic.APIConnectionError, httpx2.TransportError),
+        )
+        if mapped is None:
+            raise exc
+        raise mapped from exc
 
 
 def _error_details(data: str) -> dict[str, Any]:

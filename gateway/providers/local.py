@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from gateway.providers.local_engine import Generation, LlamaEngine, default_model_path
-from gateway.providers.wire import usage_to_anthropic
+from gateway.stream_events import (
+    block_start,
+    block_stop,
+    message_delta,
+    message_start,
+    message_stop,
+    text_delta,
+)
 from gateway.types import ModelRequest, ModelResponse, StreamEvent, Usage
 from kernel.errors import ConfigError, InvalidRequest, ProviderError
 
@@ -166,36 +173,17 @@ class LocalProvider:
                     break
                 if not started:
                     started = True
-                    for event in _opening(msg_id, request.model):
-                        yield event
-                yield StreamEvent(
-                    type="content_block_delta",
-                    data={
-                        "type": "content_block_delta",
-                        "index": 0,
-                        "delta": {"type": "text_delta", "text": item},
-                    },
-                )
+                    yield message_start(msg_id, request.model)
+                    yield block_start(0, {"type": "text", "text": ""})
+                yield text_delta(0, item)
             result = await task
             if not started:
-                for event in _opening(msg_id, request.model):
-                    yield event
+                yield message_start(msg_id, request.model)
+                yield block_start(0, {"type": "text", "text": ""})
             usage = Usage(input_tokens=result.prompt_tokens, output_tokens=result.completion_tokens)
-            yield StreamEvent(
-                type="content_block_stop", data={"type": "content_block_stop", "index": 0}
-            )
-            yield StreamEvent(
-                type="message_delta",
-                data={
-                    "type": "message_delta",
-                    "delta": {
-                        "stop_reason": result.stop_reason,
-                        "stop_sequence": result.stop_sequence,
-                    },
-                    "usage": usage_to_anthropic(usage),
-                },
-            )
-            yield StreamEvent(type="message_stop", data={"type": "message_stop"})
+            yield block_stop(0)
+            yield message_delta(result.stop_reason, result.stop_sequence, usage)
+            yield message_stop()
         finally:
             stop.set()
             if not task.done():
@@ -208,33 +196,3 @@ class LocalProvider:
                 self._locked, lambda engine: len(engine.prompt_tokens(messages))
             )
         )
-
-
-def _opening(msg_id: str, model: str) -> list[StreamEvent]:
-    """message_start and the text block's start (the prompt's usage comes with message_delta)."""
-    return [
-        StreamEvent(
-            type="message_start",
-            data={
-                "type": "message_start",
-                "message": {
-                    "id": msg_id,
-                    "type": "message",
-                    "role": "assistant",
-                    "model": model,
-                    "content": [],
-                    "stop_reason": None,
-                    "stop_sequence": None,
-                    "usage": usage_to_anthropic(Usage()),
-                },
-            },
-        ),
-        StreamEvent(
-            type="content_block_start",
-            data={
-                "type": "content_block_start",
-                "index": 0,
-                "content_block": {"type": "text", "text": ""},
-            },
-        ),
-    ]

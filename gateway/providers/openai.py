@@ -30,13 +30,18 @@ from gateway.providers.openai_translate import (
     tool_input,
     usage_from_openai,
 )
-from gateway.providers.wire import forwardable_headers, status_error, usage_to_anthropic
+from gateway.providers.wire import forwardable_headers, status_error, transport_error
+from gateway.stream_events import (
+    block_delta,
+    block_start,
+    block_stop,
+    message_delta,
+    message_start,
+    message_stop,
+)
 from gateway.types import ModelRequest, ModelResponse, StreamEvent, Usage
 from kernel.errors import (
-    InvalidRequest,
-    ProviderConnectionError,
     ProviderError,
-    ProviderTimeout,
     StreamInterrupted,
 )
 
@@ -140,22 +145,7 @@ class OpenAIProvider:
             async for chunk in chunks:
                 if not started:
                     started = True
-                    yield _event(
-                        "message_start",
-                        {
-                            "type": "message_start",
-                            "message": {
-                                "id": chunk.id,
-                                "type": "message",
-                                "role": "assistant",
-                                "model": chunk.model or request.model,
-                                "content": [],
-                                "stop_reason": None,
-                                "stop_sequence": None,
-                                "usage": usage_to_anthropic(Usage()),
-                            },
-                        },
-                    )
+                    yield message_start(chunk.id, chunk.model or request.model)
                 if chunk.usage is not None:
                     usage = usage_from_openai(chunk.usage)
                 for choice in chunk.choices[:1]:
@@ -163,17 +153,17 @@ class OpenAIProvider:
                     if delta.content:
                         if block != ("text", 0):
                             if block is not None:
-                                yield _stop(index)
+                                yield block_stop(index)
                             index, block = index + 1, ("text", 0)
-                            yield _start(index, {"type": "text", "text": ""})
-                        yield _delta(index, {"type": "text_delta", "text": delta.content})
+                            yield block_start(index, {"type": "text", "text": ""})
+                        yield block_delta(index, {"type": "text_delta", "text": delta.content})
                     for call in delta.tool_calls or []:
                         if block != ("tool", call.index):
                             if block is not None:
-                                yield _stop(index)
+                                yield block_stop(index)
                             index, block = index + 1, ("tool", call.index)
                             name = call.function.name if call.function else ""
-                            yield _start(
+                            yield block_start(
                                 index,
                                 {
                                     "type": "tool_use",
@@ -183,7 +173,7 @@ class OpenAIProvider:
                                 },
                             )
                         if call.function and call.function.arguments:
-                            yield _delta(
+                            yield block_delta(
                                 index,
                                 {
                                     "type": "input_json_delta",
@@ -207,16 +197,9 @@ class OpenAIProvider:
                 model=request.model,
             )
         if block is not None:
-            yield _stop(index)
-        yield _event(
-            "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": FINISH_TO_STOP.get(finish, finish), "stop_sequence": None},
-                "usage": usage_to_anthropic(usage),
-            },
-        )
-        yield _event("message_stop", {"type": "message_stop"})
+            yield block_stop(index)
+        yield message_delta(FINISH_TO_STOP.get(finish, finish), None, usage)
+        yield message_stop()
 
     async def count_tokens(self, request: ModelRequest) -> int:
         params = to_chat_params(request, self._max_tokens_param)
@@ -242,17 +225,15 @@ class OpenAIProvider:
                 headers=exc.response.headers,
                 body=exc.body,
             ) from exc
-        if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
-            raise ProviderTimeout(
-                f"{self.name} timed out", provider=self.name, model=request.model
-            ) from exc
-        if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
-            cause = exc.__cause__ or exc
-            raise ProviderConnectionError(
-                f"{self.name} connection failed: {type(cause).__name__} {cause}".rstrip(),
-                provider=self.name,
-                model=request.model,
-            ) from exc
+        mapped = transport_error(
+            exc,
+            provider=self.name,
+            model=request.model,
+            timeouts=(openai.APITimeoutError, httpx2.TimeoutException),
+            connections=(openai.APIConnectionError, httpx2.TransportError),
+        )
+        if mapped is not None:
+            raise mapped from exc
         if isinstance(exc, openai.APIError):
             raise ProviderError(
                 f"{self.name} failed: {exc.message}",
@@ -260,30 +241,7 @@ class OpenAIProvider:
                 model=request.model,
                 retryable=True,
             ) from exc
-        if isinstance(exc, ValueError | TypeError):
-            raise InvalidRequest(f"{self.name} rejected the request: {exc}") from exc
         raise exc
-
-
-def _event(kind: Any, data: dict[str, Any]) -> StreamEvent:
-    return StreamEvent(type=kind, data=data)
-
-
-def _start(index: int, block: dict[str, Any]) -> StreamEvent:
-    return _event(
-        "content_block_start",
-        {"type": "content_block_start", "index": index, "content_block": block},
-    )
-
-
-def _delta(index: int, delta: dict[str, Any]) -> StreamEvent:
-    return _event(
-        "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
-    )
-
-
-def _stop(index: int) -> StreamEvent:
-    return _event("content_block_stop", {"type": "content_block_stop", "index": index})
 
 
 @lru_cache(maxsize=16)

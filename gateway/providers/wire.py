@@ -1,14 +1,21 @@
-"""What the HTTP providers share: usage parsing, retry-after, header hygiene, error mapping."""
+"""What the HTTP providers share: retry-after, header hygiene, error mapping."""
 
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.types import Usage
-from kernel.errors import ProviderStatusError
+from kernel.errors import (
+    ApiError,
+    InvalidRequest,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderStatusError,
+    ProviderTimeout,
+)
 
 # Headers a caller may not forward upstream (the provider sets its own).
 _HOP_HEADERS = frozenset(
@@ -57,79 +64,6 @@ def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = Non
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def _int(value: Any) -> int:
-    return int(value) if isinstance(value, int | float) else 0
-
-
-def usage_from_anthropic(usage: Mapping[str, Any] | None) -> Usage:
-    """Anthropic's ``usage`` object as a Usage.
-
-    Cache creation is split 5m/1h from ``cache_creation`` when present; without the split the
-    whole ``cache_creation_input_tokens`` counts as 5m (the default TTL).
-    """
-    if not usage:
-        return Usage()
-    creation = _int(usage.get("cache_creation_input_tokens"))
-    split = usage.get("cache_creation")
-    if isinstance(split, Mapping) and (
-        "ephemeral_5m_input_tokens" in split or "ephemeral_1h_input_tokens" in split
-    ):
-        c5 = _int(split.get("ephemeral_5m_input_tokens"))
-        c1 = _int(split.get("ephemeral_1h_input_tokens"))
-        if not creation:
-            creation = c5 + c1
-    else:
-        c5, c1 = creation, 0
-    return Usage(
-        input_tokens=_int(usage.get("input_tokens")),
-        output_tokens=_int(usage.get("output_tokens")),
-        cache_creation_input_tokens=creation,
-        cache_creation_5m_input_tokens=c5,
-        cache_creation_1h_input_tokens=c1,
-        cache_read_input_tokens=_int(usage.get("cache_read_input_tokens")),
-    )
-
-
-def usage_to_anthropic(usage: Usage) -> dict[str, Any]:
-    """A Usage as Anthropic's ``usage`` JSON (with the 5m/1h split)."""
-    return {
-        "input_tokens": usage.input_tokens,
-        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
-        "cache_read_input_tokens": usage.cache_read_input_tokens,
-        "cache_creation": {
-            "ephemeral_5m_input_tokens": usage.cache_creation_5m_input_tokens,
-            "ephemeral_1h_input_tokens": usage.cache_creation_1h_input_tokens,
-        },
-        "output_tokens": usage.output_tokens,
-    }
-
-
-class StreamUsage:
-    """Cumulative stream usage: message_start's values, overridden by each later message_delta.
-
-    Anthropic's stream usage is cumulative, so the last value of each field is the truth; a sum
-    would count the input twice and the output's first token twice.
-    """
-
-    def __init__(self) -> None:
-        self._fields: dict[str, Any] = {}
-
-    def update(self, usage: Mapping[str, Any] | None) -> None:
-        for key, value in (usage or {}).items():
-            if value is not None:
-                self._fields[key] = value
-
-    @property
-    def usage(self) -> Usage:
-        return usage_from_anthropic(self._fields)
-
-    def as_json(self) -> dict[str, Any]:
-        """The merged cumulative usage (what the provider puts on the last message_delta)."""
-        merged = dict(self._fields)
-        merged.update(usage_to_anthropic(self.usage))
-        return merged
-
-
 def status_error(
     *,
     provider: str,
@@ -160,3 +94,37 @@ def status_error(
         model=model,
         details=details,
     )
+
+
+def transport_error(
+    exc: BaseException,
+    *,
+    provider: str,
+    model: str,
+    timeouts: tuple[type[BaseException], ...],
+    connections: tuple[type[BaseException], ...],
+) -> ApiError | None:
+    """The loregate error for an SDK's transport failure (``timeouts`` and ``connections`` are
+    that SDK's exception classes, its HTTP client's included), ``None`` when ``exc`` is none.
+
+    A body that is not JSON is a retryable upstream fault; a ``ValueError``/``TypeError`` the SDK
+    raised before sending is the request's own fault (400, not retried)."""
+    if isinstance(exc, timeouts):
+        return ProviderTimeout(f"{provider} timed out", provider=provider, model=model)
+    if isinstance(exc, connections):
+        cause = exc.__cause__ or exc
+        return ProviderConnectionError(
+            f"{provider} connection failed: {type(cause).__name__} {cause}".rstrip(),
+            provider=provider,
+            model=model,
+        )
+    if isinstance(exc, json.JSONDecodeError):
+        return ProviderError(
+            f"{provider} returned invalid JSON: {exc}",
+            provider=provider,
+            model=model,
+            retryable=True,
+        )
+    if isinstance(exc, ValueError | TypeError):
+        return InvalidRequest(f"{provider} rejected the request: {exc}")
+    return None

@@ -4,8 +4,8 @@
                                       failed tier moves the request up
     Fallback          fallback.py     a tier's model, then each fallback
     Recorded          model_call.py   one AttemptRecord per model tried (cost, latency, TTFT)
-    Retry             retry.py        tenacity, injected sleep, honours retry-after
-    Breaker           breaker.py      pybreaker per provider/model, state visible
+    Retry             retry.py        a plain loop on the injected sleep, honours retry-after
+    Breaker           breaker.py      a circuit per provider/model on the injected clock
     AttemptTimeout    timeout.py      per attempt, capped by the tier's Deadline
     Pinned            model_call.py   the pinned model id on the request
 

@@ -1,18 +1,17 @@
-"""A circuit breaker per provider and model (pybreaker), with its state visible.
+"""A circuit breaker per provider and model, on the injected clock, with its state visible.
 
 A model that fails ``fail_max`` times in a row is skipped (``CircuitOpen``) for
-``reset_timeout_s``; then one trial call decides. Client faults (400/413/422) and cancellations
-do not count as failures. pybreaker measures the open period on the wall clock; the storage
-below reads an injected clock instead, so tests move time without waiting.
+``reset_timeout_s``; then it is half-open: one trial call decides (success closes the circuit,
+failure opens it again) while every other call is still skipped. Client faults (400/413/422)
+and cancellations are not the model's failures: they count as successes. Time is the
+gateway's ``Clock``, so tests move it without waiting; a gateway serves from one event loop, so
+the state needs no lock.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Literal
-
-import pybreaker
 
 from gateway.config import BreakerPolicy
 from gateway.providers.base import Provider
@@ -22,123 +21,121 @@ from gateway.types import ModelRequest, ModelResponse, StreamEvent
 from kernel.clock import Clock
 from kernel.errors import CircuitOpen, ProviderError
 
+State = Literal["closed", "open", "half-open"]
 
-def _counts_as_failure(exc: BaseException) -> bool:
+
+def counts_as_failure(exc: BaseException) -> bool:
     return isinstance(exc, ProviderError) and not is_client_fault(exc)
 
 
-class _ClockStorage(pybreaker.CircuitMemoryStorage):  # type: ignore[misc]
-    """Keeps ``opened_at`` on the injected clock, translated for pybreaker's wall-clock check."""
+class Circuit:
+    """The state of one model's circuit."""
 
-    def __init__(self, clock: Clock) -> None:
-        super().__init__(pybreaker.STATE_CLOSED)
+    __slots__ = ("_clock", "_failures", "_opened_at", "_policy", "_state", "_trial")
+
+    def __init__(self, policy: BreakerPolicy, clock: Clock) -> None:
+        self._policy = policy
         self._clock = clock
-        self._opened_on_clock: datetime | None = None
+        self._state: State = "closed"
+        self._failures = 0
+        self._opened_at = 0.0
+        self._trial = False  # the half-open trial call is under way
 
     @property
-    def opened_at(self) -> datetime | None:
-        if self._opened_on_clock is None:
-            return None
-        return self._opened_on_clock + (datetime.now(UTC) - self._clock.now())
+    def state(self) -> State:
+        if self._state == "open" and self._reset_due():
+            return "half-open"
+        return self._state
 
-    @opened_at.setter
-    def opened_at(self, value: datetime) -> None:
-        self._opened_on_clock = self._clock.now()
+    def _reset_due(self) -> bool:
+        return self._clock.monotonic() - self._opened_at >= self._policy.reset_timeout_s
+
+    def admit(self) -> bool:
+        """May a call go through now? (In half-open, only the one trial call may.)"""
+        if self._state == "closed":
+            return True
+        if self._state == "open":
+            if not self._reset_due():
+                return False
+            self._state = "half-open"
+        if self._trial:
+            return False
+        self._trial = True
+        return True
+
+    def record(self, exc: BaseException | None) -> None:
+        """The outcome of an admitted call (``None``: it succeeded)."""
+        self._trial = False
+        if exc is None or not counts_as_failure(exc):
+            self._state, self._failures = "closed", 0
+            return
+        self._failures += 1
+        if self._state == "half-open" or self._failures >= self._policy.fail_max:
+            self._state, self._opened_at = "open", self._clock.monotonic()
 
 
 class Breakers:
-    """The breakers of one gateway, one per ``provider/alias``, created on first use."""
+    """The circuits of one gateway, one per ``provider/alias``, created on first use."""
 
     def __init__(self, policy: BreakerPolicy, clock: Clock) -> None:
         self.policy = policy
         self.clock = clock
-        self._breakers: dict[str, pybreaker.CircuitBreaker] = {}
+        self._circuits: dict[str, Circuit] = {}
 
-    def get(self, key: str) -> pybreaker.CircuitBreaker:
-        breaker = self._breakers.get(key)
-        if breaker is None:
-            breaker = pybreaker.CircuitBreaker(
-                fail_max=self.policy.fail_max,
-                reset_timeout=self.policy.reset_timeout_s,
-                exclude=[lambda exc: not _counts_as_failure(exc)],
-                state_storage=_ClockStorage(self.clock),
-                throw_new_error_on_trip=False,
-                name=key,
-            )
-            self._breakers[key] = breaker
-        return breaker
+    def get(self, key: str) -> Circuit:
+        circuit = self._circuits.get(key)
+        if circuit is None:
+            circuit = self._circuits[key] = Circuit(self.policy, self.clock)
+        return circuit
 
     def states(self) -> dict[str, str]:
         """``{"anthropic/claude-haiku-4-5": "closed" | "open" | "half-open"}``."""
-        return {key: str(b.current_state) for key, b in sorted(self._breakers.items())}
+        return {key: c.state for key, c in sorted(self._circuits.items())}
 
 
 class Breaker:
     """Fails fast with ``CircuitOpen`` while the model's circuit is open."""
 
-    __slots__ = ("breaker", "inner", "model", "name", "provider")
+    __slots__ = ("circuit", "inner", "model", "name", "provider")
 
-    def __init__(
-        self, inner: Provider, breaker: pybreaker.CircuitBreaker, *, provider: str, model: str
-    ) -> None:
+    def __init__(self, inner: Provider, circuit: Circuit, *, provider: str, model: str) -> None:
         self.inner = inner
-        self.breaker = breaker
+        self.circuit = circuit
         self.name = inner.name
         self.provider = provider
         self.model = model
 
-    def _open(self) -> CircuitOpen:
-        return CircuitOpen(
-            f"{self.provider}/{self.model}: circuit open after repeated failures",
-            provider=self.provider,
-            model=self.model,
-        )
+    def _admit(self) -> None:
+        if not self.circuit.admit():
+            raise CircuitOpen(
+                f"{self.provider}/{self.model}: circuit open after repeated failures",
+                provider=self.provider,
+                model=self.model,
+            )
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
+        self._admit()
         try:
-            guard = self.breaker.calling()
-            guard.__enter__()
-        except pybreaker.CircuitBreakerError:
-            raise self._open() from None
-        with _Exit(guard):
-            return await self.inner.complete(request)
+            response = await self.inner.complete(request)
+        except BaseException as exc:
+            self.circuit.record(exc)
+            raise
+        self.circuit.record(None)
+        return response
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        try:
-            guard = self.breaker.calling()
-            guard.__enter__()
-        except pybreaker.CircuitBreakerError:
-            raise self._open() from None
+        self._admit()
         it = self.inner.stream(request).__aiter__()
         try:
-            with _Exit(guard):
-                async for event in it:
-                    yield event
+            async for event in it:
+                yield event
+        except BaseException as exc:
+            self.circuit.record(exc)
+            raise
+        else:
+            self.circuit.record(None)
         finally:
             await close_quietly(it)
 
     async def count_tokens(self, request: ModelRequest) -> int:
         return await self.inner.count_tokens(request)
-
-
-class _Exit:
-    """Leaves an entered pybreaker guard, reporting the block's outcome to it."""
-
-    __slots__ = ("guard",)
-
-    def __init__(self, guard: object) -> None:
-        self.guard = guard
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> Literal[False]:
-        if exc is None:
-            self.guard.__exit__(None, None, None)  # type: ignore[attr-defined]
-            return False
-        try:
-            self.guard.__exit__(type(exc), exc, exc.__traceback__)  # type: ignore[attr-defined]
-        except BaseException as raised:
-            if raised is not exc:
-                raise
-        return False

@@ -13,8 +13,8 @@ from gateway.config import ModelSpec
 from gateway.providers.base import Provider
 from gateway.resilience.streams import close_quietly
 from gateway.resilience.trace import CallStats, Trace
-from gateway.stream_assembly import UsageTracker
 from gateway.types import AttemptRecord, ModelRequest, ModelResponse, StreamEvent, Usage
+from gateway.usage import CumulativeUsage
 from kernel.errors import StreamInterrupted
 
 
@@ -86,7 +86,7 @@ class Recorded:
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         clock = self.trace.clock
         started = self.trace.inflight = clock.monotonic()
-        usage = UsageTracker()
+        usage = CumulativeUsage()
         first: float | None = None
         stopped = False
         it = self.inner.stream(request).__aiter__()

@@ -1,18 +1,18 @@
-"""Retries with exponential backoff that honour ``retry-after`` (tenacity, injected sleep).
+"""Retries with exponential backoff that honour ``retry-after``, on the injected sleep.
 
 Retried: 429, 500, 502, 503, 504, 529, timeouts, connection resets and streams broken before
 their first content event (the error's ``retryable`` flag, see kernel/errors.py). Never:
 400, 401, 403, 404, an open circuit (another model is tried instead) or anything after a
 stream's first content event. A ``retry-after`` above the policy's ``max_retry_after_s``, or a
 wait that would pass the tier's deadline, ends the retries at once so the tier falls back.
+
+A plain loop: the first attempt is the hot path and costs nothing beyond the call itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
-
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from gateway.config import RetryPolicy
 from gateway.providers.base import Provider
@@ -55,54 +55,33 @@ class Retry:
         self.deadline = deadline
         self.name = inner.name
 
-    # Tenacity policy ------------------------------------------------------------------------
-    def _wait(self, state: RetryCallState) -> float:
+    def _wait(self, attempt: int, exc: BaseException) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``, or ``None`` to stop retrying."""
         p = self.policy
-        backoff = min(
-            p.max_backoff_s, p.initial_backoff_s * p.multiplier ** (state.attempt_number - 1)
-        )
-        exc = state.outcome.exception() if state.outcome is not None else None
+        if attempt >= p.max_attempts or not is_retryable(exc):
+            return None
         after = retry_after_of(exc)
-        return backoff if after is None else max(backoff, after)
-
-    def _stop(self, state: RetryCallState) -> bool:
-        if state.attempt_number >= self.policy.max_attempts:
-            return True
-        exc = state.outcome.exception() if state.outcome is not None else None
-        after = retry_after_of(exc)
-        if after is not None and after > self.policy.max_retry_after_s:
-            return True
-        return self.deadline is not None and state.upcoming_sleep >= self.deadline.remaining()
-
-    async def _before_sleep(self, state: RetryCallState) -> None:
-        self.stats.retries += 1
-
-    def _retrying(self) -> AsyncRetrying:
-        return AsyncRetrying(
-            sleep=self.sleep,
-            stop=self._stop,
-            wait=self._wait,
-            retry=retry_if_exception(is_retryable),
-            before_sleep=self._before_sleep,
-            reraise=True,
-        )
+        if after is not None and after > p.max_retry_after_s:
+            return None
+        wait = min(p.max_backoff_s, p.initial_backoff_s * p.multiplier ** (attempt - 1))
+        if after is not None:
+            wait = max(wait, after)
+        if self.deadline is not None and wait >= self.deadline.remaining():
+            return None
+        return wait
 
     async def _run(self, fn: Callable[[], Awaitable[T]]) -> T:
-        # The first attempt runs bare (the hot path); tenacity takes over after a retryable
-        # failure, replaying that failure as its own first attempt so its counts stay exact.
-        try:
-            return await fn()
-        except Exception as exc:
-            if self.policy.max_attempts == 1 or not is_retryable(exc):
-                raise
-            first: list[BaseException] = [exc]
-
-        async def attempt() -> T:  # tenacity awaits only coroutine functions
-            if first:
-                raise first.pop()
-            return await fn()
-
-        return await self._retrying()(attempt)
+        attempt = 1
+        while True:
+            try:
+                return await fn()
+            except Exception as exc:
+                wait = self._wait(attempt, exc)
+                if wait is None:
+                    raise
+            self.stats.retries += 1
+            await self.sleep(wait)
+            attempt += 1
 
     # Provider -------------------------------------------------------------------------------
     async def complete(self, request: ModelRequest) -> ModelResponse:

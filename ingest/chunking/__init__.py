@@ -3,17 +3,17 @@ thread). Sizes are in the embedding model's tokens (``ChunkingConfig``)."""
 
 from __future__ import annotations
 
-from ingest.chunking.base import CHUNKER_VERSION, ChunkingConfig, TokenCounter
+from ingest.chunking.base import CHUNKER_VERSION, ChunkingConfig, EmbeddingTokenCounter
 from ingest.chunking.contracts import chunk_contract
 from ingest.chunking.docs import chunk_doc
 from ingest.chunking.tickets import chunk_ticket
 from ingest.documents import Chunk, ParsedDocument
 
-__all__ = ["CHUNKER_VERSION", "ChunkingConfig", "TokenCounter", "chunk_document"]
+__all__ = ["CHUNKER_VERSION", "ChunkingConfig", "EmbeddingTokenCounter", "chunk_document"]
 
 
 def chunk_document(
-    doc: ParsedDocument, counter: TokenCounter, config: ChunkingConfig
+    doc: ParsedDocument, counter: EmbeddingTokenCounter, config: ChunkingConfig
 ) -> list[Chunk]:
     if doc.doc_type == "contract":
         return chunk_contract(doc, counter, config)

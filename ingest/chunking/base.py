@@ -16,7 +16,9 @@ from typing import Protocol
 CHUNKER_VERSION = "1"
 
 
-class TokenCounter(Protocol):
+class EmbeddingTokenCounter(Protocol):
+    """Counts in the embedding model's own tokens (the embedder itself; chunk sizes)."""
+
     def count_tokens(self, text: str) -> int: ...
 
     def count_tokens_batch(self, texts: Sequence[str]) -> list[int]: ...
@@ -52,7 +54,7 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
-def fit_header(header: str, counter: TokenCounter, max_tokens: int) -> tuple[str, int]:
+def fit_header(header: str, counter: EmbeddingTokenCounter, max_tokens: int) -> tuple[str, int]:
     """The header, cut by words until it fits ``max_tokens``; and its token count."""
     n = counter.count_tokens(header)
     if n <= max_tokens:
@@ -67,7 +69,7 @@ def fit_header(header: str, counter: TokenCounter, max_tokens: int) -> tuple[str
     return header, n
 
 
-def split_to_fit(text: str, counter: TokenCounter, budget: int) -> list[str]:
+def split_to_fit(text: str, counter: EmbeddingTokenCounter, budget: int) -> list[str]:
     """``text`` cut into pieces of at most ``budget`` tokens: at sentence ends, then (for a
     single overlong sentence) at word boundaries."""
     if counter.count_tokens(text) <= budget:
@@ -83,7 +85,7 @@ def split_to_fit(text: str, counter: TokenCounter, budget: int) -> list[str]:
     return pack(pieces, counter.count_tokens_batch(pieces), budget, joiner=" ")
 
 
-def _split_words(text: str, counter: TokenCounter, budget: int) -> list[str]:
+def _split_words(text: str, counter: EmbeddingTokenCounter, budget: int) -> list[str]:
     words = text.split()
     out: list[str] = []
     start = 0

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.chunking.base import ChunkingConfig, TokenCounter, fit_header, split_to_fit
+from ingest.chunking.base import ChunkingConfig, EmbeddingTokenCounter, fit_header, split_to_fit
 from ingest.documents import Chunk, Element, ParsedDocument
 
 _ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"}
@@ -237,7 +237,7 @@ def agreement_context(doc: ParsedDocument, root: Clause) -> tuple[str, str]:
 
 
 def chunk_contract(
-    doc: ParsedDocument, counter: TokenCounter, config: ChunkingConfig
+    doc: ParsedDocument, counter: EmbeddingTokenCounter, config: ChunkingConfig
 ) -> list[Chunk]:
     from ingest.chunking.docs import text_elements
 

@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ingest.chunking.base import ChunkingConfig, TokenCounter, fit_header, pack, split_to_fit
+from ingest.chunking.base import (
+    ChunkingConfig,
+    EmbeddingTokenCounter,
+    fit_header,
+    pack,
+    split_to_fit,
+)
 from ingest.chunking.tables import split_table
 from ingest.documents import Chunk, Element, ParsedDocument
 
@@ -79,7 +85,9 @@ def _unit(el: Element) -> str:
     return f"- {el.text}" if el.kind == "list_item" else el.text
 
 
-def chunk_doc(doc: ParsedDocument, counter: TokenCounter, config: ChunkingConfig) -> list[Chunk]:
+def chunk_doc(
+    doc: ParsedDocument, counter: EmbeddingTokenCounter, config: ChunkingConfig
+) -> list[Chunk]:
     elements = list(doc.elements) or text_elements(doc.text)
     grouped = sections(elements)
     if not grouped and elements:  # only headings: a parser took every line for a title
@@ -94,7 +102,7 @@ def _section_chunks(
     title: str,
     crumbs: tuple[str, ...],
     body: list[Element],
-    counter: TokenCounter,
+    counter: EmbeddingTokenCounter,
     config: ChunkingConfig,
     first_index: int,
 ) -> list[Chunk]:

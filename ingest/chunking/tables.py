@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from ingest.chunking.base import TokenCounter, split_to_fit
+from ingest.chunking.base import EmbeddingTokenCounter, split_to_fit
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _html(rows: list[list[str]], header: list[str] | None) -> str:
 
 
 def split_table(
-    html: str | None, fallback_text: str, counter: TokenCounter, budget: int
+    html: str | None, fallback_text: str, counter: EmbeddingTokenCounter, budget: int
 ) -> list[TablePart]:
     """The table as one part if it fits ``budget``, else parts by rows, each with the header."""
     rows = parse_rows(html) if html else []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest.chunking.base import ChunkingConfig, TokenCounter, fit_header, split_to_fit
+from ingest.chunking.base import ChunkingConfig, EmbeddingTokenCounter, fit_header, split_to_fit
 from ingest.documents import Chunk, Element, ParsedDocument
 
 TICKET_FIELDS = ("status", "priority", "product", "customer")
@@ -27,7 +27,9 @@ def render_message(el: Element) -> str:
     return f"{when}{who}: {el.text}"
 
 
-def chunk_ticket(doc: ParsedDocument, counter: TokenCounter, config: ChunkingConfig) -> list[Chunk]:
+def chunk_ticket(
+    doc: ParsedDocument, counter: EmbeddingTokenCounter, config: ChunkingConfig
+) -> list[Chunk]:
     messages = [e for e in doc.elements if e.kind == "message"] or [
         Element(kind="message", text=e.text) for e in doc.elements
     ]

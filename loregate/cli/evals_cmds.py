@@ -82,7 +82,8 @@ def _store() -> RunStore:
 
 
 def _load(path: Path, limit: int | None) -> Dataset:
-    from evals.dataset import DatasetError, load_dataset
+    from evals.dataset import DatasetError
+    from evals.dataset_loader import load_dataset
 
     with bad_input(DatasetError):
         return load_dataset(path).limited(limit)

@@ -11,13 +11,14 @@
 See docs/providers.md for its rules (token counting, prompt caching, default answers).
 """
 
+from testkit.clock import ManualClock
 from testkit.emulator.answers import NOT_FOUND_ANSWER, default_answer, last_user_text
-from testkit.emulator.clock import ManualClock
-from testkit.emulator.faults import Fault, FaultQueue
+from testkit.emulator.faults import FaultQueue
 from testkit.emulator.prompt_cache import count_request, min_cacheable
 from testkit.emulator.server import EmulatorApp, EmulatorServer
 from testkit.emulator.state import RecordedRequest
 from testkit.emulator.tokens import count_text
+from testkit.faults import Fault
 
 __all__ = [
     "NOT_FOUND_ANSWER",

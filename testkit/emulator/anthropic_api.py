@@ -20,10 +20,10 @@ from testkit.emulator.asgi import (
     send_truncated_json,
     sse_event,
 )
-from testkit.emulator.faults import Fault
 from testkit.emulator.prompt_cache import CacheRuleError, CacheUsage, request_blocks
 from testkit.emulator.replies import Rendered, render, text_pieces
 from testkit.emulator.state import EmulatorState
+from testkit.faults import Fault
 
 ORGANIZATION_ID = "0e0e0e0e-0000-4000-8000-000000000001"
 RATE_LIMIT = 4000
@@ -168,7 +168,9 @@ class AnthropicApi:
             await asyncio.sleep(self.state.latency_s)
         if fault is not None:
             if fault.kind == "status":
-                await self.error(send, fault.status_code, fault.message, rid, fault.retry_after)
+                await self.error(
+                    send, fault.status_code, fault.status_message, rid, fault.retry_after
+                )
                 return
             if fault.kind == "slow":
                 await asyncio.sleep(fault.seconds)

@@ -18,10 +18,10 @@ from testkit.emulator.asgi import (
     send_truncated_json,
     sse_event,
 )
-from testkit.emulator.faults import Fault
 from testkit.emulator.openai_cache import chat_tokens
 from testkit.emulator.replies import Rendered, render, text_pieces
 from testkit.emulator.state import EmulatorState
+from testkit.faults import Fault
 
 FINISH_REASONS = {
     "end_turn": "stop",
@@ -133,7 +133,11 @@ class OpenAIApi:
         if fault is not None:
             if fault.kind == "status":
                 await self.error(
-                    send, fault.status_code, fault.message, rid, retry_after=fault.retry_after
+                    send,
+                    fault.status_code,
+                    fault.status_message,
+                    rid,
+                    retry_after=fault.retry_after,
                 )
                 return
             if fault.kind == "slow":

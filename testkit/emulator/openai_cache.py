@@ -13,7 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from testkit.emulator.tokens import TOKEN_RE, canonical_json
+from kernel.digest import canonical_json
+from testkit.emulator.tokens import TOKEN_RE
 
 FIRST_STEP = 1024
 STEP = 128

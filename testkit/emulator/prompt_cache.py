@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from testkit.emulator.tokens import canonical_json, count_block, count_tool, without_cache_control
+from kernel.digest import canonical_json
+from testkit.emulator.tokens import count_block, count_tool, without_cache_control
 
 MAX_BREAKPOINTS = 4
 LOOKBACK_BLOCKS = 20

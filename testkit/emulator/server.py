@@ -201,7 +201,7 @@ class EmulatorServer:
             EmulatorApp(self.state, self._transports),
             http=_protocol_class(self._transports),
             loop="auto",
-            lifespan="on",
+            lifespan="off",  # nothing to start or stop; a forced exit then cancels nothing
             log_level="critical",
             access_log=False,
             timeout_graceful_shutdown=1,

@@ -17,9 +17,10 @@ compute by hand in tests):
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+from kernel.digest import canonical_json
 
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 MEDIA_TOKENS = 1600
@@ -38,10 +39,6 @@ def truncate_text(text: str, max_tokens: int) -> str:
         if i == max_tokens:
             return text[: match.end()]
     return text
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def without_cache_control(block: dict[str, Any]) -> dict[str, Any]:

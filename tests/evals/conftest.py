@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from evals.dataset import Dataset, EvalItem, items_sha
 from evals.run_store import RunStore
 from loregate.database import make_engine, migrate
+from testkit.clock import ManualClock
 
 
 @pytest.fixture
@@ -21,15 +22,9 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     eng.dispose()
 
 
-class StepClock:
+def StepClock(start: float = 1_750_000_000.0) -> ManualClock:
     """A wall clock that moves one second per reading (run ids and ordering are stable)."""
-
-    def __init__(self, start: float = 1_750_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
+    return ManualClock(start, step=1.0)
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from typing import Any, ClassVar
 import pytest
 from typer.testing import CliRunner
 
-from evals.dataset import EvalItem, load_dataset
+from evals.dataset import EvalItem
+from evals.dataset_loader import load_dataset
 from retrieval.answer_types import Answer
 from testkit.answer_service import StubAnswerService
 from testkit.embedders import FakeEmbedder

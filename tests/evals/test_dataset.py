@@ -13,9 +13,9 @@ from evals.dataset import (
     DatasetError,
     EvalItem,
     dump_jsonl,
-    load_dataset,
     load_jsonl,
 )
+from evals.dataset_loader import load_dataset
 from kernel.principal import Role
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from evals.dataset import load_dataset
+from evals.dataset_loader import load_dataset
 from evals.session import RunRequest, run_sync
 from loregate import eval_parts
 from loregate.graph import Loregate

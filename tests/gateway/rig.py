@@ -16,7 +16,8 @@ from kernel.auth import Authenticate, static_auth
 from kernel.principal import LOCAL_OPERATOR
 from kernel.request_context import RequestIdMiddleware
 from loregate.errors_http import install_error_handlers
-from testkit.scripted import FakeClock, ScriptedProvider
+from testkit.clock import ManualClock
+from testkit.scripted import ScriptedProvider
 
 HAIKU = "claude-haiku-4-5-20251001"
 SONNET = "claude-sonnet-4-6"
@@ -37,7 +38,7 @@ class Rig:
         anthropic: bool = True,
         hooks: object = None,
     ) -> None:
-        self.clock = FakeClock()
+        self.clock = ManualClock(follows_real_time=True)
         self.anthropic = ScriptedProvider("anthropic")
         self.openai = ScriptedProvider("openai")
         self.local = ScriptedProvider("local")

@@ -6,7 +6,8 @@ import pytest
 
 from gateway.types import ModelRequest, ModelResponse, Usage, Verdict
 from kernel.principal import LOCAL_OPERATOR
-from testkit.scripted import Answer, Fault
+from testkit.faults import Fault
+from testkit.scripted import Reply
 from tests.gateway.rig import HAIKU, OPUS, SONNET, Rig
 
 Q = ModelRequest(model="default", messages=[{"role": "user", "content": "What is clause 7?"}])
@@ -19,10 +20,10 @@ def cites(response: ModelResponse) -> Verdict:
 
 async def test_weak_answer_escalates_and_every_step_is_recorded(rig: Rig) -> None:
     rig.anthropic.push(
-        Answer("I am not sure.", Usage(input_tokens=1000, output_tokens=10)), model=HAIKU
+        Reply("I am not sure.", Usage(input_tokens=1000, output_tokens=10)), model=HAIKU
     )
     rig.anthropic.push(
-        Answer("Clause 7 caps liability [1].", Usage(input_tokens=1000, output_tokens=20)),
+        Reply("Clause 7 caps liability [1].", Usage(input_tokens=1000, output_tokens=20)),
         model=SONNET,
     )
     result = await rig.gateway.invoke(Q, principal=LOCAL_OPERATOR, judge=cites)
@@ -76,8 +77,8 @@ async def test_async_judge_and_weak_answers_all_the_way_up(rig: Rig) -> None:
 
 
 async def test_refusal_escalates_without_a_judge(rig: Rig) -> None:
-    rig.anthropic.push(Answer("I can't help with that.", stop_reason="refusal"), model=HAIKU)
-    rig.anthropic.push(Answer("Here you go."), model=SONNET)
+    rig.anthropic.push(Reply("I can't help with that.", stop_reason="refusal"), model=HAIKU)
+    rig.anthropic.push(Reply("Here you go."), model=SONNET)
     result = await rig.gateway.invoke(Q, principal=LOCAL_OPERATOR)
     assert result.response.text == "Here you go."
     assert result.attempts[0].escalation_reason == "refusal"
@@ -88,7 +89,7 @@ async def test_a_failed_tier_escalates_to_the_next(rig: Rig) -> None:
     rig.anthropic.push(Fault.status(401), model=HAIKU)
     rig.openai.push(Fault.status(401))
     rig.local.push(Fault.status(403))
-    rig.anthropic.push(Answer("sonnet answers"), model=SONNET)
+    rig.anthropic.push(Reply("sonnet answers"), model=SONNET)
     result = await rig.gateway.invoke(Q, principal=LOCAL_OPERATOR, judge=lambda r: Verdict(True))
     assert result.response.text == "sonnet answers"
     assert [(a.model_alias, a.outcome) for a in result.attempts] == [
@@ -101,7 +102,7 @@ async def test_a_failed_tier_escalates_to_the_next(rig: Rig) -> None:
 
 
 async def test_a_model_alias_is_one_tier_without_escalation(rig: Rig) -> None:
-    rig.anthropic.push(Answer("meh"), model=OPUS)
+    rig.anthropic.push(Reply("meh"), model=OPUS)
     result = await rig.gateway.invoke(
         Q.model_copy(update={"model": "claude-opus-4-8"}),
         principal=LOCAL_OPERATOR,

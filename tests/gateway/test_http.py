@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from gateway.config import GatewayConfig
 from gateway.types import Usage
-from testkit.scripted import Answer, Fault
+from testkit.faults import Fault
+from testkit.scripted import Reply
 from tests.gateway.rig import HAIKU, Rig, gateway_app
 
 
@@ -33,7 +34,7 @@ def sse_events(text: str) -> list[tuple[str, dict[str, object]]]:
 
 def test_messages_json(client: TestClient, rig: Rig) -> None:
     rig.anthropic.push(
-        Answer("hello there", Usage(input_tokens=9, output_tokens=3, cache_read_input_tokens=4)),
+        Reply("hello there", Usage(input_tokens=9, output_tokens=3, cache_read_input_tokens=4)),
         model=HAIKU,
     )
     r = client.post("/v1/messages", json=MSG, headers={"x-request-id": "req-http-1"})
@@ -111,7 +112,7 @@ def test_messages_pass_tools_cache_control_and_beta_headers_through(
 
 
 def test_messages_stream_in_anthropic_event_order(client: TestClient, rig: Rig) -> None:
-    rig.anthropic.push(Answer("streamed"), model=HAIKU)
+    rig.anthropic.push(Reply("streamed"), model=HAIKU)
     with client.stream("POST", "/v1/messages", json={**MSG, "stream": True}) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
@@ -140,7 +141,7 @@ def test_stream_failure_before_content_is_an_http_error(client: TestClient, rig:
 
 
 def test_stream_failure_after_content_is_an_error_event(client: TestClient, rig: Rig) -> None:
-    rig.anthropic.push(Fault.error_after(3), model=HAIKU)
+    rig.anthropic.push(Fault.error_after_start(3), model=HAIKU)
     r = client.post("/v1/messages", json={**MSG, "stream": True})
     assert r.status_code == 200
     events = sse_events(r.text)
@@ -181,7 +182,7 @@ def test_count_tokens(client: TestClient) -> None:
 
 def test_chat_completions_json_with_tools(client: TestClient, rig: Rig) -> None:
     rig.anthropic.push(
-        Answer(
+        Reply(
             content=[
                 {"type": "text", "text": "Let me look."},
                 {"type": "tool_use", "id": "tu_9", "name": "lookup", "input": {"q": "NDA"}},
@@ -238,7 +239,7 @@ def test_chat_completions_json_with_tools(client: TestClient, rig: Rig) -> None:
 
 
 def test_chat_completions_stream_with_usage(client: TestClient, rig: Rig) -> None:
-    rig.anthropic.push(Answer("chunky", Usage(input_tokens=5, output_tokens=2)), model=HAIKU)
+    rig.anthropic.push(Reply("chunky", Usage(input_tokens=5, output_tokens=2)), model=HAIKU)
     r = client.post(
         "/v1/chat/completions",
         json={

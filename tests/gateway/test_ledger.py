@@ -16,7 +16,9 @@ from gateway.service import Gateway
 from gateway.types import ModelRequest, Usage
 from kernel.principal import Principal
 from loregate.database import make_engine, migrate
-from testkit.scripted import Answer, Fault, ScriptedProvider
+from testkit.clock import EPOCH
+from testkit.faults import Fault
+from testkit.scripted import Reply, ScriptedProvider
 from tests.gateway.rig import HAIKU, Rig
 
 BOB = Principal(user_id="bob", department="sales", project="crm", key_id="k_bob")
@@ -88,7 +90,7 @@ async def _ledger_roundtrip(url: str, config: GatewayConfig) -> None:
     anthropic = ScriptedProvider("anthropic")
     anthropic.push(
         Fault.status(529),
-        Answer(
+        Reply(
             "cached",
             Usage(
                 input_tokens=20,
@@ -137,7 +139,7 @@ async def _ledger_roundtrip(url: str, config: GatewayConfig) -> None:
         config.routing_version,
     )
     assert (req["cache_write_5m_tokens"], req["retries"], req["outcome"]) == (5000, 1, "ok")
-    assert req["created_at"].replace(tzinfo=UTC) == rig_clock.start
+    assert req["created_at"].replace(tzinfo=UTC) == EPOCH  # the clock at the request's start
     engine.dispose()
 
 

@@ -11,7 +11,8 @@ from kernel.errors import (
     StreamInterrupted,
 )
 from kernel.principal import LOCAL_OPERATOR
-from testkit.scripted import Answer, Fault
+from testkit.faults import Fault
+from testkit.scripted import Reply
 from tests.gateway.rig import GPT, HAIKU, LOCAL, Rig
 
 
@@ -28,7 +29,7 @@ def outcomes(result) -> list[tuple[str, str, str | None, int]]:  # type: ignore[
 
 
 async def test_429_waits_the_retry_after_then_succeeds(fast: Rig) -> None:
-    fast.anthropic.push(Fault.status(429, retry_after=7), Answer("hi"), model=HAIKU)
+    fast.anthropic.push(Fault.status(429, retry_after=7), Reply("hi"), model=HAIKU)
     result = await invoke(fast)
     assert result.response.text == "hi"
     assert fast.clock.sleeps == [7.0]
@@ -39,7 +40,7 @@ async def test_429_waits_the_retry_after_then_succeeds(fast: Rig) -> None:
     "fault", [Fault.status(529), Fault.status(500), Fault.status(503), Fault.reset(), Fault.hang()]
 )
 async def test_transient_faults_are_retried_with_backoff(fast: Rig, fault: Fault) -> None:
-    fast.anthropic.push(fault, fault, Answer("third time"), model=HAIKU)
+    fast.anthropic.push(fault, fault, Reply("third time"), model=HAIKU)
     result = await invoke(fast)
     assert result.response.text == "third time"
     assert fast.clock.sleeps == [0.5, 1.0]  # exponential backoff from 0.5 s
@@ -70,7 +71,7 @@ async def test_400_is_the_clients_fault_no_retry_no_fallback(fast: Rig) -> None:
 
 async def test_exhausted_retries_fall_back_to_the_next_model(fast: Rig) -> None:
     fast.anthropic.push(*[Fault.status(500)] * 3, model=HAIKU)
-    fast.openai.push(Answer("from gpt"))
+    fast.openai.push(Reply("from gpt"))
     result = await invoke(fast)
     assert result.response.text == "from gpt" and result.response.model_alias == "gpt-5.5"
     assert outcomes(result) == [
@@ -125,7 +126,7 @@ async def test_the_circuit_opens_after_repeated_failures_and_half_opens_later(fa
     assert len(fast.anthropic.calls_for(HAIKU)) == calls
     assert outcomes(result)[0] == ("claude-haiku-4-5", "fallback", "circuit_open", 0)
     fast.clock.advance(31)  # past reset_timeout_s
-    fast.anthropic.push(Answer("back"), model=HAIKU)
+    fast.anthropic.push(Reply("back"), model=HAIKU)
     result = await invoke(fast)
     assert result.response.text == "back"
     assert fast.catalogue.breaker_states()["anthropic/claude-haiku-4-5"] == "closed"
@@ -146,7 +147,7 @@ async def collect(rig: Rig, route: str = "fast") -> tuple[list[StreamEvent], obj
 
 
 async def test_stream_error_before_content_is_retried(fast: Rig) -> None:
-    fast.anthropic.push(Fault.error_after(1), Answer("streamed"), model=HAIKU)  # after 200
+    fast.anthropic.push(Fault.error_after_start(1), Reply("streamed"), model=HAIKU)  # after 200
     events, result = await collect(fast)
     assert [e.type for e in events] == [
         "message_start",
@@ -161,7 +162,7 @@ async def test_stream_error_before_content_is_retried(fast: Rig) -> None:
 
 
 async def test_stream_error_after_content_is_a_failure_not_a_silent_success(fast: Rig) -> None:
-    fast.anthropic.push(Fault.error_after(3), model=HAIKU)  # start, block start, one delta
+    fast.anthropic.push(Fault.error_after_start(3), model=HAIKU)  # start, block start, one delta
     stream = fast.gateway.stream(ask(), principal=LOCAL_OPERATOR)
     seen: list[str] = []
     with pytest.raises(StreamInterrupted):
@@ -177,7 +178,7 @@ async def test_stream_error_after_content_is_a_failure_not_a_silent_success(fast
 
 async def test_an_empty_stream_falls_back(fast: Rig) -> None:
     fast.anthropic.push(*[Fault.empty()] * 3, model=HAIKU)
-    fast.openai.push(Answer("gpt streamed"))
+    fast.openai.push(Reply("gpt streamed"))
     _events, result = await collect(fast)
     assert result.response.text == "gpt streamed"  # type: ignore[attr-defined]
     assert result.response.model_alias == "gpt-5.5"  # type: ignore[attr-defined]

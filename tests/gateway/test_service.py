@@ -11,7 +11,8 @@ from gateway.hooks import Admission, CallContext, RequestFacts
 from gateway.types import InvocationResult, ModelRequest, Usage
 from kernel.errors import AllProvidersFailed, BudgetExceeded, UnknownModel
 from kernel.principal import LOCAL_OPERATOR, Principal
-from testkit.scripted import Answer, Fault
+from testkit.faults import Fault
+from testkit.scripted import Reply
 from tests.gateway.rig import HAIKU, LOCAL, Rig
 
 ALICE = Principal(user_id="alice", department="legal", project="contracts", key_id="key_1")
@@ -25,7 +26,7 @@ async def test_with_no_keys_the_default_route_answers_on_the_local_model(
     config: GatewayConfig,
 ) -> None:
     rig = Rig(config, anthropic=False, openai=False)
-    rig.local.push(Answer("local says hi", Usage(input_tokens=12, output_tokens=4)))
+    rig.local.push(Reply("local says hi", Usage(input_tokens=12, output_tokens=4)))
     result = await rig.gateway.invoke(ask(), principal=ALICE)
     assert result.response.text == "local says hi"
     assert [(a.tier, a.model_alias, a.model_id) for a in result.attempts] == [(0, "local", LOCAL)]
@@ -155,7 +156,7 @@ async def test_stream_result_and_ledger_take_the_last_cumulative_usage(rig: Rig)
         cache_creation_input_tokens=100,
         cache_creation_1h_input_tokens=100,
     )
-    rig.anthropic.push(Answer("streamed answer", usage), model=HAIKU)
+    rig.anthropic.push(Reply("streamed answer", usage), model=HAIKU)
     stream = rig.gateway.stream(ask(), principal=ALICE, request_id="req-s")
     text = "".join(
         [e.data["delta"].get("text", "") async for e in stream if e.type == "content_block_delta"]

@@ -20,7 +20,8 @@ from governance.ratelimit import RateLimiter, RateRules, make_storage
 from governance.redaction import NullRedactor
 from kernel.principal import Principal, Role
 from loregate.database import make_engine, migrate
-from testkit.scripted import FakeClock, ScriptedProvider
+from testkit.clock import ManualClock
+from testkit.scripted import ScriptedProvider
 
 ALICE = Principal(
     user_id="alice", department="sales", project="crm", role=Role.EMPLOYEE, key_id="lg_0000a11c"
@@ -43,7 +44,7 @@ class GovRig:
         ledger: Any = None,
     ) -> None:
         self.engine = engine
-        self.clock = FakeClock()
+        self.clock = ManualClock(follows_real_time=True)
         self.anthropic = ScriptedProvider("anthropic", sleep=self.clock.sleep)
         self.metrics = GovernanceMetrics()
         self.budgets = BudgetBook(engine, cache_ttl_s=0)

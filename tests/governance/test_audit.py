@@ -12,8 +12,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from gateway.types import ModelRequest
-from governance.audit import AuditLog, canonical_json, chain_hash, sha256_hex
+from governance.audit import AuditLog, chain_hash
 from governance.audit_verify import verify
+from kernel.digest import canonical_json, sha256_hex
 from tests.governance.helpers import ALICE, GovRig
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from loregate.cli import common
 from loregate.cli.main import app
 from loregate.graph import Loregate
 from loregate.settings import get_settings, load_settings
-from testkit.scripted import Answer, ScriptedProvider
+from testkit.scripted import Reply, ScriptedProvider
 from tests.graphs import build_graph
 
 runner = CliRunner()
@@ -105,16 +105,16 @@ def test_budgets_and_limits(cli: Path) -> None:
 def test_prompts_activate_show_diff_rollback(cli: Path) -> None:
     variants = cli / "prompts" / "answer"
     variants.mkdir(parents=True)
-    (variants / "terse.md").write_text("Answer in one sentence, citing [n].\n")
+    (variants / "terse.md").write_text("Reply in one sentence, citing [n].\n")
     listed = _run("prompts", "list")[1]
     assert "answer" in listed
-    from governance.prompts import content_version
+    from kernel.digest import content_version
 
-    terse = content_version(b"Answer in one sentence, citing [n].\n")
+    terse = content_version(b"Reply in one sentence, citing [n].\n")
     code, out, _ = _run("prompts", "activate", f"answer@{terse}")
     assert code == 0 and f"answer@{terse}" in out
     code, out, err = _run("prompts", "show", "answer")
-    assert out.strip() == "Answer in one sentence, citing [n]." and "(active)" in err
+    assert out.strip() == "Reply in one sentence, citing [n]." and "(active)" in err
     code, out, _ = _run("prompts", "diff", f"answer@{terse}", "answer")
     assert code == 0 and "no difference" in out
     code, out, _ = _run("prompts", "rollback", "answer")
@@ -147,7 +147,7 @@ def test_audit_verify_replay_and_exports(
 ) -> None:
     container, provider = with_gateway
     alice = Principal(user_id="alice", department="sales", project="crm")
-    provider.push(Answer(text="Paris."), Answer(text="Lyon."))
+    provider.push(Reply(text="Paris."), Reply(text="Lyon."))
     first = _ask(container, "Capital of France? Mail me at li.wei@example.com", alice)
     _ask(container, "Second city?", alice)
     asyncio.run(container.aclose())  # flush the ledger and the audit log
@@ -171,7 +171,7 @@ def test_audit_verify_replay_and_exports(
     ]
 
     # Replay the first record through the economy route, on a fresh scripted gateway.
-    provider2 = ScriptedProvider("anthropic", Answer(text="Paris, the capital."))
+    provider2 = ScriptedProvider("anthropic", Reply(text="Paris, the capital."))
     common.use_graph(
         build_graph(load_settings(home=container.settings.home), providers={"anthropic": provider2})
     )

@@ -17,7 +17,7 @@ from gateway.types import ModelRequest, ModelResponse, Usage, Verdict
 from governance import exports
 from kernel.errors import InvalidRequest
 from kernel.principal import Principal
-from testkit.scripted import Answer
+from testkit.scripted import Reply
 from tests.governance.helpers import ALICE, GovRig
 
 BOB = Principal(user_id="bob", department="legal", project="contracts", key_id="lg_0000b0b0")
@@ -46,10 +46,10 @@ async def filled(engine: Engine) -> AsyncIterator[Engine]:
     rig = GovRig(engine, audit=False, ledger=writer)
     assert rig.gateway is not None
     rig.anthropic.push(
-        Answer(usage=Usage(input_tokens=100, output_tokens=10)),
-        Answer(usage=Usage(input_tokens=200, output_tokens=20, cache_read_input_tokens=50)),
-        Answer(usage=Usage(input_tokens=300, output_tokens=30)),
-        Answer(usage=Usage(input_tokens=300, output_tokens=40)),
+        Reply(usage=Usage(input_tokens=100, output_tokens=10)),
+        Reply(usage=Usage(input_tokens=200, output_tokens=20, cache_read_input_tokens=50)),
+        Reply(usage=Usage(input_tokens=300, output_tokens=30)),
+        Reply(usage=Usage(input_tokens=300, output_tokens=40)),
     )
     await rig.gateway.invoke(_ask("a"), principal=ALICE)
     await rig.gateway.invoke(_ask("b"), principal=ALICE)

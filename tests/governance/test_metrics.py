@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 
 from gateway.types import ModelRequest, ModelResponse, Usage, Verdict
 from governance.metrics import GovernanceMetrics, render
-from testkit.scripted import Answer, Fault
+from testkit.faults import Fault
+from testkit.scripted import Reply
 from tests.governance.helpers import ALICE, GovRig
 
 REQUEST = ModelRequest(model="default", messages=[{"role": "user", "content": "q"}])
@@ -36,9 +37,9 @@ async def test_requests_update_every_family(sqlite_engine: Engine) -> None:
     rig.budgets.set("department", "sales", period="month", hard_usd="10", soft_usd="5")
     rig.anthropic.push(
         Fault.status(529, retry_after=1),
-        Answer(usage=Usage(input_tokens=100, output_tokens=10, cache_read_input_tokens=300)),
-        Answer(usage=Usage(input_tokens=20, output_tokens=5)),
-        Answer(usage=Usage(input_tokens=20, output_tokens=5)),
+        Reply(usage=Usage(input_tokens=100, output_tokens=10, cache_read_input_tokens=300)),
+        Reply(usage=Usage(input_tokens=20, output_tokens=5)),
+        Reply(usage=Usage(input_tokens=20, output_tokens=5)),
     )
     await rig.gateway.invoke(REQUEST, principal=ALICE)
     await rig.gateway.invoke(REQUEST, principal=ALICE, judge=_weak_first)

@@ -21,7 +21,7 @@ from governance.pii_rules import (
     suspect,
 )
 from governance.redaction import PiiRedactor, RedactingLedger
-from testkit.scripted import Answer
+from testkit.scripted import Reply
 from tests.governance.helpers import ALICE, GovRig
 
 PII = {
@@ -202,7 +202,7 @@ async def _run_planted(engine: Engine, redactor: PiiRedactor, log_file: Path) ->
     assert rig.gateway is not None
     try:
         rig.anthropic.push(
-            Answer(
+            Reply(
                 text=f"Noted: {PII['EMAIL_ADDRESS']}, {PII['CN_MOBILE']}.",
                 usage=Usage(input_tokens=50, output_tokens=9),
             )

@@ -24,8 +24,9 @@ from retrieval.search import HybridSearcher
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import ChunkPoint, IndexStore
 from retrieval.store.factory import build_store
+from testkit.clock import ManualClock
 from testkit.embedders import FakeEmbedder
-from testkit.scripted import FakeClock, ScriptedProvider
+from testkit.scripted import ScriptedProvider
 
 HAIKU = "claude-haiku-4-5-20251001"
 SONNET = "claude-sonnet-4-6"
@@ -143,7 +144,7 @@ class Rig:
         local: bool = False,
         config: AnswerConfig | None = None,
     ) -> None:
-        self.clock = FakeClock()
+        self.clock = ManualClock(follows_real_time=True)
         self.anthropic = ScriptedProvider("anthropic")
         self.local = ScriptedProvider("local")
         self.ledger = MemoryLedger()

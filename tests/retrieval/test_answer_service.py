@@ -12,8 +12,8 @@ from retrieval.answer_types import AskFilters
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexStore
 from testkit.embedders import FakeEmbedder
-from testkit.scripted import Answer as Scripted
-from testkit.scripted import Fault
+from testkit.faults import Fault
+from testkit.scripted import Reply as Scripted
 from tests.retrieval.helpers import HAIKU, HR, LEGAL, OPUS, OUTSIDER, SONNET, Rig
 
 Q = "How much notice to terminate for convenience?"

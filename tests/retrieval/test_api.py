@@ -17,7 +17,7 @@ from retrieval.api import build_router
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexStore
 from testkit.embedders import FakeEmbedder
-from testkit.scripted import Answer as Scripted
+from testkit.scripted import Reply as Scripted
 from tests.retrieval.helpers import HAIKU, HR, LEGAL, Rig
 
 REVIEWER = Principal(user_id="rita", role=Role.REVIEWER)

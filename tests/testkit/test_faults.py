@@ -34,7 +34,16 @@ def test_bad_fault_scripts_fail_loudly() -> None:
 
 
 def test_default_messages_per_status() -> None:
-    assert Fault.status(529).message == "Overloaded"
+    assert Fault.status(529).status_message == "Overloaded"
     assert Fault.status(429, retry_after=1.5).retry_after == 1.5
-    assert Fault.status(418).message == "HTTP 418"
-    assert Fault.status(500, message="custom").message == "custom"
+    assert Fault.status(418).status_message == "HTTP 418"
+    assert Fault.status(500, message="custom").status_message == "custom"
+
+
+@pytest.mark.parametrize("fault", [Fault.hang(), Fault.empty()])
+def test_the_emulator_refuses_a_fault_it_cannot_play(fault: Fault) -> None:
+    from testkit.emulator import FaultQueue
+
+    with pytest.raises(ValueError, match="cannot play") as err:
+        FaultQueue().push(fault)
+    assert fault.kind in str(err.value) and "Fault.slow" in str(err.value)

@@ -49,10 +49,6 @@ async def collect(provider: Provider, request: ModelRequest) -> list[StreamEvent
     return [e async for e in provider.stream(request)]
 
 
-def test_it_is_a_provider() -> None:
-    assert isinstance(AnthropicProvider(api_key="k"), Provider)
-
-
 async def test_complete(provider: AnthropicProvider) -> None:
     response = await provider.complete(req())
     assert response.text == ANSWER

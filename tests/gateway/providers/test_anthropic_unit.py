@@ -12,8 +12,9 @@ import httpx2
 import pytest
 
 from gateway.providers.anthropic import AnthropicProvider
-from gateway.providers.wire import StreamUsage, parse_retry_after, usage_from_anthropic
+from gateway.providers.wire import parse_retry_after
 from gateway.types import ModelRequest
+from gateway.usage import CumulativeUsage, usage_from_anthropic
 from kernel.errors import ProviderError, ProviderStatusError, StreamInterrupted
 
 REQUEST = ModelRequest(model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}])
@@ -119,7 +120,7 @@ def test_usage_split_and_fallback() -> None:
 
 
 def test_stream_usage_takes_the_last_values() -> None:
-    acc = StreamUsage()
+    acc = CumulativeUsage()
     acc.update({"input_tokens": 100, "cache_read_input_tokens": 50, "output_tokens": 1})
     acc.update({"output_tokens": 20})
     acc.update({"output_tokens": 30, "input_tokens": 100, "cache_read_input_tokens": None})

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from gateway.providers import local_engine
-from gateway.providers.base import Provider
 from gateway.providers.local import LocalProvider, chat_messages
 from gateway.types import ModelRequest
 from kernel.errors import ConfigError, InvalidRequest
@@ -33,7 +32,6 @@ def test_default_model_is_the_smollm2_file_found_without_importing_it() -> None:
 
 async def test_missing_model_file_is_a_clear_config_error(tmp_path: Path) -> None:
     provider = LocalProvider(tmp_path / "nope.gguf")
-    assert isinstance(provider, Provider)
     with pytest.raises(ConfigError, match=r"nope\.gguf"):
         await provider.complete(REQUEST)
 

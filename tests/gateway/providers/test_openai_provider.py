@@ -53,10 +53,6 @@ async def collect(provider: Provider, request: ModelRequest = REQUEST) -> list[S
     return [e async for e in provider.stream(request)]
 
 
-def test_it_is_a_provider() -> None:
-    assert isinstance(OpenAIProvider(api_key="k"), Provider)
-
-
 async def test_stream_of_text_then_tool_call_becomes_anthropic_events() -> None:
     body = b"".join(
         [
