@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.hooks import RequestFacts
 from gateway.ledger.writer import LedgerSink
@@ -135,10 +135,24 @@ class PiiRedactor:
         return value
 
 
+class Redaction(Protocol):
+    """Everything loregate redacts with: text, text on the event loop's path (never waits for
+    presidio), and JSON bodies. ``PiiRedactor`` and ``NullRedactor`` implement it."""
+
+    def redact(self, text: str) -> str: ...
+
+    def redact_nowait(self, text: str) -> str: ...
+
+    def redact_json(self, value: Any, key: str | None = None) -> Any: ...
+
+
 class NullRedactor:
     """Redacts nothing (only for tests that are not about redaction)."""
 
     def redact(self, text: str) -> str:
+        return text
+
+    def redact_nowait(self, text: str) -> str:
         return text
 
     def redact_json(self, value: Any, key: str | None = None) -> Any:
@@ -150,7 +164,7 @@ class RedactingLedger:
     reasons) before passing a request's facts on; every other column is an id, a code or a
     number. It never waits for presidio (``redact_nowait``): it runs on the request's path."""
 
-    def __init__(self, inner: LedgerSink, redactor: PiiRedactor) -> None:
+    def __init__(self, inner: LedgerSink, redactor: Redaction) -> None:
         self.inner = inner
         self.redactor = redactor
 

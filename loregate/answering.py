@@ -9,6 +9,7 @@ response cache (any ingestion changes it, so a cached answer never predates the 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from kernel.errors import ConfigError
@@ -44,13 +45,14 @@ def answer_config(settings: Settings) -> AnswerConfig:
 
 
 def build_answer_service(graph: Loregate, collection: str) -> AnswerService:
+    """Every dependency is a bound object (``partial``, not a closure defined here), so a
+    request's traceback goes from retrieval straight into the part it calls."""
     store = graph.store(collection)
-    engine = graph.engine
     return AnswerService(
         searcher=HybridSearcher(store, graph.embedder, graph.sparse),
         gateway=graph.gateway,
-        prompts=graph.governance_parts.prompts,
-        index_version=lambda: index_version.current(engine, collection),
+        prompts=graph.overrides.prompts or graph.governance_parts.prompts,
+        index_version=partial(index_version.current, graph.engine, collection),
         review=graph.review_queue,
         cache=graph.response_cache,
         builder=ContextBuilder(ContextConfig(min_score=graph.settings.min_relevance)),

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from gateway.http import VENDOR_ERRORS
 from governance.admin_api import admin_router
+from governance.redaction import PiiRedactor
 from governance.usage_api import usage_router
 from ingest.api import in_thread, ingest_router
 from kernel.request_context import RequestIdMiddleware
@@ -29,21 +30,26 @@ from loregate.settings import Settings, get_settings
 log = logging.getLogger("loregate")
 
 
-def migrate_or_report(graph: Loregate) -> None:
-    """Migrate at start-up; a database that is down is reported by ``/readyz``, not fatal."""
+def start_up(graph: Loregate) -> None:
+    """Migrate and build every route's providers before the first request. Neither failure
+    is fatal: a database that is down is reported by ``/readyz``; a provider that could not be
+    built is built again (and fails with its own error) by the first request that needs it."""
     try:
         graph.migrate()
     except Exception as exc:
         log.warning("database migration at start-up failed: %s: %s", type(exc).__name__, exc)
+    try:
+        graph.plan_routes()
+    except Exception:
+        log.warning("building the providers at start-up failed", exc_info=True)
 
 
 def warm_up(graph: Loregate) -> None:
-    """Build now what the first request would otherwise wait seconds for: the redactor's
-    presidio engine and the providers of every route. A failure is logged, not raised."""
+    """Load now what the first request would otherwise wait seconds for: the redactor's
+    presidio engine. A failure is logged, not raised."""
     try:
-        _ = graph.redactor.analyzer
-        for route in graph.catalogue.config.routes:
-            graph.catalogue.route_tiers(route)
+        if isinstance(graph.redactor, PiiRedactor):
+            _ = graph.redactor.analyzer
     except Exception:
         log.warning("start-up warm-up failed; the first requests will pay for it", exc_info=True)
 
@@ -74,7 +80,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(migrate_or_report, graph)
+        await asyncio.to_thread(start_up, graph)
         if serving:
             await asyncio.to_thread(warm_up, graph)
         if after_start is not None:

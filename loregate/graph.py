@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, event
 
 from gateway.config import load_config
+from gateway.hooks import GovernanceHooks
 from gateway.ledger.writer import LedgerSink, LedgerWriter
 from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
@@ -36,8 +37,10 @@ from governance.metrics import GovernanceMetrics
 from governance.parts import GovernanceParts
 from governance.prompts import PromptRegistry
 from governance.ratelimit import RateRules
-from governance.redaction import PiiRedactor
+from governance.redaction import PiiRedactor, Redaction
 from kernel.auth import Authenticate
+from kernel.clock import SYSTEM_CLOCK
+from kernel.errors import AllProvidersFailed
 from loregate.database import make_engine, migrate
 from loregate.overrides import Overrides
 from loregate.providers import provider_registry
@@ -84,9 +87,21 @@ class Loregate:
         """Bring every package's tables to their latest revision (idempotent)."""
         migrate(self.engine)
 
+    def plan_routes(self) -> None:
+        """Plan every configured route now, building the providers it uses, so that no
+        request builds one (or imports an SDK) on its path. A route with no provider available
+        stays unplanned: a request on it gets the catalogue's error, as it would anyway."""
+        for route in self.catalogue.config.routes:
+            try:
+                self.catalogue.plan(route)
+            except AllProvidersFailed:
+                continue
+
     # Shared backends ------------------------------------------------------------------------
     @cached_property
     def engine(self) -> Engine:
+        if self.overrides.engine is not None:
+            return self.overrides.engine  # the caller's: it disposes of it
         self.settings.home.mkdir(parents=True, exist_ok=True)
         engine = make_engine(self.settings.resolved_database_url)
         self.on_close(engine.dispose)
@@ -98,7 +113,7 @@ class Loregate:
         connections with ``synchronous=NORMAL``: in WAL mode a commit then needs no fsync and
         holds the write lock that much shorter. A power cut may lose the last commits, never
         corrupt the file; the ledger keeps the truth of spending."""
-        if not self.settings.resolved_database_url.startswith("sqlite"):
+        if self.overrides.engine is not None or self.engine.dialect.name != "sqlite":
             return self.engine
         engine = make_engine(self.settings.resolved_database_url)
 
@@ -125,7 +140,7 @@ class Loregate:
     @cached_property
     def catalogue(self) -> RouteCatalogue:
         providers = provider_registry(self.settings, self.overrides.providers)
-        config = load_config(self.settings.config)
+        config = self.overrides.gateway_config or load_config(self.settings.config)
         return RouteCatalogue(config, providers, clock=self.overrides.clock)
 
     @cached_property
@@ -137,15 +152,22 @@ class Loregate:
     def ledger(self) -> LedgerSink:
         """The gateway's ledger: the writer, its free text (escalation and downgrade reasons)
         redacted first."""
+        if self.overrides.ledger is not None:
+            return self.overrides.ledger
         from governance.redaction import RedactingLedger
 
         return RedactingLedger(self.ledger_writer, self.redactor)
 
     @cached_property
+    def hooks(self) -> GovernanceHooks:
+        """What the gateway admits and settles each call with: governance."""
+        return self.overrides.hooks or self.governance
+
+    @cached_property
     def gateway(self) -> Gateway:
         gw = Gateway(
             self.catalogue,
-            hooks=self.governance,
+            hooks=self.hooks,
             ledger=self.ledger,
             clock=self.overrides.clock,
             sleep=self.overrides.sleep,
@@ -155,9 +177,9 @@ class Loregate:
 
     # Governance -----------------------------------------------------------------------------
     @cached_property
-    def redactor(self) -> PiiRedactor:
+    def redactor(self) -> Redaction:
         """PII redaction (presidio, offline); its engine loads on first use."""
-        return PiiRedactor()
+        return self.overrides.redactor or PiiRedactor()
 
     @cached_property
     def governance_parts(self) -> GovernanceParts:
@@ -215,6 +237,7 @@ class Loregate:
             redactor=self.redactor,
             redact_upstream=self.settings.redact_upstream,
             catalogue=self.catalogue,
+            now=(self.overrides.clock or SYSTEM_CLOCK).now,
         )
         self.on_close(governance.aclose)
         return governance

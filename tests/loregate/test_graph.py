@@ -1,0 +1,82 @@
+"""The object graph: built once at start-up, off the request path; overrides replace parts."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from ingest.documents import ParsedDocument
+from loregate.app import create_app
+from loregate.graph import Loregate
+from loregate.overrides import Overrides
+from loregate.settings import load_settings
+from testkit.embedders import FakeEmbedder
+from testkit.emulator import EmulatorServer
+
+ROOT = Path(__file__).resolve().parents[2] / "loregate"
+MSA = ParsedDocument(
+    doc_id="msa",
+    title="Master Services Agreement",
+    text="Either party may terminate this Agreement for convenience on ninety days notice.",
+)
+
+
+class CodeRun:
+    """The source file of every Python function called while ``recording`` is set, in this
+    thread and in every thread started inside (the app's event loop and its workers)."""
+
+    def __init__(self) -> None:
+        self.files: set[str] = set()
+        self.recording = threading.Event()
+
+    def _profile(self, frame: FrameType, event: str, _arg: Any) -> None:
+        if event == "call" and self.recording.is_set():
+            self.files.add(frame.f_code.co_filename)
+
+    def __enter__(self) -> CodeRun:
+        threading.setprofile(self._profile)
+        sys.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+
+
+def test_a_request_runs_no_code_of_the_composition_root(loregate_env: Path) -> None:
+    """The app builds the graph (providers included) at start-up; a request goes from the
+    routers straight into concrete services, never into ``loregate/``."""
+    with EmulatorServer() as emu:
+        settings = load_settings(anthropic_api_key="emulated", anthropic_base_url=emu.base_url)
+        graph = Loregate(settings, Overrides(embedder=FakeEmbedder(dim=64)))
+        graph.migrate()
+        graph.ingestor().ingest_documents([MSA], scope="test")
+        key = graph.governance_parts.keys.create(user="lena", department="legal").key
+        with CodeRun() as run, TestClient(create_app(graph=graph)) as client:
+            run.recording.set()
+            asked = client.post(
+                "/v1/ask",
+                json={"question": "How much notice to terminate for convenience?"},
+                headers={"x-api-key": key},
+            )
+            called = client.post(
+                "/v1/messages",
+                json={
+                    "model": "default",
+                    "max_tokens": 32,
+                    "messages": [{"role": "user", "content": "hi"}],
+                },
+                headers={"x-api-key": key},
+            )
+            run.recording.clear()
+    assert asked.status_code == 200 and asked.json()["citations"], asked.text
+    assert called.status_code == 200, called.text
+    files = run.files
+    assert any(f.endswith("retrieval/answer.py") for f in files)  # the profile saw the ask
+    assert any(f.endswith("gateway/service.py") for f in files)
+    assert sorted(f for f in files if Path(f).is_relative_to(ROOT)) == []
