@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
 import typer
@@ -21,26 +23,40 @@ err_console = Console(stderr=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_graph: Loregate | None = None
+
+_invocation: ContextVar[typer.Context] = ContextVar("loregate_cli_invocation")
 
 
-def graph() -> Loregate:
-    """The CLI's object graph: built on first use from the environment's settings, its
-    database migrated (the CLI acts on the database directly as the machine's operator)."""
-    global _graph
-    if _graph is None:
-        configure_offline()
-        built = Loregate(get_settings())
+def begin(ctx: typer.Context) -> None:
+    """Run first by every ``loregate`` invocation (the root callback): ``graph`` serves the
+    commands of this invocation, and only of it."""
+    token = _invocation.set(ctx)
+    ctx.call_on_close(lambda: _invocation.reset(token))
+
+
+def graph(*, migrate: bool = True) -> Loregate:
+    """The object graph the running command acts on.
+
+    The caller's, when it gave one as the context object (``app(obj=graph)``; in tests
+    ``CliRunner().invoke(app, args, obj=graph)``); else built on first use from the
+    environment's settings, its database migrated unless the command never touches it (the CLI
+    acts on the database directly, as the machine's operator), and closed, last part built
+    first, when the command ends. Commands that run the gateway close it themselves inside
+    their event loop, which owns its HTTP clients; what is left to close then is synchronous."""
+    ctx = _invocation.get()
+    if isinstance(ctx.obj, Loregate):
+        return ctx.obj
+    configure_offline()
+    built = Loregate(get_settings())
+    if migrate:
         built.migrate()
-        _graph = built
-    return _graph
+    ctx.obj = built
+    ctx.call_on_close(functools.partial(_close, built))
+    return built
 
 
-def use_graph(built: Loregate | None) -> None:
-    """Make the CLI act on ``built`` (a graph with overrides, in tests and embedding programs),
-    or, with ``None``, on a graph built from the environment at the next command."""
-    global _graph
-    _graph = built
+def _close(built: Loregate) -> None:
+    asyncio.run(built.aclose())
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -74,6 +90,4 @@ def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def run_async(coro: Any) -> Any:
-    import asyncio
-
     return asyncio.run(coro)

@@ -99,13 +99,8 @@ def send(
 @friendly_errors
 def models() -> None:
     """List the configured model aliases: provider, pinned id, prices, limits."""
-    from gateway.config import load_config
-    from loregate.providers import provider_registry
-    from loregate.settings import get_settings
-
-    settings = get_settings()
-    cfg = load_config(settings.config)
-    registry = provider_registry(settings)
+    catalogue = graph(migrate=False).catalogue
+    cfg, registry = catalogue.config, catalogue.providers
     table = Table(
         "alias",
         "provider",
@@ -135,15 +130,10 @@ def models() -> None:
 @friendly_errors
 def routes() -> None:
     """List the routes with their tiers as they run now, and the routing version."""
-    from gateway.config import load_config
-    from gateway.resilience.plan import plan_route
     from kernel.errors import ApiError
-    from loregate.providers import provider_registry
-    from loregate.settings import get_settings
 
-    settings = get_settings()
-    cfg = load_config(settings.config)
-    registry = provider_registry(settings)
+    catalogue = graph(migrate=False).catalogue
+    cfg = catalogue.config
     console.print(
         f"[bold]routing version[/] {cfg.routing_version}   "
         f"[bold]default route[/] {cfg.default_route}"
@@ -151,7 +141,7 @@ def routes() -> None:
     for name, spec in cfg.routes.items():
         console.print(f"\n[bold]{name}[/]  {spec.description}")
         try:
-            plan = plan_route(cfg, registry, name)
+            plan = catalogue.plan(name)
         except ApiError as exc:
             console.print(f"  [red]{exc.message}[/]")
             continue

@@ -15,7 +15,7 @@ from loregate.cli import (
     retrieval_cmds,
     worker_cmds,
 )
-from loregate.cli.common import console, friendly_errors
+from loregate.cli.common import begin, console, friendly_errors
 
 app = typer.Typer(
     name="loregate",
@@ -28,6 +28,12 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
+
+
+@app.callback()
+def _begin(ctx: typer.Context) -> None:
+    # Every invocation: the commands below act on one object graph, closed when they end.
+    begin(ctx)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from evals.dataset_loader import load_dataset
 from retrieval.answer_types import Answer
 from testkit.answer_service import StubAnswerService
 from testkit.embedders import FakeEmbedder
-from tests.graphs import build_graph
+from tests.graphs import GraphRunner, build_graph
 
 
 class Scorer:
@@ -56,8 +57,7 @@ class StubAsker:
 
 
 @pytest.fixture
-def cli(loregate_env: Path) -> Iterator[CliRunner]:
-    import loregate.cli.common as common
+def cli(loregate_env: Path) -> Iterator[GraphRunner]:
     from loregate.settings import get_settings
 
     Knobs.quality, Knobs.interrupt_after, Knobs.routes = 0.9, None, []
@@ -68,10 +68,8 @@ def cli(loregate_env: Path) -> Iterator[CliRunner]:
         ask_service=StubAsker(),
         eval_scorer=Scorer(),
     )
-    common.use_graph(graph)
-    yield CliRunner()
-    common.run_async(graph.aclose())
-    common.use_graph(None)
+    yield GraphRunner(graph)
+    asyncio.run(graph.aclose())
 
 
 SUITE_PATH: list[Path] = []
@@ -101,10 +99,8 @@ def run(cli: CliRunner, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _run_ids(cli: CliRunner) -> list[str]:
-    from loregate.cli.common import graph
-
-    return [r.id for r in graph().run_store.list_runs()]
+def _run_ids(cli: GraphRunner) -> list[str]:
+    return [r.id for r in cli.graph.run_store.list_runs()]
 
 
 def test_run_list_and_report(cli: CliRunner, suite: Path, tmp_path: Path) -> None:

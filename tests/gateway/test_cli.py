@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from gateway.ledger import ledger
-from loregate.cli import common
 from loregate.cli.main import app
 from loregate.database import make_engine
 from loregate.settings import get_settings
@@ -21,7 +20,6 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_env(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
-    common.use_graph(None)
     with EmulatorServer() as emu:
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", emu.base_url)
@@ -84,7 +82,6 @@ def test_bad_config_file_is_named(
     bad = tmp_path / "bad.toml"
     bad.write_text('[[routes.default.tiers]]\nmodel = "ghost"\n')
     monkeypatch.setenv("LOREGATE_CONFIG", str(bad))
-    common.use_graph(None)
     get_settings.cache_clear()
     result = runner.invoke(app, ["routes"])
     get_settings.cache_clear()

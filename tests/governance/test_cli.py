@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 
 from gateway.types import ModelRequest
 from kernel.principal import Principal
-from loregate.cli import common
 from loregate.cli.main import app
 from loregate.graph import Loregate
 from loregate.settings import get_settings, load_settings
@@ -27,14 +26,13 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    common.use_graph(None)
     yield loregate_env
-    common.use_graph(None)
     get_settings.cache_clear()
 
 
-def _run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
+def _run(*args: str, graph: Loregate | None = None) -> tuple[int, str, str]:
+    """The command on ``graph``, else on one the CLI builds from the environment."""
+    result = runner.invoke(app, list(args), obj=graph)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -129,7 +127,6 @@ def with_gateway(cli: Path) -> Iterator[tuple[Loregate, ScriptedProvider]]:
     """The CLI's graph, its gateway over a scripted provider."""
     provider = ScriptedProvider("anthropic")
     graph = build_graph(load_settings(home=cli), providers={"anthropic": provider})
-    common.use_graph(graph)
     yield graph, provider
 
 
@@ -151,7 +148,6 @@ def test_audit_verify_replay_and_exports(
     first = _ask(container, "Capital of France? Mail me at li.wei@example.com", alice)
     _ask(container, "Second city?", alice)
     asyncio.run(container.aclose())  # flush the ledger and the audit log
-    common.use_graph(None)
 
     code, out, _ = _run("audit", "verify")
     assert code == 0 and "audit log OK: 2 records" in out.replace("\n", " ")
@@ -172,21 +168,19 @@ def test_audit_verify_replay_and_exports(
 
     # Replay the first record through the economy route, on a fresh scripted gateway.
     provider2 = ScriptedProvider("anthropic", Reply(text="Paris, the capital."))
-    common.use_graph(
-        build_graph(load_settings(home=container.settings.home), providers={"anthropic": provider2})
+    replaying = build_graph(
+        load_settings(home=container.settings.home), providers={"anthropic": provider2}
     )
-    code, out, err = _run("audit", "replay", "1", "--route", "economy")
+    code, out, err = _run("audit", "replay", "1", "--route", "economy", graph=replaying)
     assert code == 0, err
     assert "Paris." in out and "Paris, the capital." in out and "economy" in out
     [sent] = provider2.calls
     assert sent.messages[0]["content"] == "Capital of France? Mail me at <EMAIL_ADDRESS>"
-    common.use_graph(None)
 
     engine = Loregate(load_settings(home=container.settings.home)).engine
     with engine.begin() as conn:
         conn.execute(text("DROP TRIGGER governance_audit_no_update"))
         conn.execute(text("UPDATE governance_audit_log SET payload = '{}' WHERE seq = 2"))
     engine.dispose()
-    common.use_graph(None)
     code, _, err = _run("audit", "verify")
     assert code == 1 and "EDITED record #2" in err.replace("\n", " ")

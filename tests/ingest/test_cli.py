@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,22 +10,19 @@ import pytest
 from typer.testing import CliRunner
 
 from testkit.embedders import FakeEmbedder
-from tests.graphs import build_graph
+from tests.graphs import GraphRunner, build_graph
 from tests.ingest.helpers import write
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def cli(loregate_env: Path) -> Iterator[CliRunner]:
-    import loregate.cli.common as common
+def cli(loregate_env: Path) -> Iterator[GraphRunner]:
     from loregate.settings import get_settings
 
     graph = build_graph(get_settings(), embedder=FakeEmbedder())
-    common.use_graph(graph)
-    yield CliRunner()
-    common.run_async(graph.aclose())
-    common.use_graph(None)
+    yield GraphRunner(graph)
+    asyncio.run(graph.aclose())
 
 
 def run(cli: CliRunner, *args: str) -> tuple[int, str]:

@@ -58,10 +58,8 @@ def test_worker_command_runs_queued_jobs_once_and_exits(
 ) -> None:
     from typer.testing import CliRunner
 
-    import loregate.cli.common as common
     from loregate.cli.main import app
 
-    common.use_graph(None)
     result = CliRunner().invoke(app, ["ingest-worker", "--once", "--poll-seconds", "0.1"])
     assert result.exit_code == 0, result.output
     assert "ingest worker on collection 'loregate'" in result.output

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from loregate.cli import common
 from loregate.cli.main import app
+from loregate.settings import get_settings
+from tests.graphs import build_graph
 
 
 @pytest.fixture
 def runner(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    common.use_graph(None)
     return CliRunner()
 
 
@@ -38,7 +38,7 @@ def test_bad_input_exits_non_zero_with_one_line(
 
 
 def test_review_cycle_on_the_cli(runner: CliRunner) -> None:
-    queue = common.graph().review_queue
+    queue = build_graph(get_settings()).review_queue
     item = queue.enqueue(
         question="Who signs NDAs?",
         draft_answer="Legal.",
