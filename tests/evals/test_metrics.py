@@ -16,13 +16,14 @@ from evals.metrics.judge import JUDGE_PRINCIPAL, JudgedRagas, make_gateway_llm
 from evals.metrics.operational import operational, summarize, tier_mix
 from evals.metrics.ragas_offline import OfflineRagas, strip_citations
 from evals.metrics.retrieval_ir import ir_metrics, ranked_ids
-from gateway.config import load_config
+from gateway.hooks import NoGovernance
 from gateway.ledger import MemoryLedger
-from gateway.route_catalogue import RouteCatalogue
+from gateway.providers.base import Provider
 from gateway.service import Gateway
 from gateway.types import ModelRequest, ModelResponse, StreamEvent, Usage
 from testkit.embedders import FakeEmbedder
 from tests.evals.helpers import answer, result
+from tests.graphs import rig_graph
 
 
 @pytest.fixture(scope="module")
@@ -189,14 +190,16 @@ class JudgeProvider:
         return None
 
 
+def judge_gateway(provider: Provider, ledger: MemoryLedger) -> Gateway:
+    """The gateway a judge route runs on, built as the app builds it: ``provider`` as the only
+    (local) provider, ``ledger`` recording, no governance."""
+    return rig_graph({"local": provider}, ledger=ledger, hooks=NoGovernance()).gateway
+
+
 def test_judged_metrics_go_through_the_gateway_and_its_ledger() -> None:
     provider = JudgeProvider()
     ledger = MemoryLedger()
-    gw = Gateway(
-        RouteCatalogue(load_config(), {"local": provider, "anthropic": None, "openai": None}),
-        ledger=ledger,
-    )
-    llm = make_gateway_llm(gw, "local")
+    llm = make_gateway_llm(judge_gateway(provider, ledger), "local")
     judged = JudgedRagas(llm, FakeEmbedder(), label="local")
     item = EvalItem(
         id="j",
@@ -227,9 +230,7 @@ def test_a_judge_that_returns_garbage_leaves_the_metric_empty() -> None:
         def _reply(self, prompt: str) -> dict[str, Any]:
             return {"nonsense": True}
 
-    gw = Gateway(
-        RouteCatalogue(load_config(), {"local": Garbage(), "anthropic": None, "openai": None})
-    )
+    gw = judge_gateway(Garbage(), MemoryLedger())
     judged = JudgedRagas(make_gateway_llm(gw, "local"), None, label="local")
     m = asyncio.run(judged.score(ITEM, answer(text="The notice period is 90 days.")))
     assert m == {"faithfulness": None, "answer_relevancy": None, "factual_correctness": None}
@@ -262,10 +263,7 @@ def test_a_failed_metric_leaves_no_judge_call_running() -> None:
             return await super().complete(request)
 
     ledger = MemoryLedger()
-    gw = Gateway(
-        RouteCatalogue(load_config(), {"local": HalfHanging(), "anthropic": None, "openai": None}),
-        ledger=ledger,
-    )
+    gw = judge_gateway(HalfHanging(), ledger)
     judged = JudgedRagas(make_gateway_llm(gw, "local"), None, label="local")
     item = EvalItem(
         id="j", question="q?", reference="The notice period is 90 days. Notice is written."

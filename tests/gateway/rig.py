@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.config import GatewayConfig
+from gateway.hooks import GovernanceHooks, NoGovernance
 from gateway.http import VENDOR_ERRORS, build_router
 from gateway.ledger import MemoryLedger
-from gateway.route_catalogue import RouteCatalogue
+from gateway.providers.base import Provider
 from gateway.service import Gateway
 from kernel.auth import Authenticate, static_auth
 from kernel.principal import LOCAL_OPERATOR
@@ -18,6 +19,7 @@ from kernel.request_context import RequestIdMiddleware
 from loregate.errors_http import install_error_handlers
 from testkit.clock import ManualClock
 from testkit.scripted import ScriptedProvider
+from tests.graphs import rig_graph
 
 HAIKU = "claude-haiku-4-5-20251001"
 SONNET = "claude-sonnet-4-6"
@@ -27,7 +29,10 @@ LOCAL = "smollm2-135m-instruct-q4_1"
 
 
 class Rig:
-    """A gateway wired to scripted providers: ``rig.anthropic.push(...)``; ``rig.ledger.rows``."""
+    """A gateway wired to scripted providers: ``rig.anthropic.push(...)``; ``rig.ledger.rows``.
+
+    Built by the app's own builder with overrides: the routes as data, the scripted providers,
+    a memory ledger, and ``hooks`` in place of governance (none by default)."""
 
     def __init__(
         self,
@@ -36,26 +41,28 @@ class Rig:
         openai: bool = True,
         local: bool = True,
         anthropic: bool = True,
-        hooks: object = None,
+        hooks: GovernanceHooks | None = None,
     ) -> None:
         self.clock = ManualClock(follows_real_time=True)
         self.anthropic = ScriptedProvider("anthropic")
         self.openai = ScriptedProvider("openai")
         self.local = ScriptedProvider("local")
         self.ledger = MemoryLedger()
-        providers = {
+        providers: dict[str, Provider | None] = {
             "anthropic": self.anthropic if anthropic else None,
             "openai": self.openai if openai else None,
             "local": self.local if local else None,
         }
-        self.catalogue = RouteCatalogue(config, providers, clock=self.clock)
-        self.gateway = Gateway(
-            self.catalogue,
-            hooks=hooks,  # type: ignore[arg-type]
-            ledger=self.ledger,
+        self.graph = rig_graph(
+            providers,
+            gateway_config=config,
             clock=self.clock,
             sleep=self.clock.sleep,
+            ledger=self.ledger,
+            hooks=hooks or NoGovernance(),
         )
+        self.catalogue = self.graph.catalogue
+        self.gateway = self.graph.gateway
 
 
 FAST_ROUTE = """

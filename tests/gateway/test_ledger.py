@@ -10,16 +10,17 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.config import GatewayConfig
+from gateway.hooks import NoGovernance
 from gateway.ledger import LedgerRow, LedgerWriter, ledger
-from gateway.route_catalogue import RouteCatalogue
-from gateway.service import Gateway
 from gateway.types import ModelRequest, Usage
+from governance.redaction import NullRedactor
 from kernel.principal import Principal
 from loregate.database import make_engine, migrate
-from testkit.clock import EPOCH
+from testkit.clock import EPOCH, ManualClock
 from testkit.faults import Fault
 from testkit.scripted import Reply, ScriptedProvider
-from tests.gateway.rig import HAIKU, Rig
+from tests.gateway.rig import HAIKU
+from tests.graphs import rig_graph
 
 BOB = Principal(user_id="bob", department="sales", project="crm", key_id="k_bob")
 
@@ -102,13 +103,16 @@ async def _ledger_roundtrip(url: str, config: GatewayConfig) -> None:
         ),
         model=HAIKU,
     )
-    rig_clock = Rig(config).clock
-    gw = Gateway(
-        RouteCatalogue(config, {"anthropic": anthropic, "openai": None, "local": None}),
-        ledger=LedgerWriter(engine),
-        clock=rig_clock,
-        sleep=rig_clock.sleep,
-    )
+    clock = ManualClock(follows_real_time=True)
+    gw = rig_graph(  # the SQL ledger as the app builds it, on ``engine``
+        {"anthropic": anthropic},
+        gateway_config=config,
+        engine=engine,
+        redactor=NullRedactor(),
+        hooks=NoGovernance(),
+        clock=clock,
+        sleep=clock.sleep,
+    ).gateway
     result = await gw.invoke(
         ModelRequest(model="default", messages=[{"role": "user", "content": "x"}]),
         principal=BOB,

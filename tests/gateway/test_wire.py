@@ -15,15 +15,15 @@ import anthropic
 import openai
 import pytest
 
-from gateway.config import load_config
+from gateway.hooks import NoGovernance
 from gateway.ledger import MemoryLedger
-from gateway.provider_registry import ProviderRegistry
-from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
-from loregate.providers import anthropic_provider, openai_provider
+from loregate.graph import Loregate
+from loregate.overrides import Overrides
 from testkit.emulator import EmulatorServer, Fault
 from tests.gateway.rig import gateway_app
 from tests.gateway.servers import ServedApp
+from tests.graphs import rig_settings
 
 pytestmark = pytest.mark.wire
 
@@ -85,16 +85,17 @@ def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
         sleeps.append(seconds)
 
     ledger = MemoryLedger()
-    registry = ProviderRegistry(  # the providers exactly as the wiring builds them
-        {
-            "anthropic": lambda: anthropic_provider("test", emulator.base_url),
-            "openai": lambda: openai_provider("test", emulator.base_url + "/v1"),
-            "local": None,
-        }
+    settings = rig_settings(  # the providers exactly as the app builds them, on the emulator
+        anthropic_api_key="test",
+        anthropic_base_url=emulator.base_url,
+        openai_api_key="test",
+        openai_base_url=emulator.base_url + "/v1",
+        config=tmp_path / "wire.toml",
     )
-    gw = Gateway(
-        RouteCatalogue(load_config(tmp_path / "wire.toml"), registry), ledger=ledger, sleep=sleep
+    overrides = Overrides(
+        providers={"local": None}, ledger=ledger, sleep=sleep, hooks=NoGovernance()
     )
+    gw = Loregate(settings, overrides).gateway
     with ServedApp(gateway_app(gw)) as served:
         wire = Wire(emulator, served.url, gw, ledger, sleeps)
         yield wire

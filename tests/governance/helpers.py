@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Engine
 
-from gateway.config import load_config
-from gateway.ledger import MemoryLedger
-from gateway.route_catalogue import RouteCatalogue
-from gateway.service import Gateway
-from governance.audit import AuditLog
-from governance.audit_writer import AuditWriter
-from governance.budget_sql import SqlBudgetCounter
-from governance.budgets import BudgetBook, BudgetCounter
-from governance.governor import Estimator, Governance
-from governance.metrics import GovernanceMetrics
-from governance.ratelimit import RateLimiter, RateRules, make_storage
-from governance.redaction import NullRedactor
+from gateway.ledger import LedgerSink, MemoryLedger
+from governance.redaction import NullRedactor, Redaction
 from kernel.principal import Principal, Role
 from loregate.database import make_engine, migrate
 from testkit.clock import ManualClock
 from testkit.scripted import ScriptedProvider
+from tests.graphs import rig_graph, rig_settings
 
 ALICE = Principal(
     user_id="alice", department="sales", project="crm", role=Role.EMPLOYEE, key_id="lg_0000a11c"
@@ -29,66 +18,58 @@ ALICE = Principal(
 
 
 class GovRig:
-    """A Gateway over scripted providers with real governance hooks on ``engine``."""
+    """A Gateway over a scripted provider with real governance hooks on ``engine``, built by
+    the app's own builder: the engine, the provider, the clock, the ledger (a memory ledger
+    unless given) and the redactor (none unless given) are overrides; the rest is as
+    ``loregate serve`` builds it (``redis_url``: limits and budget counters in Redis)."""
 
     def __init__(
         self,
         engine: Engine,
         *,
-        redactor: Any = None,
-        counter: BudgetCounter | None = None,
+        redactor: Redaction | None = None,
         redis_url: str | None = None,
-        estimator: Estimator | None = None,
         redact_upstream: bool = False,
-        audit: bool = True,
-        ledger: Any = None,
+        ledger: LedgerSink | None = None,
     ) -> None:
         self.engine = engine
         self.clock = ManualClock(follows_real_time=True)
         self.anthropic = ScriptedProvider("anthropic", sleep=self.clock.sleep)
-        self.metrics = GovernanceMetrics()
-        self.budgets = BudgetBook(engine, cache_ttl_s=0)
-        self.rules = RateRules(engine, cache_ttl_s=0)
-        self.audit_log = AuditLog(engine)
-        self.writer = (
-            AuditWriter(self.audit_log, redactor or NullRedactor(), max_delay_s=0.01)
-            if audit
-            else None
-        )
         self.ledger = ledger or MemoryLedger()
-        self.catalogue = RouteCatalogue(
-            load_config(), {"anthropic": self.anthropic, "openai": None, "local": None}
-        )
-        self.governance = Governance(
-            budgets=self.budgets,
-            counter=counter or SqlBudgetCounter(engine),
-            metrics=self.metrics,
-            limiter=RateLimiter(self.rules, make_storage(redis_url)),
-            audit=self.writer,
-            redactor=redactor,
-            redact_upstream=redact_upstream,
-            catalogue=self.catalogue,
-            estimator=estimator,
-            now=self.clock.now,
-        )
-        self.gateway = Gateway(
-            self.catalogue,
-            hooks=self.governance,
-            ledger=self.ledger,
+        self.graph = rig_graph(
+            {"anthropic": self.anthropic},
+            settings=rig_settings(redis_url=redis_url, redact_upstream=redact_upstream),
+            engine=engine,
             clock=self.clock,
             sleep=self.clock.sleep,
+            ledger=self.ledger,
+            redactor=redactor or NullRedactor(),
         )
+        parts = self.graph.governance_parts
+        self.metrics = parts.metrics
+        self.budgets = parts.budgets
+        self.rules = parts.rules
+        self.audit_log = parts.audit
+        self.catalogue = self.graph.catalogue
+        self.governance = self.graph.governance
+        self.writer = self.governance.audit
+        self.gateway = self.graph.gateway
 
     def flush(self) -> None:
-        if self.writer is not None:
-            assert self.writer.flush(timeout=60)
+        """Wait until the budget worker has settled, and the audit writer written, every
+        request so far (both work off the request's path, as in ``loregate serve``)."""
+        for worker in (self.governance.worker, self.governance.audit):
+            if worker is not None:
+                assert worker.flush(timeout=60)
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close(timeout=60)
+        """Stop governance's writer threads once everything queued is written."""
+        for worker in (self.governance.worker, self.governance.audit):
+            if worker is not None:
+                worker.close(timeout=60)
 
     async def aclose(self) -> None:
-        await self.governance.aclose()
+        await self.graph.aclose()
 
 
 def migrated_engine(url: str) -> Engine:

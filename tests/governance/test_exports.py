@@ -43,7 +43,7 @@ def _weak_once() -> object:
 async def filled(engine: Engine) -> AsyncIterator[Engine]:
     """Three requests by two callers, one escalated from Haiku to Sonnet, written to the ledger."""
     writer = LedgerWriter(engine, max_delay_s=0.01)
-    rig = GovRig(engine, audit=False, ledger=writer)
+    rig = GovRig(engine, ledger=writer)
     assert rig.gateway is not None
     rig.anthropic.push(
         Reply(usage=Usage(input_tokens=100, output_tokens=10)),

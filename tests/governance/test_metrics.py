@@ -32,7 +32,7 @@ def _weak_first(response: ModelResponse) -> Verdict:
 
 
 async def test_requests_update_every_family(sqlite_engine: Engine) -> None:
-    rig = GovRig(sqlite_engine, audit=False)
+    rig = GovRig(sqlite_engine)
     assert rig.gateway is not None
     rig.budgets.set("department", "sales", period="month", hard_usd="10", soft_usd="5")
     rig.anthropic.push(
@@ -43,6 +43,7 @@ async def test_requests_update_every_family(sqlite_engine: Engine) -> None:
     )
     await rig.gateway.invoke(REQUEST, principal=ALICE)
     await rig.gateway.invoke(REQUEST, principal=ALICE, judge=_weak_first)
+    rig.flush()  # spending is settled off the request's path
     data, content_type = render(rig.metrics)
     assert content_type.startswith("text/plain")
     s = _samples(data)
@@ -71,11 +72,12 @@ async def test_requests_update_every_family(sqlite_engine: Engine) -> None:
 
 
 async def test_soft_limit_raises_the_alert_and_downgrades(sqlite_engine: Engine) -> None:
-    rig = GovRig(sqlite_engine, audit=False)
+    rig = GovRig(sqlite_engine)
     assert rig.gateway is not None
     rig.budgets.set("project", "crm", period="day", hard_usd="1", soft_usd="0.00003")
     first = await rig.gateway.invoke(REQUEST, principal=ALICE)  # 35,000 nano: past the soft limit
     assert first.route == "default"
+    rig.flush()  # its spending settled (off the request's path)
     second = await rig.gateway.invoke(REQUEST, principal=ALICE)
     assert second.route == "economy" and second.requested_route == "default"
     assert second.downgraded_reason == "budget project:crm is past its soft limit"

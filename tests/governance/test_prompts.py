@@ -112,7 +112,7 @@ async def test_the_version_is_written_on_every_ledger_row(
 ) -> None:
     reg = PromptRegistry(sqlite_engine, dirs)
     pv = reg.active("answer")
-    rig = GovRig(sqlite_engine, audit=False)
+    rig = GovRig(sqlite_engine)
     assert rig.gateway is not None
     request = ModelRequest(
         model="default", system=pv.text, messages=[{"role": "user", "content": "q"}]

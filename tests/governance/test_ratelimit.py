@@ -134,7 +134,7 @@ async def test_tokens_per_minute_count_input_then_output(
 
 
 async def test_the_gateway_answers_429_before_calling_a_provider(sqlite_engine: Engine) -> None:
-    rig = GovRig(sqlite_engine, audit=False)
+    rig = GovRig(sqlite_engine)
     rig.rules.set("department", "sales", rpm=2, tpm=None)
     assert rig.gateway is not None
     for _ in range(2):

@@ -259,7 +259,7 @@ async def test_planted_pii_never_reaches_postgresql(
 async def test_redact_upstream_sends_placeholders_to_the_provider(
     sqlite_engine: Engine, redactor: PiiRedactor
 ) -> None:
-    rig = GovRig(sqlite_engine, redactor=redactor, redact_upstream=True, audit=False)
+    rig = GovRig(sqlite_engine, redactor=redactor, redact_upstream=True)
     assert rig.gateway is not None
     await rig.gateway.invoke(_planted_request(), principal=ALICE)
     [sent] = rig.anthropic.calls

@@ -31,7 +31,7 @@ def _ask(model: str) -> ModelRequest:
 async def test_routes_and_models_of_a_key(
     sqlite_engine: Engine, principal: Principal, model: str, allowed: bool
 ) -> None:
-    rig = GovRig(sqlite_engine, audit=False)
+    rig = GovRig(sqlite_engine)
     assert rig.gateway is not None
     if allowed:
         await rig.gateway.invoke(_ask(model), principal=principal)

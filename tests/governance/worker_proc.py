@@ -22,7 +22,7 @@ from tests.governance.helpers import ALICE, GovRig
 
 
 async def main(db_url: str, redis_url: str, go: Path, n: int) -> dict[str, object]:
-    rig = GovRig(make_engine(db_url), redis_url=redis_url, audit=False)
+    rig = GovRig(make_engine(db_url), redis_url=redis_url)
     assert rig.gateway is not None
     gateway = rig.gateway
     request = ModelRequest(model="default", messages=[{"role": "user", "content": "hi"}])

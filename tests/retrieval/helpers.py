@@ -10,33 +10,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.config import load_config
+from sqlalchemy import Engine
+
+from gateway.hooks import NoGovernance
 from gateway.ledger import MemoryLedger
-from gateway.route_catalogue import RouteCatalogue
-from gateway.service import Gateway
+from governance.redaction import NullRedactor
 from kernel.principal import Principal
-from retrieval import schema
-from retrieval.answer import AnswerConfig, AnswerService
+from retrieval import index_version, schema
 from retrieval.prompt_source import PackagedPrompts
-from retrieval.response_cache import MemoryBackend, ResponseCache
-from retrieval.review import ReviewQueue
-from retrieval.search import HybridSearcher
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import ChunkPoint, IndexStore
 from retrieval.store.factory import build_store
 from testkit.clock import ManualClock
 from testkit.embedders import FakeEmbedder
 from testkit.scripted import ScriptedProvider
+from tests.graphs import rig_graph, rig_settings
 
 HAIKU = "claude-haiku-4-5-20251001"
 SONNET = "claude-sonnet-4-6"
 OPUS = "claude-opus-4-8"
 BACKENDS = ("edge", "memory")
-
-
-class NoRedaction:
-    def redact(self, text: str) -> str:
-        return text
 
 
 @dataclass
@@ -131,46 +124,52 @@ OUTSIDER = Principal(user_id="olga", department="sales")
 
 
 class Rig:
-    """An answer service over ``store``, a gateway of scripted providers and a memory ledger."""
+    """An answer service over ``store`` on ``engine`` (review queue, index version), a gateway
+    of scripted providers and a memory ledger, built by the app's own builder with overrides."""
 
     def __init__(
         self,
         store: IndexStore,
         embedder: FakeEmbedder,
         sparse: SparseEncoder,
-        engine: Any = None,
+        engine: Engine,
         *,
         anthropic: bool = True,
         local: bool = False,
-        config: AnswerConfig | None = None,
     ) -> None:
         self.clock = ManualClock(follows_real_time=True)
         self.anthropic = ScriptedProvider("anthropic")
         self.local = ScriptedProvider("local")
         self.ledger = MemoryLedger()
-        self.gateway = Gateway(
-            RouteCatalogue(
-                load_config(),
-                {
-                    "anthropic": self.anthropic if anthropic else None,
-                    "openai": None,
-                    "local": self.local if local else None,
-                },
-            ),
-            ledger=self.ledger,
+        self.graph = rig_graph(
+            {
+                "anthropic": self.anthropic if anthropic else None,
+                "local": self.local if local else None,
+            },
+            **answer_overrides(store, embedder, engine),
             clock=self.clock,
             sleep=self.clock.sleep,
+            ledger=self.ledger,
         )
+        self.gateway = self.graph.gateway
+        self.review = self.graph.review_queue
+        self.cache = self.graph.response_cache
+        self.service = self.graph.answer_service()
 
-        self.index_version = "1.abc"
-        self.review = ReviewQueue(engine, NoRedaction()) if engine is not None else None
-        self.cache = ResponseCache(MemoryBackend())
-        self.service = AnswerService(
-            searcher=HybridSearcher(store, embedder, sparse),
-            gateway=self.gateway,
-            prompts=PackagedPrompts(),
-            index_version=lambda: self.index_version,
-            review=self.review,
-            cache=self.cache,
-            config=config,
-        )
+    def reindex(self) -> str:
+        """What any ingestion does to the collection: a new index version."""
+        return index_version.bump(self.graph.engine, self.graph.settings.collection)
+
+
+def answer_overrides(store: IndexStore, embedder: FakeEmbedder, engine: Engine) -> dict[str, Any]:
+    """The overrides of an answer service on a test corpus: its store as the collection's,
+    the fake embedder, ``engine``, the packaged prompt templates, no governance, no
+    redaction."""
+    return {
+        "stores": {rig_settings().collection: store},
+        "embedder": embedder,
+        "engine": engine,
+        "prompts": PackagedPrompts(),
+        "hooks": NoGovernance(),
+        "redactor": NullRedactor(),
+    }

@@ -89,9 +89,12 @@ async def test_no_model_reachable_returns_marked_passages(rig: Rig) -> None:
 
 
 async def test_no_provider_configured_at_all_degrades_too(
-    corpus_store: IndexStore, fake_embedder: FakeEmbedder, sparse_encoder: SparseEncoder
+    corpus_store: IndexStore,
+    fake_embedder: FakeEmbedder,
+    sparse_encoder: SparseEncoder,
+    engine: Any,
 ) -> None:
-    rig = Rig(corpus_store, fake_embedder, sparse_encoder, anthropic=False)
+    rig = Rig(corpus_store, fake_embedder, sparse_encoder, engine, anthropic=False)
     answer = await rig.service.ask(Q, principal=LEGAL)
     assert answer.degraded == "no_model_reachable" and answer.passages
 
@@ -119,7 +122,7 @@ async def test_cache_is_per_access_scope_and_per_index_version(rig: Rig) -> None
     assert all(p.doc_id != "msa-contoso" for p in hr.passages)
     assert len(rig.anthropic.calls) == 2
     # Any ingestion changes the index version: the cached answer is not read again.
-    rig.index_version = "2.def"
+    rig.reindex()
     rig.anthropic.push(Scripted("Ninety days [1]."), model=HAIKU)
     fresh = await rig.service.ask(Q, principal=LEGAL)
     assert not fresh.cached and len(rig.anthropic.calls) == 3

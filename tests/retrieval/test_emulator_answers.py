@@ -10,22 +10,14 @@ from typing import Any
 
 import pytest
 
-from gateway.config import load_config
 from gateway.ledger import MemoryLedger
-from gateway.provider_registry import ProviderRegistry
-from gateway.providers.anthropic import AnthropicProvider
-from gateway.route_catalogue import RouteCatalogue
-from gateway.service import Gateway
-from retrieval.answer import AnswerConfig, AnswerService
+from retrieval.answer import AnswerService
 from retrieval.ask_events import Delta, Final, Retract
-from retrieval.prompt_source import PackagedPrompts
-from retrieval.response_cache import MemoryBackend, ResponseCache
-from retrieval.review import ReviewQueue
-from retrieval.search import HybridSearcher
 from retrieval.sparse import SparseEncoder
 from testkit.embedders import FakeEmbedder
 from testkit.emulator import EmulatorServer, Fault
-from tests.retrieval.helpers import CORPUS, LEGAL, NoRedaction, make_store, points
+from tests.retrieval.helpers import CORPUS, LEGAL, make_store, points
+from tests.retrieval.wire import WireRig
 
 pytestmark = pytest.mark.wire
 Q = "How much notice to terminate this Agreement for convenience?"
@@ -45,40 +37,21 @@ async def service_for(
     fake_embedder: FakeEmbedder,
     sparse_encoder: SparseEncoder,
 ) -> AsyncIterator[Any]:
+    """Builds the answer service (and its ledger) with settings given as field values."""
     emulator.reset()
     store = make_store("edge", tmp_path)
     store.ensure_collection(fake_embedder.dim)
     store.upsert(points(CORPUS, fake_embedder, sparse_encoder))
-    ledger = MemoryLedger()
-    gateways: list[Gateway] = []
+    rigs: list[WireRig] = []
 
-    async def no_sleep(_s: float) -> None:
-        return None
-
-    def build(config: AnswerConfig | None = None) -> tuple[AnswerService, MemoryLedger]:
-        registry = ProviderRegistry(
-            {
-                "anthropic": AnthropicProvider(api_key="test", base_url=emulator.base_url),
-                "openai": None,
-                "local": None,
-            }
-        )
-        gw = Gateway(RouteCatalogue(load_config(), registry), ledger=ledger, sleep=no_sleep)
-        gateways.append(gw)
-        service = AnswerService(
-            searcher=HybridSearcher(store, fake_embedder, sparse_encoder),
-            gateway=gw,
-            prompts=PackagedPrompts(),
-            index_version=lambda: "1.x",
-            review=ReviewQueue(engine, NoRedaction()),
-            cache=ResponseCache(MemoryBackend()),
-            config=config,
-        )
-        return service, ledger
+    def build(**settings: Any) -> tuple[AnswerService, MemoryLedger]:
+        rig = WireRig(emulator, store, fake_embedder, sparse_encoder, engine, **settings)
+        rigs.append(rig)
+        return rig.service, rig.ledger
 
     yield build
-    for gw in gateways:
-        await gw.aclose()
+    for rig in rigs:
+        await rig.aclose()
     store.close()
 
 
@@ -125,7 +98,7 @@ async def test_upstream_down_returns_marked_passages(
 async def test_padded_prefix_is_read_from_the_prompt_cache(
     emulator: EmulatorServer, service_for: Any
 ) -> None:
-    service, _ = service_for(AnswerConfig(padding="always"))
+    service, _ = service_for(prompt_cache_padding="always")
     first = await service.ask(Q, principal=LEGAL)
     second = await service.ask("What is the liability cap of each party?", principal=LEGAL)
     assert first.confident and second.confident
@@ -137,7 +110,7 @@ async def test_padded_prefix_is_read_from_the_prompt_cache(
 async def test_unpadded_prefix_below_the_minimum_is_not_cached(
     emulator: EmulatorServer, service_for: Any
 ) -> None:
-    service, _ = service_for(AnswerConfig(padding="never"))
+    service, _ = service_for(prompt_cache_padding="never")
     await service.ask(Q, principal=LEGAL)
     again = await service.ask("What is the liability cap of each party?", principal=LEGAL)
     assert again.tokens.cache_read == 0 and again.tokens.cache_write == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -108,14 +109,16 @@ def test_no_chunk_outside_the_askers_rights(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_answer_service_search_applies_the_filter(backend: str, tmp_path: Path) -> None:
+def test_answer_service_search_applies_the_filter(
+    backend: str, tmp_path: Path, engine: Any
+) -> None:
     """The service's own search path (``POST /v1/search``) on the shared rig corpus."""
     from tests.retrieval.helpers import CORPUS, HR, LEGAL, OUTSIDER, Rig
 
     store = make_store(backend, tmp_path)
     store.ensure_collection(EMBEDDER.dim)
     store.upsert(points(CORPUS, EMBEDDER, SPARSE))
-    rig = Rig(store, EMBEDDER, SPARSE)
+    rig = Rig(store, EMBEDDER, SPARSE, engine)
     try:
         for p, docs_seen in (
             (LEGAL, {"msa-contoso", "handbook"}),

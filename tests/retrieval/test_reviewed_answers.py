@@ -14,7 +14,6 @@ from governance.prompt_types import PromptVersion
 from kernel.principal import Principal
 from retrieval.answer_types import Answer, AskFilters
 from retrieval.ask_events import Delta, Final
-from retrieval.context_builder import ContextBuilder, ContextConfig
 from retrieval.prompt_source import PackagedPrompts
 from retrieval.review import ReviewQueue
 from retrieval.sparse import SparseEncoder
@@ -302,8 +301,7 @@ async def test_an_ask_with_no_relevant_source_can_be_answered_by_a_reviewer(
     setup: Setup,
 ) -> None:
     # An absolute relevance floor above every fused score: no sources, no model call.
-    strict = ContextBuilder(ContextConfig(min_score=0.99))
-    r = setup.rig(setup.store(), builder=strict)
+    r = setup.rig(setup.store(), min_relevance=0.99)
     first = await r.service.ask(Q, principal=LEGAL)
     assert first.degraded == "no_confident_answer" and first.passages == []
     assert r.models() == [] and first.review_id is not None

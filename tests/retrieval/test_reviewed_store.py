@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic import command
 from fastapi import FastAPI, Request
 
+from governance.redaction import NullRedactor
 from kernel.errors import AuthenticationError
 from kernel.principal import Principal, Role
 from loregate.database import alembic_config, make_engine, migrate
@@ -26,7 +27,7 @@ from retrieval.reviewed import answer_key
 from retrieval.sparse import SparseEncoder
 from testkit.embedders import FakeEmbedder
 from testkit.emulator import EmulatorServer
-from tests.retrieval.helpers import LEGAL, NoRedaction
+from tests.retrieval.helpers import LEGAL
 from tests.retrieval.wire import WireRig, corpus_store
 
 Q = "How much notice to terminate this Agreement for convenience?"
@@ -86,7 +87,7 @@ def enqueue(q: ReviewQueue, key: str | None) -> str:
 
 def test_decision_for_is_the_latest_decision_of_the_key(engine_url: sa.Engine) -> None:
     times = iter(f"2026-06-0{d}T10:00:00+00:00" for d in range(1, 10))
-    q = ReviewQueue(engine_url, NoRedaction(), clock=lambda: datetime.fromisoformat(next(times)))
+    q = ReviewQueue(engine_url, NullRedactor(), clock=lambda: datetime.fromisoformat(next(times)))
     k1, k2 = "a" * 64, "b" * 64
     a, b, c, other = enqueue(q, k1), enqueue(q, k1), enqueue(q, k1), enqueue(q, k2)
     enqueue(q, None)

@@ -7,43 +7,49 @@ import re
 from pathlib import Path
 from typing import Any
 
-from gateway.config import load_config
-from gateway.hooks import Admission, CallContext, RequestFacts
+from sqlalchemy import Engine
+
+from gateway.hooks import Admission, CallContext, GovernanceHooks, NoGovernance, RequestFacts
 from gateway.ledger import MemoryLedger
-from gateway.provider_registry import ProviderRegistry
-from gateway.providers.anthropic import AnthropicProvider
-from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
 from governance.prompt_types import PromptSource
+from loregate.graph import Loregate
+from loregate.overrides import Overrides
 from retrieval import schema
-from retrieval.answer import AnswerConfig, AnswerService
-from retrieval.context_builder import ContextBuilder
-from retrieval.prompt_source import PackagedPrompts
-from retrieval.response_cache import MemoryBackend, ResponseCache
-from retrieval.review import ReviewQueue
-from retrieval.search import HybridSearcher
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexStore
 from testkit.embedders import FakeEmbedder
 from testkit.emulator import EmulatorServer
-from tests.retrieval.helpers import CORPUS, Doc, NoRedaction, make_store, points
+from tests.graphs import rig_settings
+from tests.retrieval.helpers import CORPUS, Doc, answer_overrides, make_store, points
 
 
 async def no_sleep(_s: float) -> None:
     return None
 
 
+def wire_graph(
+    emu: EmulatorServer,
+    ledger: MemoryLedger,
+    *,
+    settings: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> Loregate:
+    """A graph whose Anthropic provider is the production one, pointed at the emulator (the
+    other providers off), recording to ``ledger``, never waiting between retries, with no
+    governance unless ``hooks`` are given. ``settings`` (field values) go on top of the rig's."""
+    values = {"anthropic_api_key": "test", "anthropic_base_url": emu.base_url, **(settings or {})}
+    overrides.setdefault("hooks", NoGovernance())
+    return Loregate(
+        rig_settings(**values),
+        Overrides(
+            providers={"openai": None, "local": None}, ledger=ledger, sleep=no_sleep, **overrides
+        ),
+    )
+
+
 def wire_gateway(emu: EmulatorServer, ledger: MemoryLedger, hooks: Any = None) -> Gateway:
-    registry = ProviderRegistry(
-        {
-            "anthropic": AnthropicProvider(api_key="test", base_url=emu.base_url),
-            "openai": None,
-            "local": None,
-        }
-    )
-    return Gateway(
-        RouteCatalogue(load_config(), registry), hooks=hooks, ledger=ledger, sleep=no_sleep
-    )
+    return wire_graph(emu, ledger, hooks=hooks or NoGovernance()).gateway
 
 
 def asked_models(emu: EmulatorServer) -> list[str]:
@@ -98,8 +104,9 @@ class Downgrade:
 
 
 class WireRig:
-    """An answer service over ``store``, a gateway to the emulator, a memory ledger and (with
-    an engine) the review queue."""
+    """An answer service over ``store`` on ``engine``, a gateway to the emulator and a memory
+    ledger, built by the app's own builder. ``settings`` are field values (e.g.
+    ``min_relevance``, ``prompt_cache_padding``); ``prompts`` replace the packaged templates."""
 
     def __init__(
         self,
@@ -107,30 +114,24 @@ class WireRig:
         store: IndexStore,
         embedder: FakeEmbedder,
         sparse: SparseEncoder,
-        engine: Any = None,
+        engine: Engine,
         *,
-        hooks: Any = None,
-        builder: ContextBuilder | None = None,
-        config: AnswerConfig | None = None,
+        hooks: GovernanceHooks | None = None,
         prompts: PromptSource | None = None,
+        **settings: Any,
     ) -> None:
         self.emu = emu
         self.ledger = MemoryLedger()
-        self.gateway = wire_gateway(emu, self.ledger, hooks)
-        self.review = ReviewQueue(engine, NoRedaction()) if engine is not None else None
-        self.service = AnswerService(
-            searcher=HybridSearcher(store, embedder, sparse),
-            gateway=self.gateway,
-            prompts=prompts or PackagedPrompts(),
-            index_version=lambda: "1.x",
-            review=self.review,
-            cache=ResponseCache(MemoryBackend()),
-            builder=builder,
-            config=config,
-        )
+        overrides = answer_overrides(store, embedder, engine)
+        overrides["hooks"] = hooks or overrides["hooks"]
+        overrides["prompts"] = prompts or overrides["prompts"]
+        self.graph = wire_graph(emu, self.ledger, settings=settings, **overrides)
+        self.gateway = self.graph.gateway
+        self.review = self.graph.review_queue
+        self.service = self.graph.answer_service()
 
     def models(self) -> list[str]:
         return asked_models(self.emu)
 
     async def aclose(self) -> None:
-        await self.gateway.aclose()
+        await self.graph.aclose()
