@@ -34,6 +34,7 @@ import asyncio
 import hashlib
 import json
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,19 +44,19 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from retrieval_quality import DATA, FLT, GOLD, build_index  # noqa: E402
 
-from gateway.config import load_config  # noqa: E402
+from gateway.hooks import NoGovernance  # noqa: E402
 from gateway.ledger import MemoryLedger  # noqa: E402
-from gateway.provider_registry import ProviderRegistry  # noqa: E402
-from gateway.providers.anthropic import AnthropicProvider  # noqa: E402
-from gateway.route_catalogue import RouteCatalogue  # noqa: E402
 from gateway.service import Gateway  # noqa: E402
 from gateway.types import ModelRequest  # noqa: E402
+from governance.redaction import NullRedactor  # noqa: E402
 from kernel.principal import Principal  # noqa: E402
-from retrieval.answer import AnswerConfig, AnswerService  # noqa: E402
+from loregate.graph import Loregate  # noqa: E402
+from loregate.overrides import Overrides  # noqa: E402
+from loregate.settings import load_settings  # noqa: E402
+from retrieval.answer import AnswerService  # noqa: E402
 from retrieval.embedder import Embedder  # noqa: E402
 from retrieval.prompt_layout import PROMPT_ID, natural_prefix  # noqa: E402
 from retrieval.prompt_source import PackagedPrompts  # noqa: E402
-from retrieval.search import HybridSearcher  # noqa: E402
 from retrieval.sparse import SparseEncoder  # noqa: E402
 from retrieval.store.base import IndexStore  # noqa: E402
 from testkit.emulator import EmulatorServer, default_answer, last_user_text  # noqa: E402
@@ -189,25 +190,37 @@ async def scenario(
     async def no_sleep(_s: float) -> None:
         return None
 
-    with EmulatorServer() as emu:
+    with EmulatorServer() as emu, tempfile.TemporaryDirectory(prefix="lg-cost-") as tmp:
         if args.haiku_miss > 0:
             emu.set_responder("claude-haiku-4-5", haiku_responder(args.haiku_miss))
-        registry = ProviderRegistry(
-            {
-                "anthropic": AnthropicProvider(api_key="bench", base_url=emu.base_url),
-                "openai": None,
-                "local": None,
-            }
+        home = Path(tmp)
+        standing = None
+        if knowledge:
+            standing = home / "standing.md"
+            standing.write_text(knowledge, encoding="utf-8")
+        settings = load_settings(
+            home=home,
+            anthropic_api_key="bench",
+            anthropic_base_url=emu.base_url,
+            asks_per_cache_window=args.per_window,
+            standing_knowledge=standing,
         )
-        gw = Gateway(RouteCatalogue(load_config(), registry), ledger=MemoryLedger(), sleep=no_sleep)
         prompts = PackagedPrompts()
-        service = AnswerService(
-            searcher=HybridSearcher(store, embedder, sparse),
-            gateway=gw,
-            prompts=prompts,
-            index_version=lambda: "bench",
-            config=AnswerConfig(requests_per_window=args.per_window, standing_knowledge=knowledge),
+        graph = Loregate(  # the app's graph: no governance, the ledger in memory
+            settings,
+            Overrides(
+                providers={"openai": None, "local": None},
+                stores={settings.collection: store},
+                embedder=embedder,
+                prompts=prompts,
+                ledger=MemoryLedger(),
+                hooks=NoGovernance(),
+                redactor=NullRedactor(),
+                sleep=no_sleep,
+            ),
         )
+        graph.migrate()
+        gw, service = graph.gateway, graph.answer_service()
         prefix = await service.prefix(None)
         print(f"cache plan: {prefix.plan.reason}; prefix {prefix.tokens} tokens")
         base, mine = Tally(), Tally()
@@ -215,7 +228,7 @@ async def scenario(
         for q in questions:
             await naive(gw, store, embedder, system, q, base)
             await ours(service, store, q, mine)
-        await gw.aclose()
+        await graph.aclose()
     return base, mine
 
 

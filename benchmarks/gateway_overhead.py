@@ -94,9 +94,10 @@ def core_app() -> object:
 
     from fastapi import FastAPI
 
+    from gateway.hooks import NoGovernance
     from gateway.http import VENDOR_ERRORS, build_router
-    from gateway.ledger import NullLedger
-    from gateway.service import Gateway
+    from gateway.ledger import LedgerSink, NullLedger
+    from gateway.providers.base import Provider
     from kernel.auth import static_auth
     from kernel.principal import LOCAL_OPERATOR
     from kernel.request_context import RequestIdMiddleware
@@ -105,29 +106,34 @@ def core_app() -> object:
     from loregate.overrides import Overrides
     from loregate.settings import get_settings
 
-    overrides = Overrides()
+    providers: dict[str, Provider | None] | None = None
     if os.environ.get("BENCH_SCRIPTED"):  # no upstream at all: the gateway's own cost
         from testkit.scripted import ScriptedProvider
 
-        overrides = Overrides(
-            providers={"anthropic": ScriptedProvider("anthropic", keep_calls=False)}
-        )
-    graph = Loregate(get_settings(), overrides)
+        providers = {"anthropic": ScriptedProvider("anthropic", keep_calls=False)}
+    ledger: LedgerSink | None = NullLedger() if os.environ.get("BENCH_NO_LEDGER") else None
+    # The app's own graph without governance (the core's own cost).
+    graph = Loregate(
+        get_settings(),
+        Overrides(
+            providers=providers,
+            hooks=NoGovernance(),
+            ledger=ledger,
+            authenticate=static_auth(LOCAL_OPERATOR),
+        ),
+    )
     graph.migrate()
-    # The graph's parts, assembled without governance (the core's own cost).
-    ledger = NullLedger() if os.environ.get("BENCH_NO_LEDGER") else graph.ledger_writer
-    gw = Gateway(graph.catalogue, ledger=ledger)
+    graph.plan_routes()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
         yield
-        await gw.aclose()
         await graph.aclose()
 
     app = FastAPI(lifespan=lifespan)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app, VENDOR_ERRORS)
-    app.include_router(build_router(gw, static_auth(LOCAL_OPERATOR)))
+    app.include_router(build_router(graph.gateway, graph.authenticate))
     return app
 
 

@@ -31,10 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gateway.config import load_config  # noqa: E402
-from gateway.hooks import GovernanceHooks  # noqa: E402
+from gateway.hooks import NoGovernance  # noqa: E402
 from gateway.ledger import NullLedger  # noqa: E402
-from gateway.route_catalogue import RouteCatalogue  # noqa: E402
 from gateway.service import Gateway  # noqa: E402
 from gateway.types import ModelRequest  # noqa: E402
 from governance.audit import AuditLog  # noqa: E402
@@ -68,17 +66,6 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1]
 
 
-def gateway_with(hooks: GovernanceHooks | None) -> Gateway:
-    return Gateway(
-        RouteCatalogue(
-            load_config(),
-            {"anthropic": ScriptedProvider("anthropic"), "openai": None, "local": None},
-        ),
-        hooks=hooks,
-        ledger=NullLedger(),
-    )
-
-
 async def timed(gateway: Gateway, n: int) -> list[float]:
     for _ in range(50):  # warm up
         await gateway.invoke(REQUEST, principal=ALICE)
@@ -90,18 +77,23 @@ async def timed(gateway: Gateway, n: int) -> list[float]:
     return out
 
 
-def wired(home: Path, redis_url: str | None, limits: bool = True) -> tuple[Loregate, Gateway]:
-    """Governance exactly as ``loregate serve`` builds it, around a scripted provider (the
-    ledger left out: the governance cost alone)."""
-    providers = {"anthropic": ScriptedProvider("anthropic"), "openai": None, "local": None}
-    graph = Loregate(load_settings(home=home, redis_url=redis_url), Overrides(providers=providers))
+def wired(
+    home: Path, redis_url: str | None, limits: bool = True, *, governed: bool = True
+) -> tuple[Loregate, Gateway]:
+    """The graph exactly as ``loregate serve`` builds it, around a scripted provider, the ledger
+    left out (the governance cost alone); ``governed=False``: no governance (the baseline)."""
+    overrides = Overrides(
+        providers={"anthropic": ScriptedProvider("anthropic"), "openai": None, "local": None},
+        ledger=NullLedger(),
+        hooks=None if governed else NoGovernance(),
+    )
+    graph = Loregate(load_settings(home=home, redis_url=redis_url), overrides)
     graph.migrate()
-    gateway = Gateway(graph.catalogue, hooks=graph.governance, ledger=NullLedger())
     p = graph.governance_parts
     if limits:
         p.budgets.set("department", "sales", period="month", hard_usd="1000000")
         p.rules.set("department", "sales", rpm=10_000_000, tpm=None)
-    return graph, gateway
+    return graph, graph.gateway
 
 
 def redis_up() -> bool:
@@ -125,7 +117,9 @@ async def main(n: int) -> None:
     redactor.warm_up().join()
 
     print(f"governance overhead, {n} sequential requests (scripted provider, in-process)")
-    base = await timed(gateway_with(None), n)
+    baseline, bare = wired(tmp / "bare", None, False, governed=False)
+    base = await timed(bare, n)
+    await baseline.aclose()
     print(f"  baseline (no governance)   p50 {pct(base, 50):.3f} ms  p99 {pct(base, 99):.3f} ms")
     runs: list[tuple[str, str | None, bool]] = [
         ("embedded, no budget/limit", None, False),

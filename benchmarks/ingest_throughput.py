@@ -103,36 +103,29 @@ def make_corpus(root: Path, docs: int, seed: int = 7) -> None:
 
 
 def pipeline_vs_raw(docs: int, work: Path) -> None:
-    from ingest.pipeline import Ingestor
-    from loregate.database import make_engine, migrate
+    import asyncio
+
+    from loregate.graph import Loregate
+    from loregate.overrides import Overrides
+    from loregate.settings import load_settings
     from retrieval import schema
     from retrieval.embedder import Embedder
-    from retrieval.sparse import SparseEncoder
     from retrieval.store.base import SearchFilter
-    from retrieval.store.factory import build_store
 
     corpus = work / "corpus"
     corpus.mkdir()
     make_corpus(corpus, docs)
     embedder = Embedder()
     embedder.embed_documents(["warm up the model"] * 32)  # load before both measurements
-    engine = make_engine(f"sqlite:///{work / 'bench.db'}")
-    migrate(engine)
-    store = build_store(url=None, path=work / "qdrant", collection="bench")
-    ingestor = Ingestor(
-        engine=engine, store=store, embedder=embedder, sparse=SparseEncoder(), collection="bench"
-    )
+    # The app's graph in ``work`` (SQLite, embedded store), the loaded model as its embedder.
+    graph = Loregate(load_settings(home=work, collection="bench"), Overrides(embedder=embedder))
+    graph.migrate()
+    store, ingestor = graph.store(), graph.ingestor()
     # warm up the parsers (unstructured's imports) outside the timed run
     warm = work / "warm"
     warm.mkdir()
     make_corpus(warm, 3, seed=99)
-    Ingestor(
-        engine=engine,
-        store=build_store(url=None, path=work / "qdrant", collection="warm"),
-        embedder=embedder,
-        sparse=SparseEncoder(),
-        collection="warm",
-    ).ingest_path([warm])
+    graph.ingestor("warm").ingest_path([warm])
 
     t0 = time.perf_counter()
     report = ingestor.ingest_path([corpus])
@@ -162,7 +155,7 @@ def pipeline_vs_raw(docs: int, work: Path) -> None:
         f"unchanged re-run:              {rerun:7.2f} s = {100 * rerun / full:.2f}% of the "
         "full run (target <= 2%)"
     )
-    store.close()
+    asyncio.run(graph.aclose())
 
 
 def store_at_scale(points: int, work: Path, dim: int = 384) -> None:
