@@ -97,4 +97,4 @@ class Chunk:
 
 
 def _sha(value: Any) -> str:
-    return digest(value, default=str)
+    return digest(value, default=str, compact=False)  # the form stored hashes were made in
