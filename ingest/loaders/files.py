@@ -1,4 +1,4 @@
-"""From a file to parsed documents.
+"""From a file to parsed documents: validation, then a loader by kind.
 
 ``read_file`` validates (type, size, magic numbers, binary content) and returns the bytes;
 ``parse_file`` turns a document file into elements with unstructured; ``parse_ticket_export``
