@@ -21,7 +21,9 @@ from gateway.provider_registry import ProviderRegistry
 from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
 from loregate.providers import anthropic_provider, openai_provider
-from testkit.emulator import EmulatorServer, Fault
+from testkit.clock import ManualClock
+from testkit.emulator import EmulatorServer
+from testkit.faults import Fault
 from tests.gateway.rig import gateway_app
 from tests.gateway.servers import ServedApp
 
@@ -79,11 +81,7 @@ def emulator() -> Iterator[EmulatorServer]:
 def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
     emulator.reset()
     (tmp_path / "wire.toml").write_text(WIRE_CONFIG)
-    sleeps: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-
+    clock = ManualClock()  # retry waits return at once, recorded in clock.sleeps
     ledger = MemoryLedger()
     registry = ProviderRegistry(  # the providers exactly as the wiring builds them
         {
@@ -93,10 +91,12 @@ def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
         }
     )
     gw = Gateway(
-        RouteCatalogue(load_config(tmp_path / "wire.toml"), registry), ledger=ledger, sleep=sleep
+        RouteCatalogue(load_config(tmp_path / "wire.toml"), registry),
+        ledger=ledger,
+        sleep=clock.sleep,
     )
     with ServedApp(gateway_app(gw)) as served:
-        wire = Wire(emulator, served.url, gw, ledger, sleeps)
+        wire = Wire(emulator, served.url, gw, ledger, clock.sleeps)
         yield wire
         wire.close()
 

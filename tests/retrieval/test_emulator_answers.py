@@ -23,8 +23,10 @@ from retrieval.response_cache import MemoryBackend, ResponseCache
 from retrieval.review import ReviewQueue
 from retrieval.search import HybridSearcher
 from retrieval.sparse import SparseEncoder
+from testkit.clock import ManualClock
 from testkit.embedders import FakeEmbedder
-from testkit.emulator import EmulatorServer, Fault
+from testkit.emulator import EmulatorServer
+from testkit.faults import Fault
 from tests.retrieval.helpers import CORPUS, LEGAL, NoRedaction, make_store, points
 
 pytestmark = pytest.mark.wire
@@ -52,9 +54,6 @@ async def service_for(
     ledger = MemoryLedger()
     gateways: list[Gateway] = []
 
-    async def no_sleep(_s: float) -> None:
-        return None
-
     def build(config: AnswerConfig | None = None) -> tuple[AnswerService, MemoryLedger]:
         registry = ProviderRegistry(
             {
@@ -63,7 +62,9 @@ async def service_for(
                 "local": None,
             }
         )
-        gw = Gateway(RouteCatalogue(load_config(), registry), ledger=ledger, sleep=no_sleep)
+        gw = Gateway(
+            RouteCatalogue(load_config(), registry), ledger=ledger, sleep=ManualClock().sleep
+        )
         gateways.append(gw)
         service = AnswerService(
             searcher=HybridSearcher(store, fake_embedder, sparse_encoder),

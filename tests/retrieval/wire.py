@@ -24,13 +24,10 @@ from retrieval.review import ReviewQueue
 from retrieval.search import HybridSearcher
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexStore
+from testkit.clock import ManualClock
 from testkit.embedders import FakeEmbedder
 from testkit.emulator import EmulatorServer
 from tests.retrieval.helpers import CORPUS, Doc, NoRedaction, make_store, points
-
-
-async def no_sleep(_s: float) -> None:
-    return None
 
 
 def wire_gateway(emu: EmulatorServer, ledger: MemoryLedger, hooks: Any = None) -> Gateway:
@@ -42,7 +39,10 @@ def wire_gateway(emu: EmulatorServer, ledger: MemoryLedger, hooks: Any = None) -
         }
     )
     return Gateway(
-        RouteCatalogue(load_config(), registry), hooks=hooks, ledger=ledger, sleep=no_sleep
+        RouteCatalogue(load_config(), registry),
+        hooks=hooks,
+        ledger=ledger,
+        sleep=ManualClock().sleep,
     )
 
 
