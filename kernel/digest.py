@@ -42,17 +42,9 @@ def sha256_hex(data: str | bytes) -> str:
     return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
 
 
-def digest(
-    value: Any,
-    *,
-    default: Callable[[Any], Any] | None = None,
-    ascii_only: bool = False,
-    compact: bool = True,
-) -> str:
+def digest(value: Any, *, default: Callable[[Any], Any] | None = None) -> str:
     """The sha256 of ``value``'s canonical JSON."""
-    return sha256_hex(
-        canonical_json(value, default=default, ascii_only=ascii_only, compact=compact)
-    )
+    return sha256_hex(canonical_json(value, default=default))
 
 
 def content_version(data: str | bytes) -> str:
