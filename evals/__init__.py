@@ -1,6 +1,7 @@
 """Evals: datasets, the runner, metrics, run records, comparison, the gate and reports.
 
     dataset.py        the JSONL format and its loader (errors name file, line and field)
+    dataset_loader.py a dataset from a path: a JSONL file or a known folder layout
     claude_docs.py    the Claude-docs RAG folder (its corpus ingested by the run itself)
     corpus.py         documents a dataset carries (pre-parsed, for ``Ingestor.ingest_documents``)
     answerers.py      the query path: in-process ``AnswerService.ask`` or ``POST /v1/ask``

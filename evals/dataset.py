@@ -20,7 +20,6 @@ line and the field.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from kernel.digest import sha256_hex
 from kernel.errors import InvalidRequest
 from kernel.principal import Principal, Role
 from retrieval.answer_types import AskFilters
@@ -136,11 +136,8 @@ def parse_item(obj: Any, *, where: str, default_id: str) -> EvalItem:
 
 
 def items_sha(items: Iterable[EvalItem]) -> str:
-    h = hashlib.sha256()
-    for item in items:
-        h.update(item.model_dump_json().encode())
-        h.update(b"\n")
-    return h.hexdigest()
+    """The sha256 of the items as JSON lines (what a resumed run checks it still asks)."""
+    return sha256_hex("".join(item.model_dump_json() + "\n" for item in items))
 
 
 def load_jsonl(path: Path) -> Dataset:

@@ -222,7 +222,9 @@ class GatewayConfig(_Strict):
     @cached_property
     def routing_version(self) -> str:
         """First 12 hex digits of the sha256 of the normalised configuration."""
-        return content_version(canonical_json(self.model_dump(mode="json"), default=str))
+        return content_version(
+            canonical_json(self.model_dump(mode="json"), default=str, ascii_only=True)
+        )
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

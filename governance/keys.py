@@ -12,7 +12,6 @@ store takes effect at once).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
@@ -27,6 +26,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from governance.tables import api_keys
+from kernel.digest import sha256_hex
 from kernel.errors import AuthenticationError, InvalidRequest, NotFound
 from kernel.principal import Principal, Role
 
@@ -37,7 +37,7 @@ _NAME = re.compile(r"^[^\s,][^,]{0,127}$")
 
 
 def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return sha256_hex(key)
 
 
 def new_key() -> tuple[str, str]:

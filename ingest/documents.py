@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from kernel.digest import digest
+from kernel.digest import canonical_json, sha256_hex
 
 DocType = Literal["contract", "doc", "ticket"]
 DOC_TYPES: tuple[str, ...] = get_args(DocType)
@@ -97,4 +97,5 @@ class Chunk:
 
 
 def _sha(value: Any) -> str:
-    return digest(value, default=str)
+    # json's spaced separators: the form the stored hashes were made in (kernel.digest)
+    return sha256_hex(canonical_json(value, default=str, compact=False))

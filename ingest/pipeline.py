@@ -15,7 +15,6 @@ nothing is duplicated. The index version is bumped after every batch that wrote 
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import threading
 import time
@@ -34,6 +33,7 @@ from ingest.prepare import Item, Preparer, Work
 from ingest.registry import OK, DocumentRecord, Registry, now
 from ingest.report import Failure, IngestReport, NoProgress, Progress
 from ingest.sources import discover
+from kernel.digest import sha256_hex
 from retrieval import index_version, schema
 from retrieval.embedder import TextEmbedder
 from retrieval.sparse import SparseEncoder
@@ -90,7 +90,7 @@ class Ingestor:
     def config_hash(self) -> str:
         """Hash of everything that shapes the points: chunker, embedder, sparse encoder."""
         ids = f"{self.chunking.config_id()}|{self.embedder.config_id}|{self.sparse.config_id}"
-        return hashlib.sha256(ids.encode()).hexdigest()[:16]
+        return sha256_hex(ids)[:16]
 
     # Entry points ----------------------------------------------------------------------------
     def ingest_path(

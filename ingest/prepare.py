@@ -17,7 +17,7 @@ from typing import Literal
 from ingest.chunking import ChunkingConfig, EmbeddingTokenCounter, chunk_document
 from ingest.documents import Chunk, DocType, Element, ParsedDocument
 from ingest.errors import FileRejected
-from ingest.loaders import is_ticket_export, parse_file, parse_ticket_export, read_file
+from ingest.loaders.files import is_ticket_export, parse_file, parse_ticket_export, read_file
 from ingest.loaders.tickets import Ticket
 from ingest.registry import DocumentRecord
 from ingest.sources import Source, SourceFile, file_doc_id, ticket_doc_id

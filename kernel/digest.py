@@ -3,7 +3,13 @@
 hashes), so two layers never disagree on the bytes of the same value.
 
 Canonical JSON is ``json.dumps`` with sorted keys, no spaces and unescaped Unicode. Changing
-it changes every stored hash: the audit chain would no longer verify (tests pin known values).
+it changes every stored hash: the audit chain would no longer verify and every document would
+look edited (tests/kernel/test_digest.py pins known values).
+
+Two stored hashes were defined with other ``json.dumps`` settings before this module existed,
+and keep them so the values already stored still match: the routing version escapes
+non-ASCII text (``ascii_only=True``) and document hashes keep json's default ``", "`` and
+``": "`` separators (``compact=False``).
 """
 
 from __future__ import annotations
@@ -14,10 +20,20 @@ from collections.abc import Callable
 from typing import Any
 
 
-def canonical_json(value: Any, *, default: Callable[[Any], Any] | None = None) -> str:
+def canonical_json(
+    value: Any,
+    *,
+    default: Callable[[Any], Any] | None = None,
+    ascii_only: bool = False,
+    compact: bool = True,
+) -> str:
     """``value`` as canonical JSON text (``default`` converts what JSON cannot hold)."""
     return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=default
+        value,
+        sort_keys=True,
+        separators=(",", ":") if compact else (", ", ": "),
+        ensure_ascii=ascii_only,
+        default=default,
     )
 
 

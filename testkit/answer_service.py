@@ -1,4 +1,4 @@
-"""Test doubles shipped with evals: a deterministic answer service that needs no model.
+"""A deterministic answer service that needs no model, for evals without one.
 
 ``StubAnswerService`` answers the questions of a dataset the way a RAG service would: it sends
 some passages (the gold ones with probability ``quality``, plus distractors), answers with the

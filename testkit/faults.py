@@ -7,10 +7,13 @@ errors a real provider would raise for them.
     Fault.hang()                       never answer (the caller's timeout must cut it)
     Fault.reset()                      reset the connection, no response at all
     Fault.error_after_start()          HTTP 200, the first events, then an error event
+    Fault.error_after_start(1)         the same, cut after exactly one event (scripted only)
     Fault.empty()                      a stream that ends without any event
 
-The emulator cannot hang a connection forever nor send an empty 200 stream: pushing ``hang``
-or ``empty`` onto it is refused with a ``ValueError`` that says so (use ``slow`` instead).
+The emulator cannot hang a connection forever nor send an empty 200 stream, and it always
+cuts a broken stream after its first text delta: pushing ``hang``, ``empty`` or an
+``error_after_start`` with ``after_events`` onto it is refused with a ``ValueError`` that
+says so. The scripted provider plays every kind.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class Fault:
     status_code: int = 0
     retry_after: float | None = None
     seconds: float = 0.0
-    after_events: int = 3
+    after_events: int | None = None  # None: where the double cuts by default
     message: str = ""
     error_type: str = "overloaded_error"
 
@@ -70,13 +73,16 @@ class Fault:
     @classmethod
     def error_after_start(
         cls,
-        after_events: int = 3,
+        after_events: int | None = None,
         *,
         error_type: str = "overloaded_error",
         message: str = "Overloaded",
     ) -> Fault:
-        """Stream: HTTP 200, the first events (``after_events`` of them on the scripted
-        provider), then an ``error`` event. Non-stream: a body cut short."""
+        """Stream: HTTP 200, the first events, then an ``error`` event; non-stream: a body cut
+        short. ``after_events`` says how many events come first (scripted provider only; it
+        sends 3 when not told, the emulator everything up to its first text delta)."""
+        if after_events is not None and after_events < 0:
+            raise ValueError(f"error_after_start needs after_events >= 0, got {after_events}")
         return cls(
             "error_after_start", after_events=after_events, error_type=error_type, message=message
         )

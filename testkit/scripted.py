@@ -33,6 +33,9 @@ from kernel.errors import (
 from testkit.faults import Fault
 
 _ids = itertools.count(1)
+# A broken stream's events before its error when the fault does not say: message_start,
+# content_block_start and one text delta.
+DEFAULT_EVENTS_BEFORE_ERROR = 3
 
 
 @dataclass
@@ -142,8 +145,9 @@ class ScriptedProvider:
         if isinstance(step, Fault):
             if step.kind == "empty":
                 return
+            first = DEFAULT_EVENTS_BEFORE_ERROR if step.after_events is None else step.after_events
             for i, event in enumerate(response_events(self._response(self.default, request))):
-                if i >= step.after_events:
+                if i >= first:
                     break
                 yield event
             raise self._error(step, request.model)

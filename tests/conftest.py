@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from loregate.offline import configure_offline
-from testkit.emulator import EmulatorServer, ManualClock
+from testkit.clock import ManualClock
+from testkit.emulator import EmulatorServer
 
 configure_offline()
 # A test must never reach a real provider, whatever the developer's shell holds.

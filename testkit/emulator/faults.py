@@ -40,6 +40,12 @@ class FaultQueue:
             raise ValueError(
                 f"the emulator cannot play a {fault.kind!r} fault over HTTP: use Fault.slow"
             )
+        if fault.after_events is not None:
+            raise ValueError(
+                "the emulator cuts a broken stream after its first text delta: push "
+                "Fault.error_after_start() without after_events (that count is for the "
+                "scripted provider)"
+            )
         with self._lock:
             self._pending.append(_Pending(fault, model, times))
 

@@ -20,7 +20,9 @@ from gateway.ledger import MemoryLedger
 from gateway.service import Gateway
 from loregate.graph import Loregate
 from loregate.overrides import Overrides
-from testkit.emulator import EmulatorServer, Fault
+from testkit.clock import ManualClock
+from testkit.emulator import EmulatorServer
+from testkit.faults import Fault
 from tests.gateway.rig import gateway_app
 from tests.gateway.servers import ServedApp
 from tests.graphs import rig_settings
@@ -79,11 +81,7 @@ def emulator() -> Iterator[EmulatorServer]:
 def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
     emulator.reset()
     (tmp_path / "wire.toml").write_text(WIRE_CONFIG)
-    sleeps: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-
+    clock = ManualClock()  # retry waits return at once, recorded in clock.sleeps
     ledger = MemoryLedger()
     settings = rig_settings(  # the providers exactly as the app builds them, on the emulator
         anthropic_api_key="test",
@@ -93,11 +91,11 @@ def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
         config=tmp_path / "wire.toml",
     )
     overrides = Overrides(
-        providers={"local": None}, ledger=ledger, sleep=sleep, hooks=NoGovernance()
+        providers={"local": None}, ledger=ledger, sleep=clock.sleep, hooks=NoGovernance()
     )
     gw = Loregate(settings, overrides).gateway
     with ServedApp(gateway_app(gw)) as served:
-        wire = Wire(emulator, served.url, gw, ledger, sleeps)
+        wire = Wire(emulator, served.url, gw, ledger, clock.sleeps)
         yield wire
         wire.close()
 

@@ -103,16 +103,16 @@ def test_budgets_and_limits(cli: Path) -> None:
 def test_prompts_activate_show_diff_rollback(cli: Path) -> None:
     variants = cli / "prompts" / "answer"
     variants.mkdir(parents=True)
-    (variants / "terse.md").write_text("Reply in one sentence, citing [n].\n")
+    (variants / "terse.md").write_text("Answer in one sentence, citing [n].\n")
     listed = _run("prompts", "list")[1]
     assert "answer" in listed
     from kernel.digest import content_version
 
-    terse = content_version(b"Reply in one sentence, citing [n].\n")
+    terse = content_version(b"Answer in one sentence, citing [n].\n")
     code, out, _ = _run("prompts", "activate", f"answer@{terse}")
     assert code == 0 and f"answer@{terse}" in out
     code, out, err = _run("prompts", "show", "answer")
-    assert out.strip() == "Reply in one sentence, citing [n]." and "(active)" in err
+    assert out.strip() == "Answer in one sentence, citing [n]." and "(active)" in err
     code, out, _ = _run("prompts", "diff", f"answer@{terse}", "answer")
     assert code == 0 and "no difference" in out
     code, out, _ = _run("prompts", "rollback", "answer")

@@ -16,6 +16,7 @@ from kernel.auth import requires
 from kernel.errors import AuthenticationError, InvalidRequest, NotFound
 from kernel.principal import Principal, Role
 from loregate.errors_http import install_error_handlers
+from testkit.clock import ManualClock
 
 
 def test_create_returns_the_key_once_and_stores_only_its_hash(engine: Engine) -> None:
@@ -78,14 +79,14 @@ def test_list_shows_ids_and_revoke_is_final(engine: Engine) -> None:
 
 
 def test_revocation_elsewhere_shows_after_the_cache_ttl(sqlite_engine: Engine) -> None:
-    t = [0.0]
-    mine = KeyStore(sqlite_engine, cache_ttl_s=5, monotonic=lambda: t[0])
+    clock = ManualClock()
+    mine = KeyStore(sqlite_engine, cache_ttl_s=5, monotonic=clock.monotonic)
     other = KeyStore(sqlite_engine)
     new = mine.create(user="carol")
     mine.lookup(new.key)
     other.revoke(new.record.id)
     assert mine.lookup(new.key).user_id == "carol"  # still cached
-    t[0] = 6.0
+    clock.advance(6)
     with pytest.raises(AuthenticationError):
         mine.lookup(new.key)
 

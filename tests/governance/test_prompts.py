@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from gateway.types import ModelRequest
 from governance.prompts import PromptRegistry
 from kernel.errors import InvalidRequest, NotFound
+from testkit.clock import ManualClock
 from tests.governance.helpers import ALICE, GovRig
 
 
@@ -97,13 +98,13 @@ def test_bad_references_are_clear_errors(sqlite_engine: Engine, dirs: tuple[Path
 
 
 def test_activation_is_cached_briefly(sqlite_engine: Engine, dirs: tuple[Path, Path]) -> None:
-    t = [0.0]
-    reader = PromptRegistry(sqlite_engine, dirs, cache_ttl_s=2, monotonic=lambda: t[0])
+    clock = ManualClock()
+    reader = PromptRegistry(sqlite_engine, dirs, cache_ttl_s=2, monotonic=clock.monotonic)
     writer = PromptRegistry(sqlite_engine, dirs)
     first = reader.active("answer").version
     writer.activate(f"answer@{_v('Answer in one sentence.' + chr(10))}")
     assert reader.active("answer").version == first
-    t[0] = 3.0
+    clock.advance(3)
     assert reader.active("answer").version != first
 
 

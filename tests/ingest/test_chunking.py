@@ -116,7 +116,7 @@ def test_small_clause_stays_whole_and_top_level_clauses_are_separate() -> None:
 
 
 def test_demo_msa_liability_clause(tmp_path: Path) -> None:
-    from ingest.loaders import keep_list_numbers
+    from ingest.loaders.files import keep_list_numbers
 
     root = Path(__file__).resolve().parents[2] / "demo/corpus/contracts/acme-msa.md"
     text = keep_list_numbers(root.read_text()).replace("\\.", ".").replace("#", "")

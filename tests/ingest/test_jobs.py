@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from ingest.jobs import JobProgress, JobStore
 from ingest.report import Failure, IngestReport
+from testkit.clock import ManualClock
 
 
 def test_job_lifecycle(engine: Engine) -> None:
@@ -38,14 +39,13 @@ def test_job_lifecycle(engine: Engine) -> None:
 
 
 def test_failed_and_interrupted(engine: Engine) -> None:
-    now = datetime(2024, 1, 1, tzinfo=UTC)
-    clock = [now]
-    jobs = JobStore(engine, clock=lambda: clock[0])
+    clock = ManualClock(wall_start=datetime(2024, 1, 1, tzinfo=UTC))
+    jobs = JobStore(engine, clock=clock.now)
     failing = jobs.create("c", {}, "olga")
     jobs.failed(failing, "StoreError: disk full")
     assert jobs.get(failing).status == "failed"  # type: ignore[union-attr]
     dying = jobs.create("c", {}, "olga")
     jobs.started(dying, 10)
-    clock[0] = now + timedelta(minutes=10)  # no heartbeat since: the process died
+    clock.advance(timedelta(minutes=10).total_seconds())  # no heartbeat since: it died
     assert jobs.get(dying).status == "interrupted"  # type: ignore[union-attr]
     assert jobs.get("nope") is None

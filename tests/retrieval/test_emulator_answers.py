@@ -15,7 +15,8 @@ from retrieval.answer import AnswerService
 from retrieval.ask_events import Delta, Final, Retract
 from retrieval.sparse import SparseEncoder
 from testkit.embedders import FakeEmbedder
-from testkit.emulator import EmulatorServer, Fault
+from testkit.emulator import EmulatorServer
+from testkit.faults import Fault
 from tests.retrieval.helpers import CORPUS, LEGAL, make_store, points
 from tests.retrieval.wire import WireRig
 

@@ -12,6 +12,7 @@ from retrieval.response_cache import (
     ResponseCache,
     normalise_question,
 )
+from testkit.clock import ManualClock
 
 
 def parts(**over: object) -> CacheKeyParts:
@@ -56,12 +57,12 @@ def test_scope_order_does_not_matter() -> None:
 
 
 def test_memory_backend_expires_and_evicts() -> None:
-    now = [0.0]
-    backend = MemoryBackend(max_entries=2, clock=lambda: now[0])
+    clock = ManualClock()
+    backend = MemoryBackend(max_entries=2, clock=clock.monotonic)
     cache = ResponseCache(backend, ttl_s=10)
     cache.put(parts(), answer())
     assert cache.get(parts()) is not None
-    now[0] = 11.0
+    clock.advance(11)
     assert cache.get(parts()) is None
     for q in ("a", "b", "c"):
         cache.put(parts(question=q), answer())

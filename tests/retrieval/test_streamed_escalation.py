@@ -16,7 +16,8 @@ from kernel.errors import ProviderError
 from retrieval.ask_events import Delta, Final, Retract
 from retrieval.sparse import SparseEncoder
 from testkit.embedders import FakeEmbedder
-from testkit.emulator import EmulatorServer, Fault
+from testkit.emulator import EmulatorServer
+from testkit.faults import Fault
 from tests.retrieval.helpers import LEGAL
 from tests.retrieval.wire import Downgrade, WireRig, asked_models, corpus_store, wire_gateway
 

@@ -18,14 +18,11 @@ from loregate.overrides import Overrides
 from retrieval import schema
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexStore
+from testkit.clock import ManualClock
 from testkit.embedders import FakeEmbedder
 from testkit.emulator import EmulatorServer
 from tests.graphs import rig_settings
 from tests.retrieval.helpers import CORPUS, Doc, answer_overrides, make_store, points
-
-
-async def no_sleep(_s: float) -> None:
-    return None
 
 
 def wire_graph(
@@ -43,7 +40,10 @@ def wire_graph(
     return Loregate(
         rig_settings(**values),
         Overrides(
-            providers={"openai": None, "local": None}, ledger=ledger, sleep=no_sleep, **overrides
+            providers={"openai": None, "local": None},
+            ledger=ledger,
+            sleep=ManualClock().sleep,
+            **overrides,
         ),
     )
 

@@ -10,7 +10,9 @@ import anthropic
 import httpx2
 import pytest
 
-from testkit.emulator import EmulatorServer, Fault, ManualClock, count_text
+from testkit.clock import ManualClock
+from testkit.emulator import EmulatorServer, count_text
+from testkit.faults import Fault
 
 pytestmark = pytest.mark.wire
 

@@ -9,9 +9,11 @@ import httpx2
 import openai
 import pytest
 
-from testkit.emulator import EmulatorServer, Fault, ManualClock
+from testkit.clock import ManualClock
+from testkit.emulator import EmulatorServer
 from testkit.emulator.openai_cache import chat_tokens
 from testkit.emulator.tokens import count_text
+from testkit.faults import Fault
 
 pytestmark = pytest.mark.wire
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from testkit.emulator import ManualClock, count_request, min_cacheable
+from testkit.clock import ManualClock
+from testkit.emulator import count_request, min_cacheable
 from testkit.emulator.openai_cache import AutoPrefixCache, chat_tokens
 from testkit.emulator.prompt_cache import CacheRuleError, PromptCache, request_blocks
 

@@ -17,7 +17,9 @@ from kernel.errors import (
     ProviderTimeout,
     StreamInterrupted,
 )
-from testkit.emulator import EmulatorServer, Fault, ManualClock, count_text
+from testkit.clock import ManualClock
+from testkit.emulator import EmulatorServer, count_text
+from testkit.faults import Fault
 
 pytestmark = pytest.mark.wire
 

@@ -19,8 +19,9 @@ from kernel.errors import (
     ProviderTimeout,
     StreamInterrupted,
 )
-from testkit.emulator import EmulatorServer, Fault, count_text
+from testkit.emulator import EmulatorServer, count_text
 from testkit.emulator.openai_cache import chat_tokens
+from testkit.faults import Fault
 
 QUESTION = "[1] Laptops are replaced every 3 years.\n\nQuestion: How often are laptops replaced?"
 ANSWER = "Laptops are replaced every 3 years. [1]"

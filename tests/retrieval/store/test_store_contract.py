@@ -4,12 +4,13 @@ passes the same tests, the permission filter included."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from retrieval import schema
-from retrieval.store.base import ChunkPoint, IndexStore, SearchFilter, SparseVector, VectorStore
+from retrieval.store.base import ChunkPoint, IndexStore, SearchFilter, SparseVector
 
 DIM = 4
 
@@ -79,10 +80,12 @@ def ids_of(chunks: list[Any]) -> set[str]:
     return {c.payload[schema.DOC_ID] for c in chunks}
 
 
-def test_backends_implement_the_protocols(store: IndexStore) -> None:
-    assert isinstance(store, VectorStore)
-    assert isinstance(store, IndexStore)
-    assert store.description
+def test_the_description_says_which_store_holds_the_index(
+    store: IndexStore, tmp_path: Path
+) -> None:
+    described = store.description
+    assert "Qdrant" in described
+    assert str(tmp_path) in described or "collection 'contract'" in described
 
 
 def test_empty_store_answers_without_a_collection(store: IndexStore) -> None:
