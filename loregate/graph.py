@@ -113,9 +113,10 @@ class Loregate:
         connections with ``synchronous=NORMAL``: in WAL mode a commit then needs no fsync and
         holds the write lock that much shorter. A power cut may lose the last commits, never
         corrupt the file; the ledger keeps the truth of spending."""
-        if self.overrides.engine is not None or self.engine.dialect.name != "sqlite":
-            return self.engine
-        engine = make_engine(self.settings.resolved_database_url)
+        url = self.settings.resolved_database_url
+        if self.overrides.engine is not None or not url.startswith("sqlite"):
+            return self.engine  # a caller's engine is used as it is
+        engine = make_engine(url)
 
         @event.listens_for(engine, "connect")
         def _fast_commits(dbapi_conn: Any, _record: Any) -> None:

@@ -8,17 +8,26 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from gateway.hooks import NoGovernance
+from gateway.ledger import MemoryLedger
+from governance.keys import KeyStore
+from governance.redaction import NullRedactor
 from ingest.documents import ParsedDocument
 from loregate.app import create_app
+from loregate.database import migrate
 from loregate.graph import Loregate
 from loregate.overrides import Overrides
 from loregate.settings import load_settings
 from testkit.embedders import FakeEmbedder
 from testkit.emulator import EmulatorServer
+from testkit.scripted import ScriptedProvider
+from tests.graphs import rig_graph
 
 ROOT = Path(__file__).resolve().parents[2] / "loregate"
+HELLO = {"model": "default", "max_tokens": 32, "messages": [{"role": "user", "content": "hi"}]}
 MSA = ParsedDocument(
     doc_id="msa",
     title="Master Services Agreement",
@@ -64,15 +73,7 @@ def test_a_request_runs_no_code_of_the_composition_root(loregate_env: Path) -> N
                 json={"question": "How much notice to terminate for convenience?"},
                 headers={"x-api-key": key},
             )
-            called = client.post(
-                "/v1/messages",
-                json={
-                    "model": "default",
-                    "max_tokens": 32,
-                    "messages": [{"role": "user", "content": "hi"}],
-                },
-                headers={"x-api-key": key},
-            )
+            called = client.post("/v1/messages", json=HELLO, headers={"x-api-key": key})
             run.recording.clear()
     assert asked.status_code == 200 and asked.json()["citations"], asked.text
     assert called.status_code == 200, called.text
@@ -80,3 +81,21 @@ def test_a_request_runs_no_code_of_the_composition_root(loregate_env: Path) -> N
     assert any(f.endswith("retrieval/answer.py") for f in files)  # the profile saw the ask
     assert any(f.endswith("gateway/service.py") for f in files)
     assert sorted(f for f in files if Path(f).is_relative_to(ROOT)) == []
+
+
+async def test_a_callers_engine_serves_every_part_and_outlives_the_graph() -> None:
+    """``Overrides(engine=...)``: the graph writes through the caller's engine and, closed,
+    leaves it open (an in-memory database would vanish with its one connection)."""
+    engine = sa.create_engine("sqlite://", poolclass=sa.StaticPool)
+    migrate(engine)
+    graph = rig_graph(
+        {"anthropic": ScriptedProvider("anthropic")},
+        engine=engine,
+        redactor=NullRedactor(),
+        hooks=NoGovernance(),
+        ledger=MemoryLedger(),
+    )
+    graph.governance_parts.keys.create(user="lena")
+    await graph.aclose()
+    assert [k.user_id for k in KeyStore(engine).list_keys()] == ["lena"]
+    engine.dispose()
