@@ -124,7 +124,9 @@ class Loregate:
     # Gateway --------------------------------------------------------------------------------
     @cached_property
     def catalogue(self) -> RouteCatalogue:
-        providers = provider_registry(self.settings, self.overrides.providers)
+        providers = provider_registry(
+            self.settings, self.overrides.providers, encoder=lambda: self.embedder
+        )
         config = load_config(self.settings.config)
         return RouteCatalogue(config, providers, clock=self.overrides.clock)
 
