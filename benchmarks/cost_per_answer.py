@@ -18,6 +18,13 @@ Two deployments, each with the naive baseline and loregate on the same questions
   B. the same plus standing knowledge: the corpus's glossary page (11 entries, ~1.7k tokens),
      in the naive prompt too (uncached there).
 
+A third row asks the same questions on the ``free-first`` route: the extractive answerer first
+($0, milliseconds; the bundled embedder breaks its ties), what it is not confident of goes on
+to Haiku, Sonnet, Opus. It prints the share the extractive tier absorbed, the cost against
+Haiku-first, and the quality of both against the reference answers (token F1; cites a gold
+chunk). The emulator's own answers are extractive too, so the quality gap shown here is smaller
+than against a real Claude.
+
 Prints $ per 1,000 answers, the cache-read share of input tokens, the share answered by the
 Haiku tier, the recall of the chunks sent (gold chunks among them), and, when answers escalate,
 their share of loregate's cost (an escalated answer pays for the Haiku call and the same prompt
@@ -44,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from retrieval_quality import DATA, FLT, GOLD, build_index  # noqa: E402
 
+from evals.metrics.answer_overlap import token_f1  # noqa: E402
 from gateway.hooks import NoGovernance  # noqa: E402
 from gateway.ledger import MemoryLedger  # noqa: E402
 from gateway.service import Gateway  # noqa: E402
@@ -78,6 +86,9 @@ class Tally:
     later_tiers_cost: float = 0.0  # what the calls past the first tier cost
     recall: list[float] = field(default_factory=list)
     chunks_sent: list[int] = field(default_factory=list)
+    extractive: int = 0  # answered by the extractive tier
+    f1: list[float] = field(default_factory=list)  # token F1 of confident answers
+    cites_gold: int = 0  # confident answers citing a gold chunk
 
     def input_all(self) -> int:
         return self.input + self.cache_write + self.cache_read
@@ -133,9 +144,15 @@ async def naive(
     tally.chunks_sent.append(len(hits))
 
 
-async def ours(service: AnswerService, store: IndexStore, q: dict[str, Any], t: Tally) -> None:
-    sources = await service.retrieve(q["question"], principal=ASKER, filters=None, route=None)
-    answer = await service.ask(q["question"], principal=ASKER, source="eval")
+async def ours(
+    service: AnswerService,
+    store: IndexStore,
+    q: dict[str, Any],
+    t: Tally,
+    route: str | None = None,
+) -> None:
+    sources = await service.retrieve(q["question"], principal=ASKER, filters=None, route=route)
+    answer = await service.ask(q["question"], principal=ASKER, source="eval", route=route)
     t.cost += answer.cost_usd
     t.input += answer.tokens.input
     t.cache_write += answer.tokens.cache_write
@@ -148,6 +165,11 @@ async def ours(service: AnswerService, store: IndexStore, q: dict[str, Any], t: 
     gold = set(q["correct_chunks"])
     t.recall.append(len(gold & gold_of(store, ids)) / len(gold))
     t.chunks_sent.append(len(ids))
+    if answer.confident:
+        t.extractive += int(answer.model == "extractive")
+        t.f1.append(token_f1(answer.answer, q["correct_answer"]))
+        cited = [c.chunk_id for c in answer.citations]
+        t.cites_gold += int(bool(gold & gold_of(store, cited)))
 
 
 def line(name: str, t: Tally, n: int) -> str:
@@ -174,8 +196,9 @@ async def run(args: argparse.Namespace) -> None:
             f"\n== deployment {label}: "
             f"{'template only' if not knowledge else 'template + glossary standing knowledge'}"
         )
-        base, mine = await scenario(args, store, embedder, sparse, questions, knowledge)
+        base, mine, free = await scenario(args, store, embedder, sparse, questions, knowledge)
         report(base, mine, len(questions))
+        free_first(mine, free, len(questions))
     store.close()
 
 
@@ -186,7 +209,7 @@ async def scenario(
     sparse: SparseEncoder,
     questions: list[dict[str, Any]],
     knowledge: str,
-) -> tuple[Tally, Tally]:
+) -> tuple[Tally, Tally, Tally]:
     async def no_sleep(_s: float) -> None:
         return None
 
@@ -223,13 +246,14 @@ async def scenario(
         gw, service = graph.gateway, graph.answer_service()
         prefix = await service.prefix(None)
         print(f"cache plan: {prefix.plan.reason}; prefix {prefix.tokens} tokens")
-        base, mine = Tally(), Tally()
+        base, mine, free = Tally(), Tally(), Tally()
         system = natural_prefix(prompts.active(PROMPT_ID).text, knowledge)
         for q in questions:
             await naive(gw, store, embedder, system, q, base)
             await ours(service, store, q, mine)
+            await ours(service, store, q, free, route="free-first")
         await graph.aclose()
-    return base, mine
+    return base, mine, free
 
 
 def report(base: Tally, mine: Tally, n: int) -> None:
@@ -249,6 +273,24 @@ def report(base: Tally, mine: Tally, n: int) -> None:
         f"({sum(mine.recall) / n:.3f} vs {sum(base.recall) / n:.3f}) -> "
         f"{'target met' if saving >= 0.7 and recall_ok else 'target NOT met'}"
     )
+
+
+def free_first(haiku_first: Tally, free: Tally, n: int) -> None:
+    def quality(t: Tally) -> str:
+        answered = max(1, len(t.f1))
+        return (
+            f"token F1 {sum(t.f1) / answered:.3f}, cites a gold chunk "
+            f"{t.cites_gold / answered:.1%} of {len(t.f1)} confident"
+        )
+
+    print(line("free-first", free, n))
+    print(
+        f"free-first: the extractive tier absorbed {free.extractive / n:.0%} of the questions at "
+        f"$0; cost ${free.cost / n * 1000:.3f} vs ${haiku_first.cost / n * 1000:.3f} per 1,000 "
+        f"answers Haiku-first ({1 - free.cost / max(haiku_first.cost, 1e-12):.0%} less)"
+    )
+    print(f"  quality, Haiku-first: {quality(haiku_first)}")
+    print(f"  quality, free-first:  {quality(free)}")
 
 
 def main() -> int:

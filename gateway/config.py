@@ -9,15 +9,16 @@ false`` drops the built-ins. Top-level tables this module does not own (``budget
 Shape (TOML)::
 
     default_route = "default"
+    offline_route = "offline"   what a route of paid models runs when none of them is available
     [breaker]        fail_max, reset_timeout_s
     [alias_tier]     attempt_timeout_s, total_timeout_s, retry   (a request naming an alias)
     [models.<alias>] provider, model_id, also_known_as, context_window, max_output_tokens,
-                     min_cacheable_tokens, prompt_caching, prices_as_of,
+                     min_cacheable_tokens, prompt_caching, min_confidence, prices_as_of,
                      prices = {input, output, cache_write_5m, cache_write_1h, cache_read}
     [routes.<name>]  description, [[routes.<name>.tiers]] model, fallbacks, attempt_timeout_s,
                      total_timeout_s, retry = {max_attempts, initial_backoff_s, max_backoff_s,
                      multiplier, max_retry_after_s}, escalate_on = ["weak_verdict", "refusal",
-                     "max_tokens"]
+                     "max_tokens", "low_confidence"]
 
 A route and a model may share a name (the shipped ``local``): a request naming it runs the
 route. Any problem raises ``ConfigError`` naming the key (``routes.default.tiers[0].fallbacks[1]``).
@@ -47,9 +48,9 @@ from kernel.digest import canonical_json, content_version
 from kernel.errors import ConfigError
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
-OWN_KEYS = ("default_route", "breaker", "alias_tier", "models", "routes")
+OWN_KEYS = ("default_route", "offline_route", "breaker", "alias_tier", "models", "routes")
 TOKEN_KINDS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
-EscalationSignal = Literal["weak_verdict", "refusal", "max_tokens"]
+EscalationSignal = Literal["weak_verdict", "refusal", "max_tokens", "low_confidence"]
 
 
 def _to_decimal(value: Any) -> Any:
@@ -106,6 +107,13 @@ class ModelSpec(_Strict):
     prompt_caching: bool = True
     prices_as_of: date
     prices: Prices
+    # For a model that reports how sure it is (the extractive answerer): an answer below this
+    # confidence is weak (the tier's ``low_confidence`` signal escalates it).
+    min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @property
+    def is_free(self) -> bool:
+        return not any(self.nano_prices)
 
     @cached_property
     def nano_prices(self) -> tuple[int, int, int, int, int]:
@@ -159,6 +167,10 @@ class BreakerPolicy(_Strict):
 
 class GatewayConfig(_Strict):
     default_route: str = "default"
+    # What a route runs when it names paid models and none of them is available (no keys):
+    # this route's tiers instead (the shipped one: the extractive answerer, then the local
+    # model). Empty: such a route runs whatever free models it names itself.
+    offline_route: str = ""
     breaker: BreakerPolicy = BreakerPolicy()
     alias_tier: TierDefaults = TierDefaults()
     models: dict[str, ModelSpec] = Field(min_length=1)
@@ -201,6 +213,8 @@ class GatewayConfig(_Strict):
                     problems.append(f"{where}.total_timeout_s: shorter than attempt_timeout_s")
         if self.default_route not in self.routes:
             problems.append(f"default_route: unknown route {self.default_route!r}")
+        if self.offline_route and self.offline_route not in self.routes:
+            problems.append(f"offline_route: unknown route {self.offline_route!r}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

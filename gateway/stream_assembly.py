@@ -21,6 +21,7 @@ class StreamAssembler:
         self.usage = CumulativeUsage()
         self.stop_reason: str | None = None
         self.stop_sequence: str | None = None
+        self.confidence: float | None = None
         self.stopped = False
 
     def feed(self, event: StreamEvent) -> None:
@@ -40,6 +41,9 @@ class StreamAssembler:
             delta = data.get("delta") or {}
             self.stop_reason = delta.get("stop_reason", self.stop_reason)
             self.stop_sequence = delta.get("stop_sequence", self.stop_sequence)
+            confidence = data.get("confidence")
+            if isinstance(confidence, int | float) and not isinstance(confidence, bool):
+                self.confidence = float(confidence)
         elif event.type == "message_stop":
             self.stopped = True
 
@@ -81,4 +85,5 @@ class StreamAssembler:
             stop_reason=self.stop_reason,
             stop_sequence=self.stop_sequence,
             usage=self.usage.usage,
+            confidence=self.confidence,
         )

@@ -59,15 +59,20 @@ def block_stop(index: int) -> StreamEvent:
     )
 
 
-def message_delta(stop_reason: str | None, stop_sequence: str | None, usage: Usage) -> StreamEvent:
-    return StreamEvent(
-        type="message_delta",
-        data={
-            "type": "message_delta",
-            "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
-            "usage": usage_to_anthropic(usage),
-        },
-    )
+def message_delta(
+    stop_reason: str | None,
+    stop_sequence: str | None,
+    usage: Usage,
+    confidence: float | None = None,
+) -> StreamEvent:
+    data: dict[str, Any] = {
+        "type": "message_delta",
+        "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
+        "usage": usage_to_anthropic(usage),
+    }
+    if confidence is not None:  # loregate's own field; SDKs ignore what they do not know
+        data["confidence"] = confidence
+    return StreamEvent(type="message_delta", data=data)
 
 
 def message_stop() -> StreamEvent:
@@ -94,5 +99,7 @@ def response_events(response: ModelResponse) -> Iterable[StreamEvent]:
         yield block_start(index, start)
         yield block_delta(index, delta)
         yield block_stop(index)
-    yield message_delta(response.stop_reason, response.stop_sequence, response.usage)
+    yield message_delta(
+        response.stop_reason, response.stop_sequence, response.usage, response.confidence
+    )
     yield message_stop()

@@ -64,6 +64,9 @@ class ModelResponse(BaseModel):
     stop_reason: str | None = None
     stop_sequence: str | None = None
     usage: Usage = Field(default_factory=Usage)
+    # How sure a model that says so is of this answer, 0..1 (the extractive answerer); in a
+    # stream it rides on ``message_delta`` as ``confidence``.
+    confidence: float | None = None
 
     @property
     def text(self) -> str:

@@ -20,6 +20,8 @@ Anthropic- and OpenAI-compatible endpoints render them in those vendors' shapes.
         ├── ProviderConnectionError       upstream_connection  502     yes
         ├── StreamInterrupted             stream_error         502     yes (before the 1st byte)
         ├── CircuitOpen                   circuit_open         503     yes (another provider)
+        ├── ProviderBusy                  provider_busy        429     no  (retry_after; the
+        │                                 model is loaded, not failing: never opens a circuit)
         └── AllProvidersFailed            all_providers_failed 503     no  (holds each attempt)
 
 Other packages subclass ``ApiError`` for their own failures (for example ingestion errors).
@@ -163,6 +165,23 @@ class CircuitOpen(ProviderError):
     code = "circuit_open"
     status = 503
     retryable = True
+
+
+class ProviderBusy(ProviderError):
+    """An in-process model's queue is full (or its wait ran out): come back in ``retry_after``
+    seconds. A busy model is not a failing one: it never counts against its circuit."""
+
+    code = "provider_busy"
+    status = 429
+    retryable = False
+
+    def __init__(
+        self, message: str, *, retry_after: float, provider: str = "", model: str = ""
+    ) -> None:
+        super().__init__(
+            message, provider=provider, model=model, details={"retry_after_s": retry_after}
+        )
+        self.retry_after = retry_after
 
 
 class AllProvidersFailed(ProviderError):

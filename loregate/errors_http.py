@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kernel.errors import ApiError, RateLimited
+from kernel.errors import ApiError, ProviderBusy, RateLimited
 from kernel.request_context import request_id
 
 log = logging.getLogger("loregate.http")
@@ -66,7 +66,7 @@ def install_error_handlers(app: FastAPI, renderers: list[tuple[str, ErrorRendere
         if renderer is not None:
             return renderer(request, exc)
         headers = None
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited | ProviderBusy):
             headers = {"retry-after": str(max(1, round(exc.retry_after)))}
         return error_response(request, exc.status, exc.to_dict(), headers)
 

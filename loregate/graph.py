@@ -88,9 +88,13 @@ class Loregate:
         migrate(self.engine)
 
     def plan_routes(self) -> None:
-        """Plan every configured route now, building the providers it uses, so that no
-        request builds one (or imports an SDK) on its path. A route with no provider available
-        stays unplanned: a request on it gets the catalogue's error, as it would anyway."""
+        """Build every available provider and plan every configured route now, so that no
+        request builds a provider (or imports an SDK) on its path. A route with no provider
+        available stays unplanned: a request on it gets the catalogue's error, as it would."""
+        registry = self.catalogue.providers
+        for name in registry.names():
+            if registry.available(name):
+                registry.get(name)
         for route in self.catalogue.config.routes:
             try:
                 self.catalogue.plan(route)
@@ -140,7 +144,10 @@ class Loregate:
     # Gateway --------------------------------------------------------------------------------
     @cached_property
     def catalogue(self) -> RouteCatalogue:
-        providers = provider_registry(self.settings, self.overrides.providers)
+        # The extractive answerer reads sentences with the embedder (its model loads on first use).
+        providers = provider_registry(
+            self.settings, self.overrides.providers, encoder=self.embedder
+        )
         config = self.overrides.gateway_config or load_config(self.settings.config)
         return RouteCatalogue(config, providers, clock=self.overrides.clock)
 

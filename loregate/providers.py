@@ -1,5 +1,7 @@
 """The provider registry from the settings.
 
+The extractive answerer is always there (no network, no model).
+
 Anthropic when ANTHROPIC_API_KEY is set (ANTHROPIC_BASE_URL optional), OpenAI (or any
 OpenAI-compatible server) when OPENAI_API_KEY or OPENAI_BASE_URL is set, and the embedded local
 model when llama-cpp-python and a GGUF file (LOREGATE_LOCAL_MODEL, else the bundled SmolLM2) are
@@ -12,8 +14,10 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping
 
+from gateway.extraction.selection import SentenceEncoder
 from gateway.provider_registry import ProviderFactory, ProviderRegistry
 from gateway.providers.base import Provider
+from gateway.providers.extractive import ExtractiveProvider
 from loregate.settings import Settings
 
 
@@ -60,8 +64,12 @@ def _local(settings: Settings) -> tuple[ProviderFactory | None, str]:
 
 
 def provider_registry(
-    settings: Settings, overrides: Mapping[str, Provider | None] | None = None
+    settings: Settings,
+    overrides: Mapping[str, Provider | None] | None = None,
+    encoder: SentenceEncoder | None = None,
 ) -> ProviderRegistry:
+    """``encoder``: the sentence encoder of the extractive answerer (the bundled embedder,
+    which loads its model on first use; without one it answers on lexical signals alone)."""
     factories: dict[str, ProviderFactory | Provider | None] = {}
     reasons: dict[str, str] = {}
     if settings.anthropic_api_key:
@@ -78,6 +86,7 @@ def provider_registry(
         factories["openai"] = None
         reasons["openai"] = "neither OPENAI_API_KEY nor OPENAI_BASE_URL is set"
     factories["local"], reasons["local"] = _local(settings)
+    factories["extractive"] = lambda: ExtractiveProvider(encoder)
     for name, provider in (overrides or {}).items():
         factories[name] = provider
         if provider is None:

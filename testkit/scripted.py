@@ -45,6 +45,7 @@ class Reply:
     stop_reason: str = "end_turn"
     content: list[dict[str, Any]] | None = None  # replaces ``text`` (tool_use blocks, ...)
     delay_s: float = 0.0  # slept with the provider's (injected) sleep before answering
+    confidence: float | None = None  # as a model that states one (the extractive answerer)
 
 
 Step = Reply | Fault
@@ -100,6 +101,7 @@ class ScriptedProvider:
             content=json.loads(json.dumps(content)),
             stop_reason=answer.stop_reason,
             usage=answer.usage.model_copy(),
+            confidence=answer.confidence,
         )
 
     def _error(self, fault: Fault, model: str) -> ProviderError:

@@ -38,7 +38,7 @@ def rig_graph(
 ) -> Loregate:
     """A graph (on ``rig_settings()`` unless given) whose providers are exactly ``providers``
     (the others switched off), not migrated: for rigs that bring their own engine or need none."""
-    chosen = {**NO_PROVIDERS, **providers}
+    chosen = {**NO_PROVIDERS, "extractive": None, **providers}
     return Loregate(settings or rig_settings(), Overrides(providers=chosen, **overrides))
 
 

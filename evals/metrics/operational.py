@@ -84,7 +84,18 @@ def summarize(results: Sequence[QuestionResult]) -> dict[str, float | None]:
     out["escalation_rate"] = _share(
         [any(s.outcome == "escalated" for s in a.escalations) for a in answers], n
     )
-    out["degraded_share"] = _share([not a.confident for a in answers], n)
+    escalated = [any(s.outcome == "escalated" for s in a.escalations) for a in answers]
+    out["answered_share"] = _share(
+        [a.confident and not e for a, e in zip(answers, escalated, strict=True)], n
+    )
+    out["escalated_share"] = _share(
+        [a.confident and e for a, e in zip(answers, escalated, strict=True)], n
+    )
+    out["degraded_share"] = _share([a.degraded == "no_confident_answer" for a in answers], n)
+    out["unreachable_share"] = _share([a.degraded == "no_model_reachable" for a in answers], n)
+    gold_flags = [r.metrics.get("cites_gold") for r in ok if r.answer and r.answer.confident]
+    judged = [g for g in gold_flags if g is not None]
+    out["confident_precision"] = sum(judged) / len(judged) if judged else None
     out["cached_share"] = _share([a.cached for a in answers], n)
     out["leaks"] = float(sum(r.metrics.get("leaks") or 0.0 for r in ok))
     known = {m.name for m in RUN_METRICS}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from evals.dataset import EvalItem
+from evals.metrics.answer_overlap import overlap
 from evals.metrics.operational import operational
 from evals.metrics.retrieval_ir import ir_metrics
 from retrieval.answer_types import Answer
@@ -31,6 +32,7 @@ class MetricScorer:
     async def score(self, item: EvalItem, answer: Answer) -> dict[str, float | None]:
         out: dict[str, float | None] = {}
         out.update(ir_metrics(item, answer))
+        out.update(overlap(item, answer))
         if self.offline is not None:
             out.update(await self.offline.score(item, answer))
         if self.judge is not None:

@@ -12,7 +12,7 @@ import json
 from fastapi import Request
 from fastapi.responses import Response
 
-from kernel.errors import ApiError, ProviderStatusError, RateLimited
+from kernel.errors import ApiError, ProviderBusy, ProviderStatusError, RateLimited
 from kernel.request_context import request_id
 
 ANTHROPIC_TYPES = {
@@ -47,7 +47,7 @@ def _request_id(request: Request) -> str:
 def error_headers(exc: ApiError, request_id: str = "") -> dict[str, str]:
     headers = {"request-id": request_id} if request_id else {}
     retry_after = None
-    if isinstance(exc, RateLimited | ProviderStatusError):
+    if isinstance(exc, RateLimited | ProviderStatusError | ProviderBusy):
         retry_after = exc.retry_after
     if retry_after is not None:
         headers["retry-after"] = str(max(1, round(retry_after)))

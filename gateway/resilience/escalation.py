@@ -20,7 +20,7 @@ own event: it is never sent to a vendor-compatible endpoint, which passes no jud
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 
 from gateway.config import EscalationSignal
 from gateway.providers.base import Provider
@@ -41,9 +41,23 @@ async def run_judge(judge: Judge, response: ModelResponse) -> Verdict:
     return verdict
 
 
+def low_confidence(response: ModelResponse, floor: float | None) -> str | None:
+    """Why an answer that states its confidence is below its model's floor, else ``None``."""
+    if floor is None or response.confidence is None or response.confidence >= floor:
+        return None
+    return f"low confidence: {response.confidence:.2f} < {floor:.2f}"
+
+
 def escalation_reason(
-    signals: Sequence[EscalationSignal], response: ModelResponse, verdict: Verdict | None
+    signals: Sequence[EscalationSignal],
+    response: ModelResponse,
+    verdict: Verdict | None,
+    floor: float | None = None,
 ) -> str | None:
+    if "low_confidence" in signals:
+        unsure = low_confidence(response, floor)
+        if unsure is not None:
+            return unsure
     if "weak_verdict" in signals and verdict is not None and not verdict.ok:
         return f"weak answer: {verdict.reason}" if verdict.reason else "weak answer"
     if "refusal" in signals and response.stop_reason == "refusal":
@@ -61,7 +75,7 @@ def retract_event(tier: int, reason: str) -> StreamEvent:
 class Escalation:
     """Runs the tiers of a route in order; ``build(i)`` composes tier ``i`` when it is needed."""
 
-    __slots__ = ("build", "judge", "name", "signals", "trace")
+    __slots__ = ("build", "floors", "judge", "name", "signals", "trace")
 
     def __init__(
         self,
@@ -71,12 +85,25 @@ class Escalation:
         *,
         judge: Judge | None = None,
         name: str = "route",
+        floors: Mapping[str, float] | None = None,
     ) -> None:
         self.build = build
         self.signals = signals
         self.trace = trace
         self.judge = judge
         self.name = name
+        self.floors = floors or {}  # model alias -> min_confidence (models that state one)
+
+    def _verdict(self, index: int, response: ModelResponse, verdict: Verdict | None) -> str | None:
+        """Why tier ``index``'s answer is weak (``None``: keep it); an answer under its
+        model's confidence floor is weak for the caller too (``final_verdict``)."""
+        floor = self.floors.get(response.model_alias)
+        weak = escalation_reason(self.signals[index], response, verdict, floor)
+        unsure = (
+            low_confidence(response, floor) if "low_confidence" in self.signals[index] else None
+        )
+        self.trace.final_verdict = Verdict(False, unsure) if unsure else verdict
+        return weak
 
     def _failed(self, index: int, exc: ProviderError, errors: list[ProviderError]) -> None:
         """Go on to the next tier after a failed one (recording why), or raise."""
@@ -100,8 +127,7 @@ class Escalation:
                 self._failed(index, exc, errors)
                 continue
             verdict = None if self.judge is None else await run_judge(self.judge, response)
-            self.trace.final_verdict = verdict
-            reason = escalation_reason(self.signals[index], response, verdict)
+            reason = self._verdict(index, response, verdict)
             if reason is not None and index < last:
                 self.trace.relabel_last("escalated", reason)
                 continue
@@ -151,8 +177,7 @@ class Escalation:
                 provider=done.provider, model_alias=done.model_alias, model_id=done.model_id
             )
             verdict = await run_judge(self.judge, response)
-            self.trace.final_verdict = verdict
-            weak = escalation_reason(self.signals[index], response, verdict)
+            weak = self._verdict(index, response, verdict)
             if weak is None or index == last:
                 return
             self.trace.relabel_last("escalated", weak)

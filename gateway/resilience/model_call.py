@@ -29,9 +29,14 @@ class Pinned:
         self.name = f"{spec.provider}/{spec.alias}"
 
     def _pin(self, request: ModelRequest) -> ModelRequest:
-        if request.model == self.spec.model_id:
+        """The request for this model: its pinned id, and never more output than it allows
+        (a request sized for the route's first model may reach a smaller fallback)."""
+        limit = self.spec.max_output_tokens
+        if request.model == self.spec.model_id and request.max_tokens <= limit:
             return request
-        return request.model_copy(update={"model": self.spec.model_id})
+        return request.model_copy(
+            update={"model": self.spec.model_id, "max_tokens": min(request.max_tokens, limit)}
+        )
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         response = await self.provider.complete(self._pin(request))

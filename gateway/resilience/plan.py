@@ -1,9 +1,10 @@
 """From a route in the config to the wrappers that serve one request.
 
 A ``RoutePlan`` is the static part, resolved once per route: each tier's candidates whose
-provider is available (a provider without a key is skipped, so with no keys every route ends on
-the local model), and a tier whose candidates repeat the previous tier's is dropped. ``compose``
-builds the per-request part, lazily, one tier at a time::
+provider is available (a provider without a key is skipped), and a tier whose candidates repeat
+the previous tier's is dropped. A route whose paid models are all unavailable (no keys) runs
+the configured ``offline_route`` instead (the extractive answerer, then the local model).
+``compose`` builds the per-request part, lazily, one tier at a time::
 
     Escalation(tiers)                   escalation on the answer
       └─ Fallback(candidates)           per tier: the model, then its fallbacks, in order
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from gateway.config import EscalationSignal, GatewayConfig, ModelSpec, TierSpec
@@ -60,6 +62,16 @@ class RoutePlan:
     def signals(self) -> list[tuple[EscalationSignal, ...]]:
         return [t.spec.escalate_on for t in self.tiers]
 
+    @cached_property
+    def confidence_floors(self) -> dict[str, float]:
+        """Model alias -> its ``min_confidence``, for the models of this plan that state one."""
+        return {
+            c.spec.alias: c.spec.min_confidence
+            for t in self.tiers
+            for c in t.candidates
+            if c.spec.min_confidence is not None
+        }
+
 
 class ProviderLookup(Protocol):
     """What the planner needs from the provider registry."""
@@ -99,6 +111,18 @@ def resolve_name(config: GatewayConfig, name: str) -> tuple[str, list[TierSpec],
 
 def plan_route(config: GatewayConfig, providers: ProviderLookup, name: str) -> RoutePlan:
     route_name, tier_specs, is_alias = resolve_name(config, name)
+    offline = config.offline_route
+    if not is_alias and offline and route_name != offline:
+        paid = [
+            config.models[a]
+            for t in tier_specs
+            for a in t.candidates
+            if not config.models[a].is_free
+        ]
+        if paid and not any(providers.available(s.provider) for s in paid):
+            # None of the route's paid models can be reached (no keys): the offline route
+            # answers instead, so every route still gives an answer on an embedded default.
+            return plan_route(config, providers, offline)
     tiers: list[TierPlan] = []
     missing: list[str] = []
     for tier in tier_specs:
@@ -161,7 +185,12 @@ class Composer:
 
     def route(self, plan: RoutePlan, trace: Trace, judge: Judge | None = None) -> Escalation:
         return Escalation(
-            lambda i: self.tier(plan, i, trace), plan.signals, trace, judge=judge, name=plan.name
+            lambda i: self.tier(plan, i, trace),
+            plan.signals,
+            trace,
+            judge=judge,
+            name=plan.name,
+            floors=plan.confidence_floors,
         )
 
 

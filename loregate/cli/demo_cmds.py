@@ -125,12 +125,12 @@ def _show(answer: dict[str, Any], who: str, point: str) -> None:
     console.print(f"[dim]shows: {point}[/]")
     parsed = Answer.model_validate(answer)
     print_answer(parsed)
-    if parsed.degraded == "no_confident_answer" and parsed.model == "local":
+    if parsed.degraded == "no_confident_answer" and parsed.model in ("local", "extractive"):
         console.print(
-            "[yellow]The embedded local model (SmolLM2-135M) did not give a cited answer, so "
-            "loregate returned the best cited passages instead and queued the question for "
-            "review. Set ANTHROPIC_API_KEY (or run `loregate demo --emulator`) for tiered, "
-            "cited answers.[/]"
+            "[yellow]No source answered this confidently (the extractive answerer, then the "
+            "embedded local model SmolLM2-135M, tried), so loregate returned the best cited "
+            "passages instead and queued the question for review. Set ANTHROPIC_API_KEY (or "
+            "run `loregate demo --emulator`) for Claude's tiers.[/]"
         )
 
 

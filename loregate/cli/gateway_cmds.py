@@ -145,6 +145,14 @@ def routes() -> None:
         except ApiError as exc:
             console.print(f"  [red]{exc.message}[/]")
             continue
+        if plan.name != name:
+            paid = sorted(
+                {a for t in spec.tiers for a in t.candidates if not cfg.models[a].is_free}
+            )
+            console.print(
+                f"  [yellow]runs the {plan.name!r} route[/]: none of its paid models is "
+                f"available (skipped: {', '.join(paid)})"
+            )
         for tier in plan.tiers:
             skipped = f"  [dim](skipped: {', '.join(tier.skipped)})[/]" if tier.skipped else ""
             console.print(

@@ -52,6 +52,7 @@ def answer(
         answer=text,
         citations=citations,
         confident=confident,
+        degraded=None if confident else "no_confident_answer",
         passages=passages,
         tier=tier,
         model="claude-haiku-4-5",

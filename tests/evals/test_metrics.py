@@ -277,3 +277,38 @@ def test_a_failed_metric_leaves_no_judge_call_running() -> None:
     m = asyncio.run(go())
     assert m["factual_correctness"] is None and cancelled == ["reference"]
     assert any(r.outcome == "error" for r in ledger.requests())
+
+
+def test_answers_are_sorted_into_answered_escalated_degraded_unreachable() -> None:
+    from evals.metrics.operational import summarize
+    from retrieval.answer_types import EscalationStep
+
+    first = answer(tier=0)
+    escalated = answer(tier=1).model_copy(
+        update={
+            "escalations": [EscalationStep(tier=0, model="x", outcome="escalated", cost_usd=0.0)]
+        }
+    )
+    degraded = answer(confident=False)
+    unreachable = answer(confident=False).model_copy(update={"degraded": "no_model_reachable"})
+    answers = [(first, 1.0), (escalated, 0.0), (degraded, None), (unreachable, None)]
+    results = [
+        result(str(i), i, metrics={"cites_gold": g}).model_copy(update={"answer": a})
+        for i, (a, g) in enumerate(answers)
+    ]
+    s = summarize(results)
+    assert (s["answered_share"], s["escalated_share"]) == (0.25, 0.25)
+    assert (s["degraded_share"], s["unreachable_share"]) == (0.25, 0.25)
+    assert s["confident_precision"] == 0.5
+
+
+def test_token_f1_and_gold_citations_count_for_confident_answers_only() -> None:
+    from evals.dataset import EvalItem
+    from evals.metrics.answer_overlap import overlap, token_f1
+
+    assert token_f1("the notice is 90 days", "notice period: 90 days") == pytest.approx(2 / 3)
+    assert token_f1("nothing alike", "at all") == 0.0
+    item = EvalItem(id="q", question="q?", reference="An answer", reference_doc_ids=("d1",))
+    assert overlap(item, answer(docs=("d1",))) == {"token_f1": 1.0, "cites_gold": 1.0}
+    assert overlap(item, answer(docs=("d2",)))["cites_gold"] == 0.0
+    assert overlap(item, answer(confident=False)) == {"token_f1": None, "cites_gold": None}

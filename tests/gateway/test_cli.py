@@ -65,8 +65,10 @@ def test_models_and_routes(loregate_env: Path) -> None:
     result = runner.invoke(app, ["routes"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "routing version" in result.output
-    assert "tier 0: local" in result.output  # no keys: the default route runs locally
-    assert "skipped: claude-haiku-4-5, gpt-5.5" in result.output
+    # No keys: the default route runs the offline route (extractive, then the local model).
+    assert "runs the 'offline' route" in result.output
+    assert "skipped: claude-haiku-4-5, claude-opus-4-8, claude-sonnet-4-6, gpt-5.5" in result.output
+    assert "tier 0: extractive" in result.output and "tier 1: local" in result.output
 
 
 def test_breakers_needs_a_server(loregate_env: Path) -> None:

@@ -19,8 +19,14 @@ def test_defaults_have_the_models_and_routes() -> None:
         "claude-opus-4-8",
         "gpt-5.5",
         "local",
+        "extractive",
     }
-    assert {"default", "economy", "local"} <= set(cfg.routes)
+    assert {"default", "economy", "local", "offline", "free-first"} <= set(cfg.routes)
+    assert cfg.offline_route == "offline"
+    assert [t.model for t in cfg.routes["offline"].tiers] == ["extractive", "local"]
+    assert cfg.routes["free-first"].tiers[0].model == "extractive"
+    extractive = cfg.models["extractive"]
+    assert extractive.is_free and extractive.min_confidence is not None
     default = cfg.routes["default"].tiers
     assert [t.model for t in default] == [
         "claude-haiku-4-5",

@@ -278,7 +278,9 @@ def test_chat_completions_errors_in_openai_shape(client: TestClient) -> None:
 
 def test_models_and_admin_views(client: TestClient, config: GatewayConfig) -> None:
     ids = [m["id"] for m in client.get("/v1/models").json()["data"]]
-    assert ids[:5] == list(config.models) and "default" in ids and "economy" in ids
+    assert (
+        ids[: len(config.models)] == list(config.models) and "default" in ids and "economy" in ids
+    )
     routes = client.get("/v1/gateway/routes").json()
     assert routes["routing_version"] == config.routing_version
     assert routes["routes"]["default"]["tiers"][0]["models"] == [

@@ -22,18 +22,18 @@ def ask(model: str = "default") -> ModelRequest:
     return ModelRequest(model=model, messages=[{"role": "user", "content": "hi"}])
 
 
-async def test_with_no_keys_the_default_route_answers_on_the_local_model(
+async def test_with_no_keys_the_default_route_runs_the_offline_route(
     config: GatewayConfig,
 ) -> None:
-    rig = Rig(config, anthropic=False, openai=False)
+    rig = Rig(config, anthropic=False, openai=False)  # the rig has no extractive answerer
     rig.local.push(Reply("local says hi", Usage(input_tokens=12, output_tokens=4)))
     result = await rig.gateway.invoke(ask(), principal=ALICE)
     assert result.response.text == "local says hi"
     assert [(a.tier, a.model_alias, a.model_id) for a in result.attempts] == [(0, "local", LOCAL)]
-    # The three default tiers collapse into one: escalating local -> local makes no sense.
+    assert (result.route, result.requested_route) == ("offline", "default")
     tiers = rig.catalogue.route_tiers("default")
-    assert len(tiers) == 1 and tiers[0].aliases == ("local",)
-    assert tiers[0].skipped == ("claude-haiku-4-5", "gpt-5.5")
+    assert [t.aliases for t in tiers] == [("local",)]
+    assert tiers[0].skipped == ()
     assert result.cost_nano_usd == 0
 
 

@@ -91,7 +91,10 @@ def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
         config=tmp_path / "wire.toml",
     )
     overrides = Overrides(
-        providers={"local": None}, ledger=ledger, sleep=clock.sleep, hooks=NoGovernance()
+        providers={"local": None, "extractive": None},
+        ledger=ledger,
+        sleep=clock.sleep,
+        hooks=NoGovernance(),
     )
     gw = Loregate(settings, overrides).gateway
     with ServedApp(gateway_app(gw)) as served:

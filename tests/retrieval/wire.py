@@ -40,7 +40,7 @@ def wire_graph(
     return Loregate(
         rig_settings(**values),
         Overrides(
-            providers={"openai": None, "local": None},
+            providers={"openai": None, "local": None, "extractive": None},
             ledger=ledger,
             sleep=ManualClock().sleep,
             **overrides,
