@@ -70,6 +70,8 @@ budgets = Table(
     Column("hard_limit_nano", BigInteger, nullable=False),
     Column("soft_limit_nano", BigInteger, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # limits are nano-units of this currency; a non-USD budget is enforced at the rate in force
+    Column("currency", String(3), nullable=False, server_default="USD"),
     UniqueConstraint("scope", "name", name="uq_governance_budgets_scope_name"),
 )
 
@@ -91,6 +93,7 @@ budget_reservations = Table(
     Column("window", String(16), nullable=False),
     Column("amount_nano", BigInteger, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("rate", String(64), nullable=True),  # e.g. "CNY 7.2 (2026-06-01)": the rate used
     PrimaryKeyConstraint("id", "budget_id"),
     Index("ix_governance_budget_reservations_created_at", "created_at"),
 )

@@ -28,6 +28,9 @@ class Principal(BaseModel):
     allowed_routes: tuple[str, ...] = Field(default=(), description="empty means any")
     allowed_models: tuple[str, ...] = Field(default=(), description="empty means any")
     key_id: str = ""
+    # allocation tag (cost centre or task) written on the ledger: the key's default, or the
+    # request's ``X-Loregate-Tag`` header
+    tag: str = ""
 
     def access_tokens(self) -> list[str]:
         """The access-list tokens this principal may read (see ``retrieval.schema``)."""

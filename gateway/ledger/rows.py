@@ -46,6 +46,7 @@ class LedgerRow:
     error_class: str | None = None
     escalation_reason: str | None = None
     stream: bool = False
+    tag: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in ROW_FIELDS}
@@ -81,6 +82,7 @@ def ledger_rows(facts: RequestFacts) -> list[LedgerRow]:
         "prompt_version": ctx.prompt_version,
         "routing_version": ctx.routing_version,
         "stream": facts.stream,
+        "tag": p.tag or None,
     }
     total = Usage()
     for a in facts.attempts:

@@ -23,6 +23,7 @@ Column names are a contract (governance reads them for budgets, metrics and expo
     error_class            stable error code (e.g. upstream_status_529, upstream_timeout)
     escalation_reason      why an attempt escalated; on a request row, why governance downgraded
     stream                 whether the caller streamed
+    tag                    the caller's allocation tag (cost centre or task), null when none
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ ledger = Table(
     Column("error_class", String(64), nullable=True),
     Column("escalation_reason", Text, nullable=True),
     Column("stream", Boolean, nullable=False, server_default=false()),
+    Column("tag", String(128), nullable=True),
     Index("ix_gateway_ledger_request_id", "request_id"),
     Index("ix_gateway_ledger_created_at", "created_at"),
     Index("ix_gateway_ledger_department_created_at", "department", "created_at"),
