@@ -59,6 +59,7 @@ class SqlBudgetCounter:
                         "window": w,
                         "amount_nano": amount_nano,
                         "created_at": now,
+                        "rate": b.rate,
                     }
                     for b, w in zip(ordered, windows, strict=True)
                 ],

@@ -61,6 +61,12 @@ class Budget:
     period: Period
     hard_limit_nano: int
     soft_limit_nano: int | None = None
+    # Limits are nano-units of ``currency``; for the counters a non-USD budget is priced in
+    # nano-USD at the rate in force (governance.billing.budget_currency), which then sets
+    # ``limit_in_currency_nano`` (the limit as set) and ``rate`` (the rate's label).
+    currency: str = "USD"
+    limit_in_currency_nano: int | None = None
+    rate: str | None = None
 
     @property
     def label(self) -> str:
@@ -80,15 +86,23 @@ class Budget:
         return bool(subject) and subject == self.name
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "scope": self.scope,
             "name": self.name,
             "period": self.period,
+            "currency": self.currency,
             "hard_limit_usd": nano_to_usd_str(self.hard_limit_nano),
             "soft_limit_usd": (
                 None if self.soft_limit_nano is None else nano_to_usd_str(self.soft_limit_nano)
             ),
         }
+        if self.currency != "USD":
+            limit = self.limit_in_currency_nano
+            out["hard_limit"] = nano_to_usd_str(self.hard_limit_nano if limit is None else limit)
+            out["rate"] = self.rate
+            if self.rate is None:  # not priced yet: the stored limits are in ``currency``
+                del out["hard_limit_usd"], out["soft_limit_usd"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -137,11 +151,14 @@ class Reservation:
 
 def exceeded(state: BudgetState, amount_nano: int) -> BudgetExceeded:
     b = state.budget
+    priced = ""
+    if b.currency != "USD" and b.limit_in_currency_nano is not None:
+        priced = f" ({nano_to_usd_str(b.limit_in_currency_nano)} {b.currency} at {b.rate})"
     return BudgetExceeded(
         f"budget {b.label} ({b.period} {state.window}) is exhausted: spent "
         f"${nano_to_usd_str(state.spent_nano)} + reserved ${nano_to_usd_str(state.reserved_nano)}"
-        f" of the ${nano_to_usd_str(b.hard_limit_nano)} hard limit; this request may cost up to"
-        f" ${nano_to_usd_str(amount_nano)}",
+        f" of the ${nano_to_usd_str(b.hard_limit_nano)}{priced} hard limit; this request may "
+        f"cost up to ${nano_to_usd_str(amount_nano)}",
         details={
             "budget": b.label,
             "scope": b.scope,
@@ -152,6 +169,8 @@ def exceeded(state: BudgetState, amount_nano: int) -> BudgetExceeded:
             "reserved_nano_usd": state.reserved_nano,
             "hard_limit_nano_usd": b.hard_limit_nano,
             "estimate_nano_usd": amount_nano,
+            "currency": b.currency,
+            "rate": b.rate,
         },
     )
 
@@ -186,6 +205,7 @@ def _row_budget(row: object) -> Budget:
         period=m["period"],
         hard_limit_nano=m["hard_limit_nano"],
         soft_limit_nano=m["soft_limit_nano"],
+        currency=m["currency"],
     )
 
 
@@ -204,8 +224,12 @@ class BudgetBook(SqlRules[list[Budget]]):
         period: str,
         hard_usd: str | float | Decimal,
         soft_usd: str | float | Decimal | None = None,
+        currency: str = "USD",
     ) -> Budget:
-        """Create or replace the budget of ``scope``/``name`` (spending so far is kept)."""
+        """Create or replace the budget of ``scope``/``name`` (spending so far is kept).
+
+        ``currency`` other than USD: the limits are amounts of that currency, enforced at the
+        rate in force when each request is admitted."""
         if scope not in SCOPES:
             raise InvalidRequest(f"unknown budget scope {scope!r} (one of: {', '.join(SCOPES)})")
         if period not in PERIODS:
@@ -220,8 +244,12 @@ class BudgetBook(SqlRules[list[Budget]]):
                 f"soft limit ${nano_to_usd_str(soft)} is above the hard limit "
                 f"${nano_to_usd_str(hard)}"
             )
+        currency = currency.strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise InvalidRequest(f"a budget currency is an ISO 4217 code: {currency!r}")
         values = {
             "period": period,
+            "currency": currency,
             "hard_limit_nano": hard,
             "soft_limit_nano": soft,
             "updated_at": datetime.now(UTC),

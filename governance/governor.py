@@ -27,6 +27,8 @@ from gateway.route_catalogue import RouteCatalogue
 from gateway.types import ModelRequest, Usage
 from governance.audit_record import JsonRedactor, raw_record
 from governance.audit_writer import AuditWriter
+from governance.billing.budget_currency import all_in_usd
+from governance.billing.rates import RateBook
 from governance.budget_worker import BudgetWorker
 from governance.budgets import Budget, BudgetBook, BudgetCounter, Reservation
 from governance.estimate import estimate_prompt_tokens, worst_case_nano
@@ -68,6 +70,7 @@ class Governance:
         estimator: Estimator | None = None,
         economy_route: str = "economy",
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rates: RateBook | None = None,
     ) -> None:
         self.budgets = budgets
         self.counter = counter
@@ -81,6 +84,7 @@ class Governance:
         self.estimator = estimator or self._route_estimate
         self.economy_route = economy_route
         self.now = now
+        self.rates = rates  # prices budgets set in another currency than USD
         self._economy_known: bool | None = None
 
     # admit ------------------------------------------------------------------------------------
@@ -150,9 +154,12 @@ class Governance:
 
     async def _applicable(self, principal: Principal) -> list[Budget]:
         cached = self.budgets.cached_applicable(principal)
-        if cached is not None:
+        if cached is None:
+            cached = await anyio.to_thread.run_sync(self.budgets.applicable, principal)
+        if all(b.currency == "USD" for b in cached):
             return cached
-        return await anyio.to_thread.run_sync(self.budgets.applicable, principal)
+        now = self.now()
+        return await anyio.to_thread.run_sync(all_in_usd, cached, self.rates, now)
 
     def _route_estimate(self, route: str, request: ModelRequest, prompt_tokens: int) -> int:
         if self.catalogue is None:

@@ -9,6 +9,8 @@ from sqlalchemy import Engine
 
 from gateway.route_catalogue import RouteCatalogue
 from governance.audit import AuditLog
+from governance.billing.budget_currency import all_in_usd
+from governance.billing.rates import RateBook
 from governance.budgets import BudgetBook, BudgetCounter, BudgetState
 from governance.keys import KeyStore
 from governance.metrics import GovernanceMetrics
@@ -28,8 +30,10 @@ class GovernanceParts:
     audit: AuditLog
     metrics: GovernanceMetrics
     catalogue: RouteCatalogue | None = None  # circuit states for /metrics
+    rates: RateBook | None = None  # budgets in another currency than USD
 
     def budget_states(self, principal: Principal | None = None) -> list[BudgetState]:
         """Current-window usage of every budget (or of those that apply to ``principal``)."""
         budgets = self.budgets.all() if principal is None else self.budgets.applicable(principal)
-        return self.counter.usage(budgets, datetime.now(UTC))
+        now = datetime.now(UTC)
+        return self.counter.usage(all_in_usd(budgets, self.rates, now), now)

@@ -29,6 +29,9 @@ from gateway.ledger.writer import LedgerSink, LedgerWriter
 from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
 from governance.audit import AuditLog
+from governance.billing.rates import RateBook
+from governance.billing.service import Billing
+from governance.billing.usage import prices_from
 from governance.budget_redis import RedisBudgetCounter
 from governance.budget_sql import SqlBudgetCounter
 from governance.budgets import BudgetBook, BudgetCounter
@@ -207,6 +210,21 @@ class Loregate:
             audit=AuditLog(engine),
             metrics=GovernanceMetrics(),
             catalogue=self.catalogue,
+            rates=RateBook(engine),
+        )
+
+    @cached_property
+    def billing(self) -> Billing:
+        """Invoices, closed months, FOCUS exports and savings in the company currency."""
+        p = self.governance_parts
+        assert p.rates is not None
+        return Billing(
+            self.engine,
+            p.rates,
+            prices_from(self.catalogue.config),
+            currency=self.settings.currency,
+            issuer=self.settings.company_name,
+            audit=p.audit,
         )
 
     @property
@@ -246,6 +264,7 @@ class Loregate:
             redact_upstream=self.settings.redact_upstream,
             catalogue=self.catalogue,
             now=(self.overrides.clock or SYSTEM_CLOCK).now,
+            rates=p.rates,
         )
         self.on_close(governance.aclose)
         return governance

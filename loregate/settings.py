@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         description="absolute floor on fused relevance scores (0 < x <= 1) below which a hit "
         "is never sent to the model, the best one included; unset: off (relative floor only)",
     )
+    currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Z]{3}$",
+        description="the company currency: invoices, budgets and the console show it "
+        "(rates to USD are data: `loregate billing rates`)",
+    )
+    company_name: str = Field(default="loregate", description="the invoices' issuer")
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
 
     # The providers' own standard variables (no LOREGATE_ prefix).
