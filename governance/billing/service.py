@@ -19,6 +19,9 @@ from sqlalchemy import Engine, func, insert, select
 
 from gateway.ledger.tables import ledger
 from governance.audit import AuditLog
+from governance.billing.focus import focus_rows
+from governance.billing.focus import to_csv as focus_csv
+from governance.billing.focus import to_jsonl as focus_jsonl
 from governance.billing.invoices import (
     SCOPES,
     Invoice,
@@ -242,6 +245,23 @@ class Billing:
         invoice = self.invoice(month, scope, subject)
         body = render(invoice, fmt)
         return Document(body, sha256(body), invoice.closed)
+
+    def focus(self, month: Month, fmt: str = "csv") -> bytes:
+        """The month's ledger as a FOCUS 1.2 dataset (``csv`` or ``jsonl``)."""
+        if fmt not in ("csv", "jsonl"):
+            raise InvalidRequest(f"unknown FOCUS format {fmt!r} (one of: csv, jsonl)")
+        close = self.closes().get(month)
+        rows = self._rows(month, close)
+        providers = {r.model: (r.provider, r.model_id) for r in rows}
+        dataset = focus_rows(
+            cells(iter(rows), self.prices),
+            self.rates,
+            month,
+            currency=close.currency if close else self.currency,
+            issuer=self.issuer,
+            providers=providers,
+        )
+        return focus_csv(dataset) if fmt == "csv" else focus_jsonl(dataset)
 
     # Closing ----------------------------------------------------------------------------------
     def close(self, month: Month, by: str = "") -> dict[str, Any]:
