@@ -42,14 +42,16 @@ class KeyCreate(BaseModel):
     routes: list[str] = Field(default_factory=list)
     models: list[str] = Field(default_factory=list)
     description: str = ""
+    tag: str = Field(default="", description="default allocation tag (cost centre or task)")
 
 
 class BudgetSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     period: str = Field(pattern="^(day|month)$")
-    hard_usd: str = Field(description="hard limit in USD, e.g. '250' or '12.5'")
+    hard_usd: str = Field(description="hard limit in `currency` (USD unless set), e.g. '250'")
     soft_usd: str | None = None
+    currency: str = Field(default="USD", description="ISO 4217 code; enforced at the rate in force")
 
 
 class LimitSet(BaseModel):
@@ -82,6 +84,7 @@ def admin_router(parts: GovernanceParts, auth: Authenticate) -> APIRouter:
             models=body.models,
             description=body.description,
             created_by=who.key_id or who.user_id,
+            tag=body.tag,
         )
         return {"key": new.key, **new.record.as_dict()}
 
@@ -108,7 +111,12 @@ def admin_router(parts: GovernanceParts, auth: Authenticate) -> APIRouter:
         _: Principal = Depends(admin),  # noqa: B008
     ) -> dict[str, Any]:
         budget = parts.budgets.set(
-            scope, name, period=body.period, hard_usd=body.hard_usd, soft_usd=body.soft_usd
+            scope,
+            name,
+            period=body.period,
+            hard_usd=body.hard_usd,
+            soft_usd=body.soft_usd,
+            currency=body.currency,
         )
         return budget.as_dict()
 

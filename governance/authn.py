@@ -10,12 +10,13 @@ from __future__ import annotations
 import anyio.to_thread
 from fastapi import Request
 
-from governance.keys import KeyStore
+from governance.keys import KeyStore, check_tag
 from kernel.auth import Authenticate
 from kernel.errors import AuthenticationError
 from kernel.principal import Principal
 
 STATE_KEY = "loregate_principal"
+TAG_HEADER = "x-loregate-tag"
 
 
 def key_from_headers(request: Request) -> str | None:
@@ -44,6 +45,10 @@ def api_key_auth(store: KeyStore) -> Authenticate:
         principal = store.cached(key)
         if principal is None:
             principal = await anyio.to_thread.run_sync(store.lookup, key)
+        tag = request.headers.get(TAG_HEADER)
+        if tag is not None and tag.strip():
+            # the request's own allocation tag wins over its key's default
+            principal = principal.model_copy(update={"tag": check_tag(tag, "X-Loregate-Tag")})
         setattr(request.state, STATE_KEY, principal)
         return principal
 

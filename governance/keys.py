@@ -62,6 +62,7 @@ class KeyRecord:
     created_at: datetime
     created_by: str
     revoked_at: datetime | None
+    tag: str = ""  # the allocation tag requests carry unless they send their own
 
     @property
     def active(self) -> bool:
@@ -77,6 +78,7 @@ class KeyRecord:
             allowed_routes=self.allowed_routes,
             allowed_models=self.allowed_models,
             key_id=self.id,
+            tag=self.tag,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -93,6 +95,7 @@ class KeyRecord:
             "created_at": self.created_at.isoformat(),
             "created_by": self.created_by,
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "tag": self.tag,
         }
 
 
@@ -125,6 +128,20 @@ def _field(value: str, what: str, *, required: bool = False) -> str:
     return value
 
 
+_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$")
+
+
+def check_tag(value: str, what: str = "tag") -> str:
+    """An allocation tag (cost centre or task): 1-128 of letters, digits and ``._:/@-``."""
+    value = value.strip()
+    if value and not _TAG.match(value):
+        raise InvalidRequest(
+            f"bad {what} {value!r}: 1-128 characters of letters, digits and ._:/@- "
+            "(starting with a letter or digit)"
+        )
+    return value
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -148,6 +165,7 @@ def _record(row: object) -> KeyRecord:
         created_at=created,
         created_by=m["created_by"],
         revoked_at=_aware(m["revoked_at"]),
+        tag=m["tag"] or "",
     )
 
 
@@ -180,6 +198,7 @@ class KeyStore:
         models: Sequence[str] = (),
         description: str = "",
         created_by: str = "",
+        tag: str = "",
     ) -> NewKey:
         try:
             role = Role(role)
@@ -197,6 +216,7 @@ class KeyStore:
             "description": description.strip()[:500],
             "created_at": datetime.now(UTC),
             "created_by": created_by,
+            "tag": check_tag(tag),
         }
         for _ in range(5):
             key_id, key = new_key()

@@ -47,6 +47,7 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(128), nullable=False, server_default=""),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("tag", String(128), nullable=True),  # default allocation tag of its requests
 )
 
 rate_limits = Table(

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from gateway.http import VENDOR_ERRORS
 from governance.admin_api import admin_router
+from governance.billing_api import billing_router
 from governance.redaction import PiiRedactor
 from governance.usage_api import usage_router
 from ingest.api import in_thread, ingest_router
@@ -133,6 +134,7 @@ def _mount(app: FastAPI, graph: Loregate) -> None:
     app.include_router(gateway_router(graph.gateway, auth))
     app.include_router(admin_router(parts, auth))
     app.include_router(usage_router(parts, auth))
+    app.include_router(billing_router(graph.billing, auth))
     app.include_router(ask_router(graph.answer_service(), graph.review_queue, auth))
     app.include_router(
         ingest_router(

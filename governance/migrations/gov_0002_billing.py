@@ -50,9 +50,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("currency", sa.String(3), nullable=False, server_default="USD"))
     with op.batch_alter_table("governance_budget_reservations") as batch:
         batch.add_column(sa.Column("rate", sa.String(64), nullable=True))
+    with op.batch_alter_table("governance_api_keys") as batch:
+        batch.add_column(sa.Column("tag", sa.String(128), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("governance_api_keys") as batch:
+        batch.drop_column("tag")
     with op.batch_alter_table("governance_budget_reservations") as batch:
         batch.drop_column("rate")
     with op.batch_alter_table("governance_budgets") as batch:

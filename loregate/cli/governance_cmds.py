@@ -13,6 +13,7 @@ import typer
 from rich.syntax import Syntax
 from rich.table import Table
 
+from governance.budgets import nano_to_usd_str
 from loregate.cli import governance_audit_cmds
 from loregate.cli.common import console, err_console, fail, friendly_errors, graph
 
@@ -55,6 +56,9 @@ def keys_create(
     routes: str = typer.Option("", "--routes", help="Allowed routes (comma-separated; none: any)."),
     models: str = typer.Option("", "--models", help="Allowed model aliases (none: any)."),
     description: str = typer.Option("", "--description", help="A note shown by `keys list`."),
+    tag: str = typer.Option(
+        "", "--tag", help="Default allocation tag (cost centre or task) of its requests."
+    ),
 ) -> None:
     """Create a key and print it ONCE on stdout (only its id is ever shown again)."""
     new = _parts().keys.create(
@@ -67,6 +71,7 @@ def keys_create(
         models=_split(models),
         description=description,
         created_by="cli",
+        tag=tag,
     )
     r = new.record
     err_console.print(
@@ -148,15 +153,23 @@ def budgets_set(
     scope: str = typer.Option(..., "--scope", help="department | project | user."),
     name: str = typer.Option(..., "--name", help="The department, project or user id."),
     period: str = typer.Option("month", "--period", help="day | month (UTC)."),
-    hard: str = typer.Option(..., "--hard", help="Hard limit in USD: refused beyond it."),
-    soft: str = typer.Option(None, "--soft", help="Soft limit in USD: cheaper route beyond it."),
+    hard: str = typer.Option(..., "--hard", help="Hard limit: refused beyond it."),
+    soft: str = typer.Option(None, "--soft", help="Soft limit: cheaper route beyond it."),
+    currency: str = typer.Option(
+        "USD", "--currency", help="ISO 4217 code of the limits (enforced at the rate in force)."
+    ),
 ) -> None:
     """Create or change a budget (spending so far is kept)."""
-    b = _parts().budgets.set(scope, name, period=period, hard_usd=hard, soft_usd=soft)
-    soft_txt = f", soft ${b.as_dict()['soft_limit_usd']}" if b.soft_limit_nano is not None else ""
-    console.print(
-        f"budget {b.label}: hard ${b.as_dict()['hard_limit_usd']}{soft_txt} per {b.period}"
+    b = _parts().budgets.set(
+        scope, name, period=period, hard_usd=hard, soft_usd=soft, currency=currency
     )
+
+    def money(nano: int) -> str:  # exact, as set
+        amount = nano_to_usd_str(nano)
+        return f"${amount}" if b.currency == "USD" else f"{amount} {b.currency}"
+
+    soft_txt = f", soft {money(b.soft_limit_nano)}" if b.soft_limit_nano is not None else ""
+    console.print(f"budget {b.label}: hard {money(b.hard_limit_nano)}{soft_txt} per {b.period}")
 
 
 @budgets_app.command("list")

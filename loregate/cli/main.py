@@ -6,6 +6,7 @@ import typer
 
 from loregate import __version__
 from loregate.cli import (
+    billing_cmds,
     demo_cmds,
     emulator_cmds,
     evals_cmds,
@@ -130,6 +131,7 @@ for module in (
     gateway_cmds,
     emulator_cmds,
     governance_cmds,
+    billing_cmds,
     retrieval_cmds,
     ingest_cmds,
     worker_cmds,
