@@ -56,12 +56,15 @@ from gateway.hooks import NoGovernance  # noqa: E402
 from gateway.ledger import MemoryLedger  # noqa: E402
 from gateway.service import Gateway  # noqa: E402
 from gateway.types import ModelRequest  # noqa: E402
+from governance.billing.savings import savings  # noqa: E402
+from governance.billing.usage import AttemptRow, Prices, from_ledger_rows, prices_from  # noqa: E402
 from governance.redaction import NullRedactor  # noqa: E402
 from kernel.principal import Principal  # noqa: E402
 from loregate.graph import Loregate  # noqa: E402
 from loregate.overrides import Overrides  # noqa: E402
 from loregate.settings import load_settings  # noqa: E402
 from retrieval.answer import AnswerService  # noqa: E402
+from retrieval.answer_types import Answer  # noqa: E402
 from retrieval.embedder import Embedder  # noqa: E402
 from retrieval.prompt_layout import PROMPT_ID, natural_prefix  # noqa: E402
 from retrieval.prompt_source import PackagedPrompts  # noqa: E402
@@ -70,6 +73,9 @@ from retrieval.store.base import IndexStore  # noqa: E402
 from testkit.emulator import EmulatorServer, default_answer, last_user_text  # noqa: E402
 
 ASKER = Principal(user_id="bench", department="eng")
+# the other rows of the run, kept apart on the ledger (billing's savings read ``eng``'s rows)
+NAIVE = Principal(user_id="bench", department="naive")
+FREE_FIRST = Principal(user_id="bench", department="free-first")
 NAIVE_K = 10
 NOT_IN = "The sources do not contain the answer."
 
@@ -132,7 +138,7 @@ async def naive(
         max_tokens=600,
         temperature=0.0,
     )
-    result = await gw.invoke(request, principal=ASKER, source="eval")
+    result = await gw.invoke(request, principal=NAIVE, source="eval")
     u = result.usage
     tally.cost += result.cost_usd
     tally.input += u.input_tokens
@@ -144,15 +150,8 @@ async def naive(
     tally.chunks_sent.append(len(hits))
 
 
-async def ours(
-    service: AnswerService,
-    store: IndexStore,
-    q: dict[str, Any],
-    t: Tally,
-    route: str | None = None,
-) -> None:
-    sources = await service.retrieve(q["question"], principal=ASKER, filters=None, route=route)
-    answer = await service.ask(q["question"], principal=ASKER, source="eval", route=route)
+def tally_answer(t: Tally, answer: Answer) -> None:
+    """Add one answer's cost, tokens and escalation to the tally."""
     t.cost += answer.cost_usd
     t.input += answer.tokens.input
     t.cache_write += answer.tokens.cache_write
@@ -161,6 +160,29 @@ async def ours(
     t.confident += int(answer.confident)
     t.escalated += int(any(step.outcome == "escalated" for step in answer.escalations))
     t.later_tiers_cost += sum(step.cost_usd for step in answer.escalations if step.tier > 0)
+
+
+def cache_read_share(t: Tally) -> float:
+    """Cache reads among all input tokens."""
+    return t.cache_read / max(1, t.input_all())
+
+
+def later_tiers_share(t: Tally) -> float:
+    """The share of the cost spent on the tiers past the first."""
+    return t.later_tiers_cost / t.cost if t.cost else 0.0
+
+
+async def ours(
+    service: AnswerService,
+    store: IndexStore,
+    q: dict[str, Any],
+    t: Tally,
+    route: str | None = None,
+    principal: Principal = ASKER,
+) -> None:
+    sources = await service.retrieve(q["question"], principal=principal, filters=None, route=route)
+    answer = await service.ask(q["question"], principal=principal, source="eval", route=route)
+    tally_answer(t, answer)
     ids = [cid for s in sources for cid in s.chunk_ids]
     gold = set(q["correct_chunks"])
     t.recall.append(len(gold & gold_of(store, ids)) / len(gold))
@@ -175,7 +197,7 @@ async def ours(
 def line(name: str, t: Tally, n: int) -> str:
     return (
         f"{name:<10} ${t.cost / n * 1000:>8.3f} per 1,000 answers · input tokens/answer "
-        f"{t.input_all() / n:>6.0f} (cache read {t.cache_read / max(1, t.input_all()):>5.1%}, "
+        f"{t.input_all() / n:>6.0f} (cache read {cache_read_share(t):>5.1%}, "
         f"write {t.cache_write / max(1, t.input_all()):>5.1%}) · Haiku answered "
         f"{t.haiku / n:>5.1%} · confident {t.confident / n:>5.1%} · chunks sent "
         f"{sum(t.chunks_sent) / n:>4.1f} · recall of chunks sent "
@@ -196,8 +218,9 @@ async def run(args: argparse.Namespace) -> None:
             f"\n== deployment {label}: "
             f"{'template only' if not knowledge else 'template + glossary standing knowledge'}"
         )
-        base, mine, free = await scenario(args, store, embedder, sparse, questions, knowledge)
+        base, mine, free, rows = await scenario(args, store, embedder, sparse, questions, knowledge)
         report(base, mine, len(questions))
+        from_the_ledger(mine, rows, len(questions))
         free_first(mine, free, len(questions))
     store.close()
 
@@ -209,7 +232,7 @@ async def scenario(
     sparse: SparseEncoder,
     questions: list[dict[str, Any]],
     knowledge: str,
-) -> tuple[Tally, Tally, Tally]:
+) -> tuple[Tally, Tally, Tally, tuple[list[AttemptRow], Prices]]:
     async def no_sleep(_s: float) -> None:
         return None
 
@@ -229,6 +252,7 @@ async def scenario(
             standing_knowledge=standing,
         )
         prompts = PackagedPrompts()
+        ledger = MemoryLedger()
         graph = Loregate(  # the app's graph: no governance, the ledger in memory
             settings,
             Overrides(
@@ -236,7 +260,7 @@ async def scenario(
                 stores={settings.collection: store},
                 embedder=embedder,
                 prompts=prompts,
-                ledger=MemoryLedger(),
+                ledger=ledger,
                 hooks=NoGovernance(),
                 redactor=NullRedactor(),
                 sleep=no_sleep,
@@ -251,9 +275,30 @@ async def scenario(
         for q in questions:
             await naive(gw, store, embedder, system, q, base)
             await ours(service, store, q, mine)
-            await ours(service, store, q, free, route="free-first")
+            await ours(service, store, q, free, route="free-first", principal=FREE_FIRST)
+        prices = prices_from(graph.catalogue.config)
         await graph.aclose()
-    return base, mine, free
+    rows = [r for r in from_ledger_rows(ledger.rows) if r.department == ASKER.department]
+    return base, mine, free, (rows, prices)
+
+
+def from_the_ledger(mine: Tally, ledgered: tuple[list[AttemptRow], Prices], n: int) -> None:
+    """Billing's savings (governance.billing.savings), computed from loregate's ledger rows of
+    the same run: its two ratios must equal the ones above, computed from the answers."""
+    s = savings(*ledgered)
+    per_k = 1000 / n / 1e9
+    print(
+        f"from the ledger: cache read {s.cache_read_share:.1%} of input tokens (answers: "
+        f"{cache_read_share(mine):.1%}); tiers past the first {s.later_tiers_share:.1%} of the "
+        f"cost (answers: {later_tiers_share(mine):.1%}); ${s.actual_nano * per_k:.3f} per 1,000"
+    )
+    for name, value in (
+        ("without prompt caching", s.without_prompt_cache_nano),
+        ("each on its final tier only", s.final_tier_only_nano),
+        (f"always {s.reference_model}", s.always_reference_nano),
+    ):
+        saved = 1 - s.actual_nano / value if value else 0.0
+        print(f"  {name:<28} ${value * per_k:>8.3f} per 1,000 answers (saved {saved:.1%})")
 
 
 def report(base: Tally, mine: Tally, n: int) -> None:
@@ -264,7 +309,7 @@ def report(base: Tally, mine: Tally, n: int) -> None:
         print(
             f"escalated  {mine.escalated / n:.0%} of the answers; the tiers past the first cost "
             f"${mine.later_tiers_cost / n * 1000:.3f} per 1,000 answers "
-            f"({mine.later_tiers_cost / mine.cost:.0%} of loregate's cost)"
+            f"({later_tiers_share(mine):.0%} of loregate's cost)"
         )
     recall_ok = sum(mine.recall) >= sum(base.recall)
     print(

@@ -11,13 +11,14 @@ ledger's ``cost_nano_usd`` sum to the nano-dollar.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, select
 
 from gateway.config import GatewayConfig
+from gateway.ledger.rows import LedgerRow
 from gateway.ledger.tables import ledger
 
 TOKEN_KINDS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
@@ -140,6 +141,35 @@ def attempt_rows(
                 tokens=tuple(int(r._mapping[c]) for c in _TOKEN_COLUMNS),  # type: ignore[arg-type]
                 cost_nano_usd=int(r.cost_nano_usd),
             )
+
+
+def from_ledger_rows(rows: Iterable[LedgerRow]) -> list[AttemptRow]:
+    """The attempt rows of ledger rows held in memory (``MemoryLedger``), as read from SQL."""
+    return [
+        AttemptRow(
+            id=i,
+            request_id=r.request_id,
+            created_at=r.created_at,
+            department=r.department,
+            project=r.project,
+            tag=r.tag or "",
+            model=r.model_alias,
+            model_id=r.model_id,
+            provider=r.provider,
+            tier=r.tier,
+            outcome=r.outcome,
+            tokens=(
+                r.input_tokens,
+                r.output_tokens,
+                r.cache_write_5m_tokens,
+                r.cache_write_1h_tokens,
+                r.cache_read_tokens,
+            ),
+            cost_nano_usd=r.cost_nano_usd,
+        )
+        for i, r in enumerate(rows, start=1)
+        if r.kind == "attempt"
+    ]
 
 
 def kind_costs(row: AttemptRow, prices: Prices) -> dict[str, int]:
