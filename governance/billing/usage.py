@@ -11,9 +11,10 @@ ledger's ``cost_nano_usd`` sum to the nano-dollar.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -125,51 +126,33 @@ def attempt_rows(
         stmt = stmt.where(t.c.project == project)
     with engine.connect() as conn:
         for r in conn.execute(stmt.execution_options(yield_per=2000)):
-            created = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)
-            yield AttemptRow(
-                id=int(r.id),
-                request_id=r.request_id,
-                created_at=created,
-                department=r.department,
-                project=r.project,
-                tag=r.tag or "",
-                model=r.model_alias,
-                model_id=r.model_id,
-                provider=r.provider,
-                tier=r.tier,
-                outcome=r.outcome,
-                tokens=tuple(int(r._mapping[c]) for c in _TOKEN_COLUMNS),  # type: ignore[arg-type]
-                cost_nano_usd=int(r.cost_nano_usd),
-            )
+            yield _attempt(int(r.id), dict(r._mapping))
 
 
 def from_ledger_rows(rows: Iterable[LedgerRow]) -> list[AttemptRow]:
     """The attempt rows of ledger rows held in memory (``MemoryLedger``), as read from SQL."""
-    return [
-        AttemptRow(
-            id=i,
-            request_id=r.request_id,
-            created_at=r.created_at,
-            department=r.department,
-            project=r.project,
-            tag=r.tag or "",
-            model=r.model_alias,
-            model_id=r.model_id,
-            provider=r.provider,
-            tier=r.tier,
-            outcome=r.outcome,
-            tokens=(
-                r.input_tokens,
-                r.output_tokens,
-                r.cache_write_5m_tokens,
-                r.cache_write_1h_tokens,
-                r.cache_read_tokens,
-            ),
-            cost_nano_usd=r.cost_nano_usd,
-        )
-        for i, r in enumerate(rows, start=1)
-        if r.kind == "attempt"
-    ]
+    return [_attempt(i, r.as_dict()) for i, r in enumerate(rows, start=1) if r.kind == "attempt"]
+
+
+def _attempt(row_id: int, m: Mapping[str, Any]) -> AttemptRow:
+    """An attempt row from the ledger's columns (a SQL row's mapping or ``LedgerRow.as_dict``)."""
+    created: datetime = m["created_at"]
+    t0, t1, t2, t3, t4 = (int(m[c]) for c in _TOKEN_COLUMNS)
+    return AttemptRow(
+        id=row_id,
+        request_id=m["request_id"],
+        created_at=created if created.tzinfo else created.replace(tzinfo=UTC),
+        department=m["department"],
+        project=m["project"],
+        tag=m["tag"] or "",
+        model=m["model_alias"],
+        model_id=m["model_id"],
+        provider=m["provider"],
+        tier=m["tier"],
+        outcome=m["outcome"],
+        tokens=(t0, t1, t2, t3, t4),
+        cost_nano_usd=int(m["cost_nano_usd"]),
+    )
 
 
 def kind_costs(row: AttemptRow, prices: Prices) -> dict[str, int]:
