@@ -57,9 +57,11 @@ def usage_router(parts: GovernanceParts, auth: Authenticate) -> APIRouter:
                 raise PermissionDenied("only admins may see other callers' usage")
             filters = {"user": who.user_id}
             states = parts.budget_states(who)
+        summary = exports.summary(parts.engine, lo, hi, filters)
         return {
             "scope": filters or {"all": "true"},
-            **exports.summary(parts.engine, lo, hi, filters),
+            **summary,
+            "cost_in_currency": parts.in_currency(summary["cost_nano_usd"], hi),
             "budgets": [s.as_dict() for s in states],
         }
 

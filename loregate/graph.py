@@ -211,6 +211,7 @@ class Loregate:
             metrics=GovernanceMetrics(),
             catalogue=self.catalogue,
             rates=RateBook(engine),
+            currency=self.settings.currency,
         )
 
     @cached_property

@@ -62,6 +62,11 @@ class Money:
     amount: Decimal
     rate: Rate
 
+    @staticmethod
+    def usd(nano_usd: int) -> Decimal:
+        """``nano_usd`` in USD, rounded like a line."""
+        return convert(nano_usd, Decimal(1), USD)
+
 
 def parse_day(value: str | date, what: str = "effective_from") -> date:
     if isinstance(value, date):

@@ -89,6 +89,9 @@ def test_tags_invoices_focus_and_savings_over_http_and_cli(loregate_env: Path) -
             "/admin/billing/convert?nano_usd=1000000000&day=2026-06-01", headers=admin
         ).json()
         assert (converted["amount"], converted["display"]) == ("7.20", "¥7.20")
+        usage = c.get("/v1/usage", headers=alice).json()["cost_in_currency"]
+        assert usage["currency"] == "CNY" and usage["rate"] == "CNY 7.2 (2026-01-01)"
+        assert usage["display"].startswith("¥")
         early = c.post("/admin/billing/close", json={"month": month}, headers=admin)
         assert early.status_code == 400 and "not over" in early.json()["error"]["message"]
 
