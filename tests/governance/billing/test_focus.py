@@ -8,7 +8,8 @@ import io
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
+
+from sqlalchemy import Engine
 
 from gateway.ledger.rows import LedgerRow
 from governance.billing.focus_check import problems
@@ -18,13 +19,12 @@ from governance.billing.rates import RateBook
 from governance.billing.service import Billing
 from governance.billing.usage import prices_from
 from tests.governance.billing.traffic import CONFIG, month_of_traffic, write
-from tests.governance.helpers import migrated_engine
 
 JUNE = Month(2026, 6)
 
 
-def test_the_focus_export_validates_and_adds_up_to_the_ledger(tmp_path: Path) -> None:
-    engine = migrated_engine(f"sqlite:///{tmp_path / 'focus.db'}")
+def test_the_focus_export_validates_and_adds_up_to_the_ledger(engine: Engine) -> None:
+    """On SQLite and PostgreSQL."""
     rows = month_of_traffic(engine, per_day=4, seed=3)
     write(
         engine,
@@ -77,4 +77,3 @@ def test_the_focus_export_validates_and_adds_up_to_the_ledger(tmp_path: Path) ->
     priced = next(r for r in jsonl if r["ChargeCategory"] == "Usage")
     wrong = dict(priced, ContractedCost=str(Decimal(priced["ContractedCost"]) + 1))
     assert problems([wrong]) == ["row 1: PricingQuantity x ContractedUnitPrice != ContractedCost"]
-    engine.dispose()

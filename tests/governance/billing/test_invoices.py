@@ -119,10 +119,8 @@ def test_documents_are_deterministic_in_every_format(
     assert "¥" in html and "Appendix: savings" in html
 
 
-def test_closed_month_is_frozen_and_a_late_row_is_next_months_correction(
-    tmp_path: Path,
-) -> None:
-    engine = migrated_engine(f"sqlite:///{tmp_path / 'close.db'}")
+def test_closed_month_is_frozen_and_a_late_row_is_next_months_correction(engine: Engine) -> None:
+    """On SQLite and PostgreSQL."""
     month_of_traffic(engine, per_day=3, seed=5)
     RateBook(engine).add("CNY", OLD, "2026-06-01", "PBOC")
     early = billing(engine, now=datetime(2026, 6, 20, tzinfo=UTC))
@@ -175,4 +173,3 @@ def test_closed_month_is_frozen_and_a_late_row_is_next_months_correction(
         Decimal("7.10"),
     )
     assert july.total_nano_usd == 1_000_000_000 and july.lines == []
-    engine.dispose()
