@@ -5,6 +5,8 @@ Per budget and window, three keys share the ``{lgb}`` hash tag (one cluster slot
     {lgb}:u:<budget id>:<window>   hash: spent, reserved (nano-USD)
     {lgb}:r:<budget id>:<window>   sorted set: open reservation ids scored by time (ms)
     {lgb}:a:<budget id>:<window>   hash: reservation id -> amount
+    {lgb}:rate:<reservation id>    hash: budget id -> the exchange rate a budget set in another
+                                   currency than USD was priced at (only for such budgets)
 
 The reserve script first releases reservations older than ``stale_after_s`` (a request that
 never settled), then checks every budget and reserves on all of them or none. The settle
@@ -126,6 +128,14 @@ class RedisBudgetCounter:
             raise exceeded(BudgetState(ordered[i], windows[i], out[2], out[3]), amount_nano)
         for i, (b, w) in enumerate(zip(ordered, windows, strict=True)):
             reservation.states.append(BudgetState(b, w, out[1 + 2 * i], out[2 + 2 * i]))
+        priced = [b for b in ordered if b.rate]
+        if priced:  # a record of the rate used, kept as long as a settle marker
+            key = f"{self.prefix}{{lgb}}:rate:{reservation.id}"
+            pipe = self.client.pipeline(transaction=False)
+            for b in priced:
+                pipe.hset(key, str(b.id), str(b.rate))
+            pipe.expire(key, 172800)
+            pipe.execute()
         return reservation
 
     def settle(self, reservation: Reservation, actual_nano: int) -> list[BudgetState]:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from gateway.hooks import CallContext
 from gateway.types import ModelRequest
 from governance.billing.rates import RateBook
+from governance.budget_redis import RedisBudgetCounter
 from governance.budgets import BudgetBook, BudgetCounter
 from governance.governor import Governance, Ticket
 from governance.metrics import GovernanceMetrics
@@ -68,11 +69,9 @@ async def test_a_cny_budget_refuses_the_request_that_would_cross_it(
     await gov.aclose()
 
 
-async def test_the_rate_is_recorded_on_the_reservation_row(
+async def test_the_rate_is_recorded_on_the_reservation(
     book_and_counter: tuple[BudgetBook, BudgetCounter], counter_kind: str
 ) -> None:
-    if counter_kind == "redis":
-        pytest.skip("the Redis counter keeps the rate on the reservation object only")
     book, counter = book_and_counter
     RateBook(book.engine, cache_ttl_s=0).add("CNY", "7.25", "2026-06-01", "PBOC")
     book.set("department", "sales", period="month", hard_usd="5000", currency="CNY")
@@ -90,9 +89,15 @@ async def test_the_rate_is_recorded_on_the_reservation_row(
         route="default",
         request=ModelRequest(model="default", messages=[{"role": "user", "content": "x"}]),
     )
-    await gov.admit(ctx)
-    with book.engine.connect() as conn:
-        assert conn.execute(select(budget_reservations.c.rate)).scalar_one() == (
-            "CNY 7.25 (2026-06-01)"
-        )
+    admission = await gov.admit(ctx)
+    if isinstance(counter, RedisBudgetCounter):
+        assert isinstance(admission.reservation, Ticket) and admission.reservation.reservation
+        rid = admission.reservation.reservation.id
+        recorded = counter.client.hgetall(f"{{lgb}}:rate:{rid}")
+        assert list(recorded.values()) == [b"CNY 7.25 (2026-06-01)"]
+    else:
+        with book.engine.connect() as conn:
+            assert conn.execute(select(budget_reservations.c.rate)).scalar_one() == (
+                "CNY 7.25 (2026-06-01)"
+            )
     assert book.get("department", "sales").as_dict()["hard_limit"] == "5000"
