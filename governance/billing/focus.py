@@ -59,8 +59,11 @@ def focus_rows(
     currency: str,
     issuer: str,
     providers: dict[str, tuple[str, str]],
+    correction: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """FOCUS rows of ``month``'s cells. ``providers``: model alias -> (provider, model id)."""
+    """FOCUS rows of cells billed in ``month``. ``providers``: model alias -> (provider, model
+    id). ``correction``: late rows of a closed month (``ChargeClass`` Correction, their charge
+    period the day they were consumed, their billing period ``month``)."""
     for key in sorted(cells):
         cell = cells[key]
         rate = rates.rate_on(currency, key.day)
@@ -94,6 +97,7 @@ def focus_rows(
             BillingPeriodStart=_ts(month.start),
             BillingPeriodEnd=_ts(month.end),
             ChargeCategory="Usage" if priced else "Adjustment",
+            ChargeClass="Correction" if correction else None,
             ChargeDescription=f"{key.model} {DESCRIPTIONS.get(key.kind, key.kind)}",
             ChargeFrequency="Usage-Based",
             ChargePeriodStart=_ts(start),

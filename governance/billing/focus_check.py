@@ -78,11 +78,14 @@ def row_problems(row: Mapping[str, Any]) -> list[str]:
     found += [p for n in NAMES if n in row if (p := _value_problem(n, row[n])) is not None]
     if found:
         return found
-    if not row["BillingPeriodStart"] <= row["ChargePeriodStart"] < row["ChargePeriodEnd"]:
-        found.append("the charge period does not start inside its billing period")
-    if row["ChargePeriodEnd"] > row["BillingPeriodEnd"]:
-        found.append("the charge period ends after its billing period")
-    correction = row.get("ChargeClass") == "Correction"
+    correction = row.get("ChargeClass") == "Correction"  # may correct an earlier period
+    if not row["ChargePeriodStart"] < row["ChargePeriodEnd"]:
+        found.append("the charge period ends before it starts")
+    if not correction and not (
+        row["BillingPeriodStart"] <= row["ChargePeriodStart"]
+        and row["ChargePeriodEnd"] <= row["BillingPeriodEnd"]
+    ):
+        found.append("the charge period is outside its billing period")
     quantity = _d(row, "PricingQuantity")
     usage = row["ChargeCategory"] in ("Usage", "Purchase") and not correction
     if usage and (quantity is None or not row.get("PricingUnit")):

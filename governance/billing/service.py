@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
@@ -250,16 +251,21 @@ class Billing:
         """The month's ledger as a FOCUS 1.2 dataset (``csv`` or ``jsonl``)."""
         if fmt not in ("csv", "jsonl"):
             raise InvalidRequest(f"unknown FOCUS format {fmt!r} (one of: csv, jsonl)")
-        close = self.closes().get(month)
+        closes = self.closes()
+        close = closes.get(month)
         rows = self._rows(month, close)
-        providers = {r.model: (r.provider, r.model_id) for r in rows}
-        dataset = focus_rows(
-            cells(iter(rows), self.prices),
-            self.rates,
-            month,
-            currency=close.currency if close else self.currency,
-            issuer=self.issuer,
-            providers=providers,
+        late = self._late_rows(month, closes)
+        providers = {r.model: (r.provider, r.model_id) for r in [*rows, *late]}
+        common: dict[str, Any] = {
+            "currency": close.currency if close else self.currency,
+            "issuer": self.issuer,
+            "providers": providers,
+        }
+        dataset = chain(
+            focus_rows(cells(iter(rows), self.prices), self.rates, month, **common),
+            focus_rows(
+                cells(iter(late), self.prices), self.rates, month, correction=True, **common
+            ),
         )
         return focus_csv(dataset) if fmt == "csv" else focus_jsonl(dataset)
 

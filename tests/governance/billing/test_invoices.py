@@ -4,6 +4,7 @@ the audit chain) and a late row is a correction of the next month."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -15,6 +16,7 @@ from sqlalchemy import Engine, func, select
 from gateway.ledger.rows import LedgerRow
 from gateway.ledger.tables import ledger
 from governance.audit import AuditLog
+from governance.billing.focus_check import problems
 from governance.billing.periods import Month
 from governance.billing.rates import RateBook
 from governance.billing.render import render
@@ -173,3 +175,9 @@ def test_closed_month_is_frozen_and_a_late_row_is_next_months_correction(engine:
         Decimal("7.10"),
     )
     assert july.total_nano_usd == 1_000_000_000 and july.lines == []
+    # in July's FOCUS data too, as a correction of a June day
+    focus = [json.loads(line) for line in bill.focus(Month(2026, 7), "jsonl").splitlines()]
+    assert problems(focus) == []
+    assert [(r["ChargeClass"], r["ChargePeriodStart"], r["BilledCost"]) for r in focus] == [
+        ("Correction", "2026-06-30T00:00:00Z", "7.1043")
+    ]
