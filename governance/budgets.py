@@ -22,6 +22,7 @@ from typing import Literal, Protocol
 
 from sqlalchemy import Connection, delete, select
 
+from governance.billing.money import check_currency
 from governance.sql_rules import SqlRules
 from governance.tables import budgets as budgets_table
 from kernel.errors import BudgetExceeded, InvalidRequest, NotFound
@@ -244,9 +245,7 @@ class BudgetBook(SqlRules[list[Budget]]):
                 f"soft limit ${nano_to_usd_str(soft)} is above the hard limit "
                 f"${nano_to_usd_str(hard)}"
             )
-        currency = currency.strip().upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise InvalidRequest(f"a budget currency is an ISO 4217 code: {currency!r}")
+        currency = check_currency(currency)
         values = {
             "period": period,
             "currency": currency,

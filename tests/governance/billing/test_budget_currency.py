@@ -16,7 +16,7 @@ from governance.budgets import BudgetBook, BudgetCounter
 from governance.governor import Governance, Ticket
 from governance.metrics import GovernanceMetrics
 from governance.tables import budget_reservations
-from kernel.errors import BudgetExceeded
+from kernel.errors import BudgetExceeded, NotFound
 from tests.governance.helpers import ALICE
 from tests.governance.test_budgets import _facts, _result
 
@@ -66,6 +66,11 @@ async def test_a_cny_budget_refuses_the_request_that_would_cross_it(
     await ask("r3", 1000)
     state = counter.usage([priced], NOW)[0]
     assert (state.spent_nano, state.reserved_nano) == (LIMIT_NANO_USD, 0)
+    # a budget in a currency without a rate in force fails closed, naming the fix
+    book.set("project", "crm", period="month", hard_usd="100", currency="EUR")
+    ctx = CallContext(request_id="r4", principal=ALICE, route="default", request=request)
+    with pytest.raises(NotFound, match="no EUR rate is in force.*loregate billing rates add"):
+        await gov.admit(ctx)
     await gov.aclose()
 
 
