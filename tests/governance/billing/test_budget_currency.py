@@ -69,7 +69,7 @@ async def test_a_cny_budget_refuses_the_request_that_would_cross_it(
     # a budget in a currency without a rate in force fails closed, naming the fix
     book.set("project", "crm", period="month", hard_usd="100", currency="EUR")
     ctx = CallContext(request_id="r4", principal=ALICE, route="default", request=request)
-    with pytest.raises(NotFound, match="no EUR rate is in force.*loregate billing rates add"):
+    with pytest.raises(NotFound, match=r"no EUR rate is in force.*loregate billing rates add"):
         await gov.admit(ctx)
     await gov.aclose()
 
