@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 from html import escape
-from typing import Literal
+from typing import Any, Literal
 
 from governance.billing.invoices import KIND_LABELS, Invoice, InvoiceLine
 from governance.billing.money import format_money
@@ -129,16 +129,37 @@ _HEAD = (
 )
 
 
+_COUNTERFACTUALS = (
+    ("without_prompt_cache", "without prompt caching (cache reads and writes as input)"),
+    ("final_tier_only", "each request only on the tier that answered it"),
+    ("always_reference", "every request answered once by the reference model"),
+)
+
+
+def _savings_html(s: dict[str, Any]) -> str:
+    """The appendix: what the same requests would have cost (USD, from the ledger rows)."""
+    rows = "".join(
+        f"<tr><td>{escape(label)}</td>"
+        f"<td class=n>{format_money(s[key]['usd'], 'USD')}</td>"
+        f"<td class=n>{format_money(s[key]['saved_usd'], 'USD')}</td>"
+        f"<td class=n>{s[key]['saved_ratio']:.1%}</td></tr>\n"
+        for key, label in _COUNTERFACTUALS
+        if isinstance(s.get(key), dict)
+    )
+    return (
+        "<h2>Appendix: savings</h2>\n"
+        f"<p>{s['requests']:,} requests ({s['escalated_requests']:,} escalated) cost "
+        f"{format_money(s['actual_usd'], 'USD')}; cache reads were "
+        f"{s['cache_read_share']:.1%} of input tokens; tiers past the first took "
+        f"{s['later_tiers_share']:.1%} of the cost.</p>\n<table>\n<tr><th>the same requests"
+        "</th><th class=n>would have cost</th><th class=n>saved</th><th class=n>saved %</th>"
+        f"</tr>\n{rows}</table>\n"
+    )
+
+
 def to_html(invoice: Invoice) -> bytes:
     inv, c = invoice, invoice.currency
-    savings = ""
-    if inv.savings:
-        items = "".join(
-            f"<tr><td>{escape(str(k))}</td><td class=n>{escape(str(v))}</td></tr>\n"
-            for k, v in sorted(inv.savings.items())
-            if not isinstance(v, dict | list)
-        )
-        savings = f"<h2>Appendix: savings</h2>\n<table>\n{items}</table>\n"
+    savings = _savings_html(inv.savings) if inv.savings else ""
     corrections = ""
     if inv.corrections:
         corrections = (

@@ -118,7 +118,7 @@ def test_documents_are_deterministic_in_every_format(
     csv_text = render(inv, "csv").decode()
     assert csv_text.splitlines()[-1].endswith(f"{inv.total_amount},CNY")
     html = render(inv, "html").decode()
-    assert "¥" in html and "Appendix: savings" in html
+    assert "¥" in html and "Appendix: savings" in html and "without prompt caching" in html
 
 
 def test_closed_month_is_frozen_and_a_late_row_is_next_months_correction(engine: Engine) -> None:
