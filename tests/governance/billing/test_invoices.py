@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 from gateway.ledger.rows import LedgerRow
 from gateway.ledger.tables import ledger
 from governance.audit import AuditLog
+from governance.audit_verify import verify
 from governance.billing.focus_check import problems
 from governance.billing.periods import Month
 from governance.billing.rates import RateBook
@@ -138,6 +139,7 @@ def test_closed_month_is_frozen_and_a_late_row_is_next_months_correction(engine:
     # the hash is in the audit chain
     entry = AuditLog(engine).get(closed["audit_seq"])
     assert entry.record["documents"]["department/sales.json"] == before.sha256
+    assert verify(AuditLog(engine)).ok
     with pytest.raises(InvalidRequest, match="already closed"):
         bill.close(JUNE)
     # a rate that would re-price the closed month is refused; so is one before a later rate
