@@ -21,15 +21,21 @@ from gateway.providers.extractive import ExtractiveProvider
 from loregate.settings import Settings
 
 
-def anthropic_provider(api_key: str, base_url: str | None = None) -> Provider:
+def anthropic_provider(
+    api_key: str, base_url: str | None = None, *, passthrough: bool = True
+) -> Provider:
     """The Anthropic provider on the SDK's aiohttp transport (same SDK, same errors; cheaper
-    per call on loopback than its default httpx transport: benchmarks/gateway_overhead.py)."""
+    per call on loopback than its default httpx transport: benchmarks/gateway_overhead.py),
+    with the pass-through path for Messages API clients unless ``passthrough`` is off."""
     import anthropic
 
     from gateway.providers.anthropic import AnthropicProvider
 
     return AnthropicProvider(
-        api_key=api_key, base_url=base_url, http_client=anthropic.DefaultAioHttpClient()
+        api_key=api_key,
+        base_url=base_url,
+        http_client=anthropic.DefaultAioHttpClient(),
+        passthrough=passthrough,
     )
 
 
@@ -74,7 +80,8 @@ def provider_registry(
     reasons: dict[str, str] = {}
     if settings.anthropic_api_key:
         key, url = settings.anthropic_api_key, settings.anthropic_base_url
-        factories["anthropic"] = lambda: anthropic_provider(key, url)
+        passthrough = settings.passthrough
+        factories["anthropic"] = lambda: anthropic_provider(key, url, passthrough=passthrough)
     else:
         factories["anthropic"] = None
         reasons["anthropic"] = "ANTHROPIC_API_KEY is not set"
