@@ -39,14 +39,20 @@ def anthropic_provider(
     )
 
 
-def openai_provider(api_key: str, base_url: str | None = None) -> Provider:
-    """The OpenAI (or OpenAI-compatible) provider on the SDK's aiohttp transport."""
+def openai_provider(
+    api_key: str, base_url: str | None = None, *, passthrough: bool = True
+) -> Provider:
+    """The OpenAI (or OpenAI-compatible) provider on the SDK's aiohttp transport, with the
+    pass-through path for chat-completions clients unless ``passthrough`` is off."""
     import openai
 
     from gateway.providers.openai import OpenAIProvider
 
     return OpenAIProvider(
-        api_key=api_key, base_url=base_url, http_client=openai.DefaultAioHttpClient()
+        api_key=api_key,
+        base_url=base_url,
+        http_client=openai.DefaultAioHttpClient(),
+        passthrough=passthrough,
     )
 
 
@@ -78,9 +84,9 @@ def provider_registry(
     which loads its model on first use; without one it answers on lexical signals alone)."""
     factories: dict[str, ProviderFactory | Provider | None] = {}
     reasons: dict[str, str] = {}
+    passthrough = settings.passthrough
     if settings.anthropic_api_key:
         key, url = settings.anthropic_api_key, settings.anthropic_base_url
-        passthrough = settings.passthrough
         factories["anthropic"] = lambda: anthropic_provider(key, url, passthrough=passthrough)
     else:
         factories["anthropic"] = None
@@ -88,7 +94,7 @@ def provider_registry(
     if settings.openai_api_key or settings.openai_base_url:
         # A local OpenAI-compatible server (vLLM, llama.cpp server, Ollama) needs no key.
         okey, ourl = settings.openai_api_key or "not-needed", settings.openai_base_url
-        factories["openai"] = lambda: openai_provider(okey, ourl)
+        factories["openai"] = lambda: openai_provider(okey, ourl, passthrough=passthrough)
     else:
         factories["openai"] = None
         reasons["openai"] = "neither OPENAI_API_KEY nor OPENAI_BASE_URL is set"

@@ -31,7 +31,12 @@ import httpx2
 from gateway.providers import anthropic_passthrough
 from gateway.providers.anthropic_sdk import post_messages, raw_events
 from gateway.providers.passthrough import usable
-from gateway.providers.wire import forwardable_headers, status_error, transport_error
+from gateway.providers.wire import (
+    broken_stream,
+    forwardable_headers,
+    status_error,
+    transport_error,
+)
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
 from gateway.usage import CumulativeUsage, usage_from_anthropic
 from kernel.errors import (
@@ -143,11 +148,7 @@ class AnthropicProvider:
             raise self._status(exc, request) from exc
         except Exception as exc:
             if started:
-                raise StreamInterrupted(
-                    f"{self.name} stream broke after it began: {type(exc).__name__}: {exc}",
-                    provider=self.name,
-                    model=request.model,
-                ) from exc
+                raise broken_stream(exc, provider=self.name, model=request.model) from exc
             self._raise_transport(exc, request)
         if not finished:
             raise StreamInterrupted(

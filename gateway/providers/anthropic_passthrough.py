@@ -61,11 +61,7 @@ def response_of(data: Any, raw: bytes, request: ModelRequest, name: str) -> Mode
 
 
 async def complete(pool: UpstreamPool, request: ModelRequest) -> ModelResponse:
-    raw = await pool.post(MESSAGES_PATH, wire_body(request, stream=False), request)
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        pool.raise_transport(exc, request)
+    raw, data = await pool.post_json(MESSAGES_PATH, wire_body(request, stream=False), request)
     return response_of(data, raw, request, pool.name)
 
 
@@ -92,13 +88,7 @@ async def stream(pool: UpstreamPool, request: ModelRequest) -> AsyncIterator[Str
     except (StreamInterrupted, GeneratorExit):
         raise
     except Exception as exc:
-        if started:
-            raise StreamInterrupted(
-                f"{name} stream broke after it began: {type(exc).__name__}: {exc}",
-                provider=name,
-                model=request.model,
-            ) from exc
-        pool.raise_transport(exc, request)
+        pool.raise_broken(exc, request, started=started)
     finally:
         response.release()
     if not finished:

@@ -26,7 +26,12 @@ from typing import Any, NoReturn
 import aiohttp
 import orjson
 
-from gateway.providers.wire import forwardable_headers, status_error, transport_error
+from gateway.providers.wire import (
+    broken_stream,
+    forwardable_headers,
+    status_error,
+    transport_error,
+)
 from gateway.types import ModelRequest, WireBody
 from kernel.errors import ProviderError
 
@@ -34,26 +39,41 @@ from kernel.errors import ProviderError
 POOL_SIZE = 256
 
 
-def wire_body(request: ModelRequest, *, stream: bool) -> bytes:
+def _max_tokens_keys(body: dict[str, Any], fmt: str) -> tuple[str, ...]:
+    """The body's max-tokens fields (Anthropic's is required; OpenAI's two are optional)."""
+    if fmt == "anthropic":
+        return ("max_tokens",)
+    return tuple(k for k in ("max_completion_tokens", "max_tokens") if k in body)
+
+
+def wire_body(request: ModelRequest, *, stream: bool, include_usage: bool = False) -> bytes:
     """The client's body for ``request.model`` (the pinned model id): its bytes unchanged when
-    nothing differs, else the same object with only ``model``/``max_tokens``/``stream`` set."""
+    nothing differs, else the same object with only ``model``, its max-tokens field, ``stream``
+    (and OpenAI's ``stream_options.include_usage``) set."""
     wire = request.wire
     assert wire is not None
     body = wire.body
+    keys = _max_tokens_keys(body, wire.format)
+    options = body.get("stream_options")
+    usage_ok = not include_usage or (isinstance(options, dict) and options.get("include_usage"))
     if (
         body.get("model") == request.model
-        and body.get("max_tokens", request.max_tokens) == request.max_tokens
+        and all(body.get(k) == request.max_tokens for k in keys)
         and bool(body.get("stream", False)) == stream
+        and usage_ok
     ):
         return wire.raw
     out = dict(body)  # shallow: the nested messages are shared, never changed
     out["model"] = request.model
-    if "max_tokens" in out or wire.format == "anthropic":
-        out["max_tokens"] = request.max_tokens
+    for key in keys:
+        out[key] = request.max_tokens
     if stream:
         out["stream"] = True
+        if include_usage:
+            out["stream_options"] = {**(options or {}), "include_usage": True}
     else:
         out.pop("stream", None)
+        out.pop("stream_options", None)
     try:
         return orjson.dumps(out)
     except (orjson.JSONEncodeError, TypeError):  # e.g. an integer beyond 64 bits
@@ -167,6 +187,14 @@ class UpstreamPool:
         finally:
             response.release()
 
+    async def post_json(self, path: str, body: bytes, request: ModelRequest) -> tuple[bytes, Any]:
+        """POST ``body``; the answer's bytes and the JSON value they hold."""
+        raw = await self.post(path, body, request)
+        try:
+            return raw, orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            self.raise_transport(exc, request)
+
     def status(
         self, response: aiohttp.ClientResponse, raw: bytes, request: ModelRequest
     ) -> ProviderError:
@@ -194,6 +222,13 @@ class UpstreamPool:
         if mapped is None:
             raise exc
         raise mapped from exc
+
+    def raise_broken(self, exc: Exception, request: ModelRequest, *, started: bool) -> NoReturn:
+        """A stream's failure: ``StreamInterrupted`` once it began (never retried), else the
+        transport error (retried like any failed call)."""
+        if started:
+            raise broken_stream(exc, provider=self.name, model=request.model) from exc
+        self.raise_transport(exc, request)
 
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:

@@ -298,3 +298,48 @@ def test_which_path_carries_the_client_body(wire: Wire) -> None:
     else:
         assert "x-stainless-lang" in upstream.headers
     assert wire.ledger.requests()[0].input_tokens > 0
+
+
+def test_an_openai_client_of_an_openai_model(wire: Wire) -> None:
+    """OpenAI format in and out: on the pass-through path the client's own body goes upstream
+    (an unmodelled field kept), the usage chunk reaches the client only when it asked for it,
+    and the ledger has the usage either way; a 529 is retried, an error after 200 is an error."""
+    client = wire.openai()
+    done = client.chat.completions.create(
+        model="gpt-5.5",
+        messages=[{"role": "user", "content": "Say hi"}],
+        max_tokens=32,
+        extra_body={"x_unmodelled": 1},
+    )
+    assert done.choices[0].message.content and done.usage and done.usage.completion_tokens > 0
+    upstream = [q for q in wire.emu.requests if q.path.endswith("/chat/completions")][-1]
+    assert upstream.json is not None and upstream.json["model"] == "gpt-5.5"
+    if wire.passthrough:
+        assert upstream.json["x_unmodelled"] == 1 and upstream.json["max_tokens"] == 32
+    for include_usage in (False, True):
+        options = {"include_usage": True} if include_usage else None
+        chunks = list(
+            client.chat.completions.create(
+                model="gpt-5.5",
+                messages=[{"role": "user", "content": "Say hi"}],
+                stream=True,
+                **({"stream_options": options} if options else {}),  # type: ignore[arg-type]
+            )
+        )
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert (chunks[-1].usage is not None) == include_usage
+    assert all(r.output_tokens > 0 and r.outcome == "ok" for r in wire.ledger.requests())
+
+    wire.emu.faults.push(Fault.status(529), model="gpt")
+    again = client.chat.completions.create(
+        model="gpt-5.5", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert again.choices[0].message.content and wire.ledger.requests()[-1].retries == 1
+    wire.emu.faults.push(Fault.error_after_start(), model="gpt")
+    with pytest.raises(openai.APIError):
+        list(
+            client.chat.completions.create(
+                model="gpt-5.5", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+        )
+    assert wire.ledger.requests()[-1].outcome == "error"
