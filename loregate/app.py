@@ -63,10 +63,12 @@ def tune_process() -> None:
 
     What start-up built lives as long as the process: frozen out of the collector's reach, so
     full collections under load scan only what requests allocate. Writer threads (ledger,
-    audit, budgets) hand the interpreter lock back to the event loop after 1 ms, not 5 ms."""
+    audit, budgets) hand the interpreter lock back to the event loop after 0.2 ms, not 5 ms:
+    a request waiting for the lock behind a batch being written waits at most that long at
+    each of its awaits (benchmarks/gateway_overhead.py: p99 one request at a time)."""
     gc.collect()
     gc.freeze()
-    sys.setswitchinterval(0.001)
+    sys.setswitchinterval(0.0002)
 
 
 def create_app(
