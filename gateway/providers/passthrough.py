@@ -148,8 +148,12 @@ class UpstreamPool:
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop or self._session.closed:
             connector = aiohttp.TCPConnector(limit=POOL_SIZE, ttl_dns_cache=300)
+            # trust_env: HTTP(S)_PROXY and NO_PROXY apply, as they do to the SDKs' clients.
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=self.timeout, skip_auto_headers=("User-Agent",)
+                connector=connector,
+                timeout=self.timeout,
+                skip_auto_headers=("User-Agent",),
+                trust_env=True,
             )
             self._loop = loop
         return self._session
