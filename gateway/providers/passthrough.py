@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -122,6 +124,16 @@ async def sse_frames(content: aiohttp.StreamReader) -> AsyncIterator[SseFrame]:
             yield parsed
 
 
+def env_proxy(url: str) -> str | None:
+    """The proxy ``HTTP(S)_PROXY``/``NO_PROXY`` give for ``url`` (as the SDKs' clients honour
+    them), read once: aiohttp's ``trust_env`` reads the environment and ``~/.netrc`` again on
+    every request, 0.3 ms each on loopback."""
+    parts = urllib.parse.urlsplit(url)
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return urllib.request.getproxies().get(parts.scheme)
+
+
 class UpstreamPool:
     """One upstream's base URL, credentials and connection pool (created on first use, on the
     running loop; a new loop, as in tests, gets a new pool)."""
@@ -141,6 +153,7 @@ class UpstreamPool:
         self.timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=timeout_s, sock_read=timeout_s
         )
+        self.proxy = env_proxy(self.base_url)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -148,12 +161,8 @@ class UpstreamPool:
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop or self._session.closed:
             connector = aiohttp.TCPConnector(limit=POOL_SIZE, ttl_dns_cache=300)
-            # trust_env: HTTP(S)_PROXY and NO_PROXY apply, as they do to the SDKs' clients.
             self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=self.timeout,
-                skip_auto_headers=("User-Agent",),
-                trust_env=True,
+                connector=connector, timeout=self.timeout, skip_auto_headers=("User-Agent",)
             )
             self._loop = loop
         return self._session
@@ -168,7 +177,10 @@ class UpstreamPool:
         mapped ``ProviderError``."""
         try:
             response = await self.session().post(
-                self.base_url + path, data=body, headers=self.request_headers(request)
+                self.base_url + path,
+                data=body,
+                headers=self.request_headers(request),
+                proxy=self.proxy,
             )
         except Exception as exc:
             self.raise_transport(exc, request)

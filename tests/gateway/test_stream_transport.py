@@ -1,4 +1,5 @@
-"""The per-event limit of a stream after its commit point (one watchdog timer per stream)."""
+"""The pass-through path's transport details: the per-event limit of a committed stream (one
+watchdog timer per stream) and the proxy read once from the environment."""
 
 from __future__ import annotations
 
@@ -71,3 +72,14 @@ async def test_a_cancellation_from_outside_stays_a_cancellation() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+def test_the_pass_through_pool_takes_its_proxy_from_the_environment_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gateway.providers.passthrough import env_proxy
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    assert env_proxy("https://api.anthropic.com") == "http://proxy.internal:3128"
+    assert env_proxy("http://127.0.0.1:8000") is None
