@@ -207,6 +207,10 @@ class Gateway:
             )
             raise
         ctx.reservation = admission.reservation
+        if admission.request is not ctx.request and admission.request.wire is not None:
+            # Governance changed the request (upstream redaction): the client's own bytes
+            # must not go upstream, so this request takes the SDK path.
+            admission.request.with_wire(None)
         return admission
 
     async def finish(self, facts: RequestFacts) -> None:

@@ -11,7 +11,28 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+WireFormat = Literal["anthropic", "openai"]
+
+
+@dataclass(frozen=True, slots=True)
+class WireBody:
+    """A client's request body as it arrived, in a vendor's own format (the pass-through path,
+    gateway/providers/passthrough.py): ``raw`` is the bytes, ``body`` the parsed object."""
+
+    format: WireFormat
+    raw: bytes
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class WireBytes:
+    """An upstream's answer (a JSON body or one SSE frame) as bytes in ``format``, to hand to a
+    client that speaks that format without serialising it again."""
+
+    format: WireFormat
+    raw: bytes
 
 
 class ModelRequest(BaseModel):
@@ -33,6 +54,18 @@ class ModelRequest(BaseModel):
     extra_body: dict[str, Any] = Field(default_factory=dict)
     # anthropic-beta and similar headers, passed through untouched.
     extra_headers: dict[str, str] = Field(default_factory=dict)
+    # The client's own body when it needs no translation (the pass-through path). Private, so
+    # a copy with another model id or max_tokens keeps it (the provider rewrites both), and
+    # anything that changes the content drops it (Gateway.admit, after upstream redaction).
+    _wire: WireBody | None = PrivateAttr(default=None)
+
+    @property
+    def wire(self) -> WireBody | None:
+        return self._wire
+
+    def with_wire(self, wire: WireBody | None) -> ModelRequest:
+        self._wire = wire
+        return self
 
 
 class Usage(BaseModel):
@@ -67,6 +100,17 @@ class ModelResponse(BaseModel):
     # How sure a model that says so is of this answer, 0..1 (the extractive answerer); in a
     # stream it rides on ``message_delta`` as ``confidence``.
     confidence: float | None = None
+    # The upstream's body as it arrived (pass-through path): returned to a client of the same
+    # format as is. Set only by a provider that sent a ``ModelRequest.wire`` body.
+    _raw: WireBytes | None = PrivateAttr(default=None)
+
+    @property
+    def raw(self) -> WireBytes | None:
+        return self._raw
+
+    def with_raw(self, raw: WireBytes | None) -> ModelResponse:
+        self._raw = raw
+        return self
 
     @property
     def text(self) -> str:
@@ -90,6 +134,16 @@ class StreamEvent(BaseModel):
 
     type: StreamEventType
     data: dict[str, Any]
+    # The SSE frame as the upstream sent it (pass-through path), relayed as is.
+    _raw: WireBytes | None = PrivateAttr(default=None)
+
+    @property
+    def raw(self) -> WireBytes | None:
+        return self._raw
+
+    def with_raw(self, raw: WireBytes | None) -> StreamEvent:
+        self._raw = raw
+        return self
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,11 @@ costs the event loop, and each voluntary hand-back would make it wait for the GI
 busy loop, so that under sustained load its queue would outgrow the requests. On a database
 error it keeps the batch and retries with backoff;
 ``close`` waits until everything submitted is written, so a clean stop loses no record.
+
+With a ``redaction`` stage (``audit_process.ProcessRedaction``, what ``loregate serve`` uses)
+the redaction runs in a worker process instead: the thread builds the raw records, hands each
+batch over an in-memory pipe and waits (without the lock) for it to come back redacted, then
+chains and appends it. If that stage fails, the batch is redacted on the thread as before.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.background import BatchOwner, BatchWorker
 from governance.audit import AuditLog
-from governance.audit_record import JsonRedactor, redact_record
+from governance.audit_process import redact_one
+from governance.audit_record import JsonRedactor
 
 log = logging.getLogger("gateway.audit")
 
@@ -26,6 +32,16 @@ Raw = tuple[str, datetime, dict[str, Any]]
 # What ``submit`` takes: a record, or a function that builds it (then built on the thread, not
 # on the event loop that submitted it).
 Pending = Raw | Callable[[], Raw]
+
+
+class BatchRedaction(Protocol):
+    """Redacts a batch of raw records elsewhere (another process)."""
+
+    def redact_batch(self, batch: list[Raw]) -> list[Raw]: ...
+
+    def start(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class AuditWriter(BatchOwner):
@@ -37,16 +53,18 @@ class AuditWriter(BatchOwner):
         batch_size: int = 200,
         max_delay_s: float = 0.25,
         retry_backoff_s: float = 0.5,
+        redaction: BatchRedaction | None = None,
     ) -> None:
         self.audit = audit
         self.redactor = redactor
+        self.redaction = redaction
         self.batch_size = batch_size
         self.max_delay_s = max_delay_s
         self.retry_backoff_s = retry_backoff_s
         self.written = 0
         self._worker: BatchWorker[Pending, Raw] = BatchWorker(
             self._append,
-            prepare=lambda batch: [self._redacted(item) for item in batch],
+            prepare=self._prepare,
             name="loregate-audit",
             batch_size=batch_size,
             max_delay_s=max_delay_s,
@@ -67,29 +85,36 @@ class AuditWriter(BatchOwner):
             return
         self._worker.put(raw)
 
+    def close(self, timeout: float | None = None) -> None:
+        self._worker.close(timeout)
+        if self.redaction is not None:
+            self.redaction.close()
+
+    async def aclose(self) -> None:
+        await self._worker.aclose()
+        if self.redaction is not None:
+            self.redaction.close()
+
+    def _prepare(self, batch: list[Pending]) -> list[Raw]:
+        raws = [self._built(item) for item in batch]
+        if self.redaction is not None:
+            try:
+                return self.redaction.redact_batch(raws)
+            except Exception:
+                log.warning("audit: the redaction process failed; redacting here", exc_info=True)
+        return [redact_one(raw, self.redactor) for raw in raws]
+
     def _redacted(self, item: Pending) -> Raw:
+        return redact_one(self._built(item), self.redactor)
+
+    def _built(self, item: Pending) -> Raw:
         if callable(item):
             try:
                 item = item()
             except Exception:  # a bug in record building: still a record, and the chain goes on
                 log.exception("audit: could not build a record")
                 item = ("unknown", datetime.now(UTC), {"record_build_failed": True})
-        request_id, at, payload = item
-        try:
-            return request_id, at, redact_record(payload, self.redactor)
-        except Exception:  # never write unredacted content: keep only the skeleton
-            log.exception("audit: redaction failed for %s; content dropped", request_id)
-            return (
-                request_id,
-                at,
-                {
-                    **payload,
-                    "request": None,
-                    "response": None,
-                    "error": None,
-                    "redaction_failed": True,
-                },
-            )
+        return item
 
     def _append(self, batch: list[Raw]) -> None:  # on the thread: redacted and chained
         self.audit.append(batch)

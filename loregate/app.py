@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,7 +27,7 @@ from loregate.graph import Loregate
 from loregate.offline import configure_offline
 from loregate.overrides import Overrides
 from loregate.readiness import readiness
-from loregate.settings import Settings, get_settings
+from loregate.settings import Settings, env_name, get_settings
 
 log = logging.getLogger("loregate")
 
@@ -51,6 +52,9 @@ def warm_up(graph: Loregate) -> None:
     try:
         if isinstance(graph.redactor, PiiRedactor):
             _ = graph.redactor.analyzer
+        audit = graph.governance.audit
+        if audit is not None and audit.redaction is not None:
+            audit.redaction.start()  # the redaction process loads presidio now, not mid-load
     except Exception:
         log.warning("start-up warm-up failed; the first requests will pay for it", exc_info=True)
 
@@ -60,10 +64,12 @@ def tune_process() -> None:
 
     What start-up built lives as long as the process: frozen out of the collector's reach, so
     full collections under load scan only what requests allocate. Writer threads (ledger,
-    audit, budgets) hand the interpreter lock back to the event loop after 1 ms, not 5 ms."""
+    audit, budgets) hand the interpreter lock back to the event loop after 0.2 ms, not 5 ms:
+    a request waiting for the lock behind a batch being written waits at most that long at
+    each of its awaits (benchmarks/gateway_overhead.py: p99 one request at a time)."""
     gc.collect()
     gc.freeze()
-    sys.setswitchinterval(0.001)
+    sys.setswitchinterval(0.0002)
 
 
 def create_app(
@@ -151,4 +157,7 @@ def _mount(app: FastAPI, graph: Loregate) -> None:
 def app_factory() -> FastAPI:
     """For ``uvicorn --factory loregate.app:app_factory`` (``loregate serve``): settings from
     the environment, warmed up, the process tuned for serving."""
-    return create_app(serving=True, after_start=tune_process)
+    settings = get_settings()
+    if env_name("audit_process") not in os.environ:  # serving: audit redaction off the GIL
+        settings = settings.model_copy(update={"audit_process": True})
+    return create_app(settings, serving=True, after_start=tune_process)

@@ -246,6 +246,7 @@ class Loregate:
     @cached_property
     def governance(self) -> Governance:
         """Budgets, rate limits, audit and metrics around each gateway call."""
+        from governance.audit_process import ProcessRedaction
         from governance.audit_writer import AuditWriter
         from governance.budget_worker import BudgetWorker
         from governance.governor import Governance
@@ -259,7 +260,16 @@ class Loregate:
             counter=p.counter,
             metrics=p.metrics,
             limiter=RateLimiter(p.rules, make_storage(self.settings.redis_url)),
-            audit=AuditWriter(AuditLog(self.writer_engine), self.redactor),
+            audit=AuditWriter(
+                AuditLog(self.writer_engine),
+                self.redactor,
+                redaction=ProcessRedaction(
+                    phone_regions=self.redactor.phone_regions,
+                    score_threshold=self.redactor.score_threshold,
+                )
+                if self.settings.audit_process and isinstance(self.redactor, PiiRedactor)
+                else None,
+            ),
             worker=BudgetWorker(p.counter, on_states=p.metrics.record_budgets),
             redactor=self.redactor,
             redact_upstream=self.settings.redact_upstream,

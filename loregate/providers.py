@@ -21,26 +21,38 @@ from gateway.providers.extractive import ExtractiveProvider
 from loregate.settings import Settings
 
 
-def anthropic_provider(api_key: str, base_url: str | None = None) -> Provider:
+def anthropic_provider(
+    api_key: str, base_url: str | None = None, *, passthrough: bool = True
+) -> Provider:
     """The Anthropic provider on the SDK's aiohttp transport (same SDK, same errors; cheaper
-    per call on loopback than its default httpx transport: benchmarks/gateway_overhead.py)."""
+    per call on loopback than its default httpx transport: benchmarks/gateway_overhead.py),
+    with the pass-through path for Messages API clients unless ``passthrough`` is off."""
     import anthropic
 
     from gateway.providers.anthropic import AnthropicProvider
 
     return AnthropicProvider(
-        api_key=api_key, base_url=base_url, http_client=anthropic.DefaultAioHttpClient()
+        api_key=api_key,
+        base_url=base_url,
+        http_client=anthropic.DefaultAioHttpClient(),
+        passthrough=passthrough,
     )
 
 
-def openai_provider(api_key: str, base_url: str | None = None) -> Provider:
-    """The OpenAI (or OpenAI-compatible) provider on the SDK's aiohttp transport."""
+def openai_provider(
+    api_key: str, base_url: str | None = None, *, passthrough: bool = True
+) -> Provider:
+    """The OpenAI (or OpenAI-compatible) provider on the SDK's aiohttp transport, with the
+    pass-through path for chat-completions clients unless ``passthrough`` is off."""
     import openai
 
     from gateway.providers.openai import OpenAIProvider
 
     return OpenAIProvider(
-        api_key=api_key, base_url=base_url, http_client=openai.DefaultAioHttpClient()
+        api_key=api_key,
+        base_url=base_url,
+        http_client=openai.DefaultAioHttpClient(),
+        passthrough=passthrough,
     )
 
 
@@ -72,16 +84,17 @@ def provider_registry(
     which loads its model on first use; without one it answers on lexical signals alone)."""
     factories: dict[str, ProviderFactory | Provider | None] = {}
     reasons: dict[str, str] = {}
+    passthrough = settings.passthrough
     if settings.anthropic_api_key:
         key, url = settings.anthropic_api_key, settings.anthropic_base_url
-        factories["anthropic"] = lambda: anthropic_provider(key, url)
+        factories["anthropic"] = lambda: anthropic_provider(key, url, passthrough=passthrough)
     else:
         factories["anthropic"] = None
         reasons["anthropic"] = "ANTHROPIC_API_KEY is not set"
     if settings.openai_api_key or settings.openai_base_url:
         # A local OpenAI-compatible server (vLLM, llama.cpp server, Ollama) needs no key.
         okey, ourl = settings.openai_api_key or "not-needed", settings.openai_base_url
-        factories["openai"] = lambda: openai_provider(okey, ourl)
+        factories["openai"] = lambda: openai_provider(okey, ourl, passthrough=passthrough)
     else:
         factories["openai"] = None
         reasons["openai"] = "neither OPENAI_API_KEY nor OPENAI_BASE_URL is set"

@@ -63,6 +63,16 @@ class Settings(BaseSettings):
         "default: $LOREGATE_HOME/inbox",
     )
     redact_upstream: bool = False
+    audit_process: bool = Field(
+        default=False,
+        description="redact audit records in a worker process, off the serving process's "
+        "interpreter lock (`loregate serve` turns it on unless set)",
+    )
+    passthrough: bool = Field(
+        default=True,
+        description="forward a client's body as bytes to a provider of the same format "
+        "(no SDK round trip); off: every request goes through the providers' SDKs",
+    )
     standing_knowledge: Path | None = Field(
         default=None, description="text file added to the answer prompt's cached prefix"
     )

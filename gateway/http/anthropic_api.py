@@ -21,12 +21,13 @@ from gateway.http.common import (
     json_body,
     model_request,
     overhead_ms,
+    raw_json_body,
     request_id_of,
     upstream_ms,
 )
 from gateway.http.errors import anthropic_error_body
 from gateway.service import Gateway, GatewayStream
-from gateway.types import InvocationResult, ModelRequest, StreamEvent
+from gateway.types import InvocationResult, ModelRequest, StreamEvent, WireBody
 from gateway.usage import usage_to_anthropic
 from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
@@ -86,12 +87,28 @@ def result_headers(result: InvocationResult) -> dict[str, str]:
     }
 
 
+def message_bytes(result: InvocationResult) -> bytes | str:
+    """The upstream's own body when it is already a Messages API answer (pass-through)."""
+    raw = result.response.raw
+    if raw is not None and raw.format == "anthropic":
+        return raw.raw
+    return compact_json(message_json(result))
+
+
+def frame(event: StreamEvent) -> bytes:
+    """The event's SSE frame: the upstream's own bytes on the pass-through path."""
+    raw = event.raw
+    if raw is not None and raw.format == "anthropic":
+        return raw.raw
+    return sse_frame(event.type, {"type": event.type, **event.data})
+
+
 async def relay(stream: GatewayStream, first: StreamEvent) -> AsyncIterator[bytes]:
     """SSE frames of the stream; a failure after the first event becomes an error event."""
     try:
-        yield sse_frame(first.type, {"type": first.type, **first.data})
+        yield frame(first)
         async for event in stream:
-            yield sse_frame(event.type, {"type": event.type, **event.data})
+            yield frame(event)
     except ApiError as exc:
         yield sse_frame("error", anthropic_error_body(exc, stream.request_id))
     except Exception as exc:  # anything else still ends as a visible error, never a bare EOF
@@ -110,15 +127,16 @@ def anthropic_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
     async def create_message(request: Request) -> Response:
         started = started_at(request)
         principal = await auth(request)
-        model_req, stream = to_model_request(await json_body(request), request)
+        raw, body = await raw_json_body(request)
+        model_req, stream = to_model_request(body, request)
+        # The client's bytes ride along: a provider that speaks this format forwards them.
+        model_req.with_wire(WireBody("anthropic", raw, body))
         rid = request_id_of(request)
         if not stream:
             result = await gateway.invoke(model_req, principal=principal, request_id=rid)
             headers = result_headers(result)
             headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
-            return Response(
-                compact_json(message_json(result)), media_type="application/json", headers=headers
-            )
+            return Response(message_bytes(result), media_type="application/json", headers=headers)
         events = gateway.stream(model_req, principal=principal, request_id=rid)
         first = await events.__anext__()  # errors before the first content byte: HTTP status
         headers = {

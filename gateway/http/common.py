@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
+import orjson
 from fastapi import Request
 from pydantic import ValidationError
 
@@ -22,14 +22,19 @@ def request_id_of(request: Request) -> str | None:
 
 
 async def json_body(request: Request) -> dict[str, Any]:
+    return (await raw_json_body(request))[1]
+
+
+async def raw_json_body(request: Request) -> tuple[bytes, dict[str, Any]]:
+    """The body's bytes (kept for the pass-through path) and the JSON object they hold."""
     raw = await request.body()
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise InvalidRequest(f"the request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")
-    return body
+    return raw, body
 
 
 def model_request(fields: dict[str, Any]) -> ModelRequest:

@@ -17,15 +17,15 @@ from fastapi.responses import Response, StreamingResponse
 from gateway.http.anthropic_api import result_headers
 from gateway.http.common import (
     OVERHEAD_HEADER,
-    json_body,
     overhead_ms,
+    raw_json_body,
     request_id_of,
     upstream_ms,
 )
 from gateway.http.errors import openai_error_body
 from gateway.http.openai_translate import ChunkTranslator, chat_request, completion_json
 from gateway.service import Gateway, GatewayStream
-from gateway.types import StreamEvent
+from gateway.types import InvocationResult, StreamEvent, WireBody
 from gateway.usage import CumulativeUsage
 from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
@@ -42,9 +42,14 @@ async def relay_chunks(
         event: StreamEvent | None = first
         events = stream.__aiter__()
         while event is not None:
-            usage.observe(event)
-            for chunk in translator.chunks(event, usage.usage):
-                yield sse_frame(None, chunk)
+            raw = event.raw
+            if raw is not None and raw.format == "openai":  # the upstream's own chunks
+                if raw.raw:
+                    yield raw.raw
+            else:
+                usage.observe(event)
+                for chunk in translator.chunks(event, usage.usage):
+                    yield sse_frame(None, chunk)
             try:
                 event = await events.__anext__()
             except StopAsyncIteration:
@@ -61,22 +66,30 @@ async def relay_chunks(
             await stream.aclose()
 
 
+def completion_bytes(result: InvocationResult) -> bytes | str:
+    """The upstream's own body when it is already a chat completion (pass-through)."""
+    raw = result.response.raw
+    if raw is not None and raw.format == "openai":
+        return raw.raw
+    return compact_json(completion_json(result.response, result.request_id))
+
+
 def openai_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
     router = APIRouter(tags=["gateway (OpenAI-compatible)"])
 
     async def chat_completions(request: Request) -> Response:  # a plain Starlette route
         started = started_at(request)
         principal = await auth(request)
-        model_req, stream, include_usage = chat_request(await json_body(request))
+        raw, body = await raw_json_body(request)
+        model_req, stream, include_usage = chat_request(body)
+        model_req.with_wire(WireBody("openai", raw, body))  # for an OpenAI-format upstream
         rid = request_id_of(request)
         if not stream:
             result = await gateway.invoke(model_req, principal=principal, request_id=rid)
             headers = result_headers(result)
             headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
             return Response(
-                compact_json(completion_json(result.response, result.request_id)),
-                media_type="application/json",
-                headers=headers,
+                completion_bytes(result), media_type="application/json", headers=headers
             )
         events = gateway.stream(model_req, principal=principal, request_id=rid)
         first = await events.__anext__()

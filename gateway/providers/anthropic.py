@@ -13,6 +13,10 @@ Failures map onto kernel.errors: HTTP errors -> ProviderStatusError (status, ret
 timeouts -> ProviderTimeout, connection failures -> ProviderConnectionError, and anything that
 goes wrong after the stream began (an ``error`` event after HTTP 200, a cut connection, a stream
 that ends without ``message_stop``) -> StreamInterrupted.
+
+With ``passthrough=True`` a request that carries the client's own Messages API body
+(``ModelRequest.wire``) skips the SDK: see ``anthropic_passthrough.py``; the rest (OpenAI-format
+clients, bodies changed by governance, ``count_tokens``) still goes through the SDK.
 """
 
 from __future__ import annotations
@@ -24,8 +28,15 @@ from typing import Any, NoReturn
 import anthropic
 import httpx2
 
+from gateway.providers import anthropic_passthrough
 from gateway.providers.anthropic_sdk import post_messages, raw_events
-from gateway.providers.wire import forwardable_headers, status_error, transport_error
+from gateway.providers.passthrough import usable
+from gateway.providers.wire import (
+    broken_stream,
+    forwardable_headers,
+    status_error,
+    transport_error,
+)
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
 from gateway.usage import CumulativeUsage, usage_from_anthropic
 from kernel.errors import (
@@ -34,17 +45,7 @@ from kernel.errors import (
 )
 
 DEFAULT_TIMEOUT_S = 600.0
-_EVENT_TYPES = frozenset(
-    {
-        "message_start",
-        "content_block_start",
-        "content_block_delta",
-        "content_block_stop",
-        "message_delta",
-        "message_stop",
-        "ping",
-    }
-)
+_EVENT_TYPES = anthropic_passthrough.EVENT_TYPES
 _FIELDS = ("system", "temperature", "top_p", "stop_sequences", "tools", "tool_choice", "metadata")
 
 
@@ -59,6 +60,7 @@ class AnthropicProvider:
         http_client: httpx2.AsyncClient | None = None,
         name: str = "anthropic",
         timeout: float | None = None,
+        passthrough: bool = False,
     ) -> None:
         self.name = name
         self._timeout = timeout if timeout is not None else DEFAULT_TIMEOUT_S
@@ -70,12 +72,21 @@ class AnthropicProvider:
             max_retries=0,
             timeout=self._timeout,
         )
+        self._pool = (
+            anthropic_passthrough.anthropic_pool(api_key, base_url, self._timeout, name)
+            if passthrough
+            else None
+        )
 
     async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
         await self._client.close()
 
     # The protocol -----------------------------------------------------------------------------
     async def complete(self, request: ModelRequest) -> ModelResponse:
+        if self._pool is not None and usable(request, "anthropic") is not None:
+            return await anthropic_passthrough.complete(self._pool, request)
         body, headers = self._wire(request)
         try:
             raw = await post_messages(self._client, body, headers, self._timeout)
@@ -93,7 +104,12 @@ class AnthropicProvider:
             )
         return self._response(data, request)
 
-    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        if self._pool is not None and usable(request, "anthropic") is not None:
+            return anthropic_passthrough.stream(self._pool, request)
+        return self._sdk_stream(request)
+
+    async def _sdk_stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         body, headers = self._wire(request)
         body["stream"] = True
         started = False
@@ -108,7 +124,7 @@ class AnthropicProvider:
                             f"{self.name} sent an error event after HTTP 200: {sse.data}",
                             provider=self.name,
                             model=request.model,
-                            details=_error_details(sse.data),
+                            details=anthropic_passthrough.error_details(sse.data.encode()),
                         )
                     if sse.event not in _EVENT_TYPES or not sse.data:
                         continue
@@ -132,11 +148,7 @@ class AnthropicProvider:
             raise self._status(exc, request) from exc
         except Exception as exc:
             if started:
-                raise StreamInterrupted(
-                    f"{self.name} stream broke after it began: {type(exc).__name__}: {exc}",
-                    provider=self.name,
-                    model=request.model,
-                ) from exc
+                raise broken_stream(exc, provider=self.name, model=request.model) from exc
             self._raise_transport(exc, request)
         if not finished:
             raise StreamInterrupted(
@@ -210,14 +222,3 @@ class AnthropicProvider:
         if mapped is None:
             raise exc
         raise mapped from exc
-
-
-def _error_details(data: str) -> dict[str, Any]:
-    try:
-        body = json.loads(data)
-    except ValueError:
-        return {"raw": data}
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        return {"type": error.get("type"), "upstream_message": error.get("message")}
-    return {}

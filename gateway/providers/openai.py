@@ -2,6 +2,8 @@
 ``openai`` SDK, behind the canonical Anthropic-shaped protocol.
 
 The request is translated to chat completions and the answer back (see openai_translate.py).
+With ``passthrough=True`` a request that carries an OpenAI-format client's own body
+(``ModelRequest.wire``) skips the SDK and the translation: see ``openai_passthrough.py``.
 Streams ask for ``stream_options.include_usage`` and are re-emitted as Anthropic-shaped events:
 message_start, one content block per text run or tool call, message_delta with the usage and
 stop reason, message_stop. Servers that ignore include_usage yield zero usage.
@@ -24,22 +26,17 @@ from typing import Any, NoReturn
 import httpx2
 import openai
 
-from gateway.providers.openai_translate import (
-    FINISH_TO_STOP,
-    to_chat_params,
-    tool_input,
-    usage_from_openai,
+from gateway.providers import openai_passthrough
+from gateway.providers.openai_chunks import ChunkEvents
+from gateway.providers.openai_translate import to_chat_params
+from gateway.providers.passthrough import usable
+from gateway.providers.wire import (
+    broken_stream,
+    forwardable_headers,
+    status_error,
+    transport_error,
 )
-from gateway.providers.wire import forwardable_headers, status_error, transport_error
-from gateway.stream_events import (
-    block_delta,
-    block_start,
-    block_stop,
-    message_delta,
-    message_start,
-    message_stop,
-)
-from gateway.types import ModelRequest, ModelResponse, StreamEvent, Usage
+from gateway.types import ModelRequest, ModelResponse, StreamEvent
 from kernel.errors import (
     ProviderError,
     StreamInterrupted,
@@ -64,6 +61,7 @@ class OpenAIProvider:
         name: str = "openai",
         timeout: float | None = None,
         max_tokens_param: str = "max_completion_tokens",
+        passthrough: bool = False,
     ) -> None:
         if max_tokens_param not in ("max_completion_tokens", "max_tokens"):
             raise ValueError("max_tokens_param must be 'max_completion_tokens' or 'max_tokens'")
@@ -76,8 +74,17 @@ class OpenAIProvider:
             max_retries=0,
             timeout=timeout if timeout is not None else DEFAULT_TIMEOUT_S,
         )
+        self._pool = (
+            openai_passthrough.openai_pool(
+                api_key, base_url, timeout if timeout is not None else DEFAULT_TIMEOUT_S, name
+            )
+            if passthrough
+            else None
+        )
 
     async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
         await self._client.close()
 
     def _params(self, request: ModelRequest) -> dict[str, Any]:
@@ -92,114 +99,43 @@ class OpenAIProvider:
         return params
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
+        if self._pool is not None and usable(request, "openai") is not None:
+            return await openai_passthrough.complete(self._pool, request)
         try:
             completion = await self._client.chat.completions.create(**self._params(request))
         except Exception as exc:
             self._raise(exc, request)
-        if not completion.choices:
-            raise ProviderError(
-                f"{self.name} returned no choices",
-                provider=self.name,
-                model=request.model,
-                retryable=True,
-            )
-        choice = completion.choices[0]
-        content: list[dict[str, Any]] = []
-        if choice.message.content:
-            content.append({"type": "text", "text": choice.message.content})
-        for call in choice.message.tool_calls or []:
-            function = getattr(call, "function", None)
-            if function is None:
-                continue
-            content.append(
-                {
-                    "type": "tool_use",
-                    "id": call.id,
-                    "name": function.name,
-                    "input": tool_input(function.arguments),
-                }
-            )
-        return ModelResponse(
-            id=completion.id,
-            provider=self.name,
-            model_alias=request.model,
-            model_id=completion.model or request.model,
-            content=content,
-            stop_reason=FINISH_TO_STOP.get(str(choice.finish_reason), choice.finish_reason),
-            usage=usage_from_openai(completion.usage),
-        )
+        return openai_passthrough.completion_response(completion.to_dict(), request, self.name)
 
-    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        if self._pool is not None and usable(request, "openai") is not None:
+            return openai_passthrough.stream(self._pool, request)
+        return self._sdk_stream(request)
+
+    async def _sdk_stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         params = {
             **self._params(request),
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        started = False
-        finish: str | None = None
-        usage = Usage()
-        block: tuple[str, int] | None = None  # ("text", 0) or ("tool", openai tool index)
-        index = -1
+        events = ChunkEvents(request.model)
         try:
             chunks = await self._client.chat.completions.create(**params)
             async for chunk in chunks:
-                if not started:
-                    started = True
-                    yield message_start(chunk.id, chunk.model or request.model)
-                if chunk.usage is not None:
-                    usage = usage_from_openai(chunk.usage)
-                for choice in chunk.choices[:1]:
-                    delta = choice.delta
-                    if delta.content:
-                        if block != ("text", 0):
-                            if block is not None:
-                                yield block_stop(index)
-                            index, block = index + 1, ("text", 0)
-                            yield block_start(index, {"type": "text", "text": ""})
-                        yield block_delta(index, {"type": "text_delta", "text": delta.content})
-                    for call in delta.tool_calls or []:
-                        if block != ("tool", call.index):
-                            if block is not None:
-                                yield block_stop(index)
-                            index, block = index + 1, ("tool", call.index)
-                            name = call.function.name if call.function else ""
-                            yield block_start(
-                                index,
-                                {
-                                    "type": "tool_use",
-                                    "id": call.id or "",
-                                    "name": name or "",
-                                    "input": {},
-                                },
-                            )
-                        if call.function and call.function.arguments:
-                            yield block_delta(
-                                index,
-                                {
-                                    "type": "input_json_delta",
-                                    "partial_json": call.function.arguments,
-                                },
-                            )
-                    if choice.finish_reason:
-                        finish = choice.finish_reason
+                for event in events.feed(chunk.to_dict()):
+                    yield event
         except Exception as exc:
-            if started:
-                raise StreamInterrupted(
-                    f"{self.name} stream broke after it began: {type(exc).__name__}: {exc}",
-                    provider=self.name,
-                    model=request.model,
-                ) from exc
+            if events.started:
+                raise broken_stream(exc, provider=self.name, model=request.model) from exc
             self._raise(exc, request)
-        if finish is None:
+        if events.finish is None:
             raise StreamInterrupted(
                 f"{self.name} stream ended without a finish reason",
                 provider=self.name,
                 model=request.model,
             )
-        if block is not None:
-            yield block_stop(index)
-        yield message_delta(FINISH_TO_STOP.get(finish, finish), None, usage)
-        yield message_stop()
+        for event in events.finish_events():
+            yield event
 
     async def count_tokens(self, request: ModelRequest) -> int:
         params = to_chat_params(request, self._max_tokens_param)

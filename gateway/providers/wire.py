@@ -15,6 +15,7 @@ from kernel.errors import (
     ProviderError,
     ProviderStatusError,
     ProviderTimeout,
+    StreamInterrupted,
 )
 
 # Headers a caller may not forward upstream (the provider sets its own).
@@ -128,3 +129,12 @@ def transport_error(
     if isinstance(exc, ValueError | TypeError):
         return InvalidRequest(f"{provider} rejected the request: {exc}")
     return None
+
+
+def broken_stream(exc: BaseException, *, provider: str, model: str) -> StreamInterrupted:
+    """A stream that failed after it began (never retried: the caller already has part of it)."""
+    return StreamInterrupted(
+        f"{provider} stream broke after it began: {type(exc).__name__}: {exc}",
+        provider=provider,
+        model=model,
+    )

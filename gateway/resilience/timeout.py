@@ -30,6 +30,48 @@ class Deadline:
         return self.expires - self.clock.monotonic()
 
 
+class _EventWatchdog:
+    """The per-event limit of a committed stream with one timer for the whole stream.
+
+    ``asyncio.timeout`` per event costs a timer handle, a heap push and a cancelled handle left
+    in the loop's heap for every delta; at a hundred concurrent streams that was a tenth of the
+    gateway's CPU per event. Here ``waiting`` marks each wait for the next event and the one
+    timer, when it fires, either cancels the waiting task (the wait ran over) or re-arms itself
+    for the current wait's end.
+    """
+
+    __slots__ = ("fired", "handle", "limit", "loop", "started", "task")
+
+    def __init__(self, limit: float) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.limit = limit
+        self.task: asyncio.Task[object] | None = None  # the task waiting now; None: not waiting
+        self.started = 0.0
+        self.fired = False
+        self.handle = self.loop.call_at(self.loop.time() + limit, self._check)
+
+    def wait(self) -> None:
+        self.started = self.loop.time()
+        self.task = asyncio.current_task()
+
+    def done(self) -> None:
+        self.task = None
+
+    def _check(self) -> None:
+        now = self.loop.time()
+        due = self.started + self.limit
+        if self.task is not None and now >= due:
+            self.fired = True
+            self.task.cancel()
+            return
+        self.handle = self.loop.call_at(
+            due if self.task is not None else now + self.limit, self._check
+        )
+
+    def close(self) -> None:
+        self.handle.cancel()
+
+
 class AttemptTimeout:
     """One call may take ``seconds``, and never past the tier's deadline.
 
@@ -85,10 +127,10 @@ class AttemptTimeout:
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         it = self.inner.stream(request).__aiter__()
-        committed = False
+        watchdog: _EventWatchdog | None = None
         try:
-            while True:
-                limit, by_deadline = self._limit(committed)
+            while watchdog is None:  # up to the commit point: each wait also within the deadline
+                limit, by_deadline = self._limit()
                 if limit <= 0:
                     raise self._error("stream event", True)
                 try:
@@ -98,9 +140,26 @@ class AttemptTimeout:
                     return
                 except TimeoutError:
                     raise self._error("stream event", by_deadline) from None
-                committed = committed or event.type in COMMIT_EVENTS
+                if event.type in COMMIT_EVENTS:
+                    watchdog = _EventWatchdog(self.seconds)
+                yield event
+            while True:  # after it: each wait within ``seconds``, one timer for all of them
+                watchdog.wait()
+                try:
+                    event = await it.__anext__()
+                except StopAsyncIteration:
+                    return
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if not watchdog.fired or task is None or task.uncancel() > 0:
+                        raise  # a cancellation from elsewhere
+                    raise self._error("stream event", False) from None
+                finally:
+                    watchdog.done()
                 yield event
         finally:
+            if watchdog is not None:
+                watchdog.close()
             await close_quietly(it)
 
     async def count_tokens(self, request: ModelRequest) -> int:

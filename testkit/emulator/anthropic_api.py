@@ -257,6 +257,8 @@ class AnthropicApi:
             if index == 0:
                 yield sse_event("ping", {"type": "ping"})
             for n, delta in enumerate(pieces):
+                if self.state.delta_interval_s > 0:
+                    await asyncio.sleep(self.state.delta_interval_s)
                 yield sse_event(
                     "content_block_delta",
                     {"type": "content_block_delta", "index": index, "delta": delta},

@@ -44,12 +44,16 @@ class EmulatorState:
         *,
         clock: Callable[[], float] | None = None,
         latency_s: float = 0.0,
+        delta_interval_s: float = 0.0,
         min_cacheable: dict[str, int] | None = None,
         models: tuple[str, ...] = DEFAULT_MODELS,
         record: bool = True,
     ) -> None:
         self.clock: Callable[[], float] = clock or time.monotonic
         self.latency_s = latency_s
+        # A paced stream (benchmarks): this long before each content delta, like a model's
+        # tokens arriving over time.
+        self.delta_interval_s = delta_interval_s
         self.faults = FaultQueue()
         self.cache = PromptCache(self.clock, min_cacheable)
         self.openai_cache = AutoPrefixCache(self.clock)

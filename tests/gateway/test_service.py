@@ -201,3 +201,34 @@ async def test_aclose_closes_the_providers(rig: Rig) -> None:
     await rig.gateway.invoke(ask(), principal=LOCAL_OPERATOR)
     await rig.gateway.aclose()
     assert rig.anthropic.closed
+
+
+async def test_a_request_governance_changed_never_carries_the_client_bytes(
+    config: GatewayConfig,
+) -> None:
+    """Upstream redaction returns a changed request: its wire body (the raw, unredacted
+    client bytes) is dropped, so the provider builds it from the redacted fields."""
+    from gateway.types import WireBody
+
+    class Redacting:
+        async def admit(self, ctx: CallContext) -> Admission:
+            changed = ctx.request.model_copy(
+                update={"messages": [{"role": "user", "content": "x"}]}
+            )
+            return Admission(route=ctx.route, request=changed)
+
+        async def settle(self, facts: RequestFacts) -> None:
+            return None
+
+    raw = b'{"model":"default","messages":[{"role":"user","content":"hi"}]}'
+    plain = ask().with_wire(WireBody("anthropic", raw, {"model": "default"}))
+    rig = Rig(config)
+    rig.anthropic.push(Reply("ok"), Reply("ok"), model=HAIKU)
+    await rig.gateway.invoke(plain, principal=ALICE)
+    assert rig.anthropic.calls[-1].wire is not None  # unchanged: the bytes go along
+    redacting = Rig(config, hooks=Redacting())
+    redacting.anthropic.push(Reply("ok"), model=HAIKU)
+    again = ask().with_wire(WireBody("anthropic", raw, {"model": "default"}))
+    await redacting.gateway.invoke(again, principal=ALICE)
+    sent = redacting.anthropic.calls[-1]
+    assert sent.wire is None and sent.messages == [{"role": "user", "content": "x"}]

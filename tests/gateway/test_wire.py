@@ -1,5 +1,7 @@
 """The official SDKs -> loregate (uvicorn on 127.0.0.1) -> the wire emulator, and the fault matrix.
 
+Every test runs on both paths of an Anthropic-format request: ``passthrough`` (the client's
+body forwarded as bytes, the answer relayed as bytes) and ``sdk`` (built through the SDK).
 The gateway's router is served alone (governance has its own tests; test_gw_shutdown drives
 the whole app with a real key). Retry waits are injected (the ``sleeps`` list records them);
 timeouts and connection resets are real, on loopback.
@@ -54,6 +56,7 @@ class Wire:
     gateway: Gateway
     ledger: MemoryLedger
     sleeps: list[float]
+    passthrough: bool
     clients: list[anthropic.Anthropic | openai.OpenAI] = field(default_factory=list)
 
     def anthropic(self) -> anthropic.Anthropic:
@@ -77,8 +80,10 @@ def emulator() -> Iterator[EmulatorServer]:
         yield emu
 
 
-@pytest.fixture
-def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
+@pytest.fixture(params=[True, False], ids=["passthrough", "sdk"])
+def wire(
+    emulator: EmulatorServer, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Wire]:
     emulator.reset()
     (tmp_path / "wire.toml").write_text(WIRE_CONFIG)
     clock = ManualClock()  # retry waits return at once, recorded in clock.sleeps
@@ -89,6 +94,7 @@ def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
         openai_api_key="test",
         openai_base_url=emulator.base_url + "/v1",
         config=tmp_path / "wire.toml",
+        passthrough=request.param,
     )
     overrides = Overrides(
         providers={"local": None, "extractive": None},
@@ -98,7 +104,7 @@ def wire(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Wire]:
     )
     gw = Loregate(settings, overrides).gateway
     with ServedApp(gateway_app(gw)) as served:
-        wire = Wire(emulator, served.url, gw, ledger, clock.sleeps)
+        wire = Wire(emulator, served.url, gw, ledger, clock.sleeps, request.param)
         yield wire
         wire.close()
 
@@ -264,3 +270,76 @@ def test_when_everything_fails_the_client_gets_a_clear_error(wire: Wire) -> None
             model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}]
         )
     assert oerr.value.status_code == 529
+
+
+def test_which_path_carries_the_client_body(wire: Wire) -> None:
+    """Pass-through: the client's own body (an unmodelled field, its key order) with only the
+    model id rewritten, none of the SDK's headers; the SDK path rebuilds it."""
+    import httpx
+
+    body = {
+        "messages": [{"role": "user", "content": "Say hi"}],
+        "model": "default",
+        "max_tokens": 32,
+        "x_unmodelled": {"kept": True},
+    }
+    headers = {"x-api-key": "k", "anthropic-version": "2023-06-01", "anthropic-beta": "b-1"}
+    r = httpx.post(wire.url + "/v1/messages", json=body, headers=headers, timeout=10)
+    assert r.status_code == 200 and r.json()["content"][0]["text"]
+    upstream = [q for q in wire.emu.requests if q.path == "/v1/messages"][-1]
+    assert upstream.json is not None
+    assert upstream.json["model"].startswith("claude-haiku-4-5")
+    assert upstream.json["x_unmodelled"] == {"kept": True}
+    assert upstream.headers.get("anthropic-beta") == "b-1"
+    assert upstream.headers.get("x-api-key") != "k"  # never the caller's key
+    if wire.passthrough:
+        assert list(upstream.json) == ["messages", "model", "max_tokens", "x_unmodelled"]
+        assert "x-stainless-lang" not in upstream.headers
+    else:
+        assert "x-stainless-lang" in upstream.headers
+    assert wire.ledger.requests()[0].input_tokens > 0
+
+
+def test_an_openai_client_of_an_openai_model(wire: Wire) -> None:
+    """OpenAI format in and out: on the pass-through path the client's own body goes upstream
+    (an unmodelled field kept), the usage chunk reaches the client only when it asked for it,
+    and the ledger has the usage either way; a 529 is retried, an error after 200 is an error."""
+    client = wire.openai()
+    done = client.chat.completions.create(
+        model="gpt-5.5",
+        messages=[{"role": "user", "content": "Say hi"}],
+        max_tokens=32,
+        extra_body={"x_unmodelled": 1},
+    )
+    assert done.choices[0].message.content and done.usage and done.usage.completion_tokens > 0
+    upstream = [q for q in wire.emu.requests if q.path.endswith("/chat/completions")][-1]
+    assert upstream.json is not None and upstream.json["model"] == "gpt-5.5"
+    if wire.passthrough:
+        assert upstream.json["x_unmodelled"] == 1 and upstream.json["max_tokens"] == 32
+    for include_usage in (False, True):
+        options = {"include_usage": True} if include_usage else None
+        chunks = list(
+            client.chat.completions.create(
+                model="gpt-5.5",
+                messages=[{"role": "user", "content": "Say hi"}],
+                stream=True,
+                **({"stream_options": options} if options else {}),  # type: ignore[arg-type]
+            )
+        )
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert (chunks[-1].usage is not None) == include_usage
+    assert all(r.output_tokens > 0 and r.outcome == "ok" for r in wire.ledger.requests())
+
+    wire.emu.faults.push(Fault.status(529), model="gpt")
+    again = client.chat.completions.create(
+        model="gpt-5.5", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert again.choices[0].message.content and wire.ledger.requests()[-1].retries == 1
+    wire.emu.faults.push(Fault.error_after_start(), model="gpt")
+    with pytest.raises(openai.APIError):
+        list(
+            client.chat.completions.create(
+                model="gpt-5.5", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+        )
+    assert wire.ledger.requests()[-1].outcome == "error"
