@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         "default: $LOREGATE_HOME/inbox",
     )
     redact_upstream: bool = False
+    console_rollup_interval_s: float = Field(
+        default=30.0, gt=0, description="how often the console folds the ledger into its rollup"
+    )
     standing_knowledge: Path | None = Field(
         default=None, description="text file added to the answer prompt's cached prefix"
     )

@@ -1,0 +1,96 @@
+"""Audit (chain status, one record) and models and routes (tiers as they run now, breaker
+states, the routing version, prompt versions with activate and rollback): admins."""
+
+# No ``from __future__ import annotations``: FastAPI reads the routes' annotations.
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from console.services import ConsoleServices
+from console.web import Renderer, guard
+from governance.audit_verify import verify
+from kernel.auth import Authenticate
+from kernel.errors import ApiError
+from kernel.principal import Principal, Role
+
+
+def ops_pages(services: ConsoleServices, auth: Authenticate, render: Renderer) -> APIRouter:
+    from console.pages_data import data_pages
+
+    router = APIRouter()
+    parts = services.parts
+    Admin = Annotated[Principal, Depends(guard(auth, Role.ADMIN))]
+    Changer = Annotated[Principal, Depends(guard(auth, Role.ADMIN, change=True))]
+
+    @router.get("/audit")
+    async def audit(
+        request: Request,
+        _: Admin,
+        check: bool = False,
+        record: Annotated[str, Query(max_length=128)] = "",
+    ) -> Response:
+        report = await services.run(verify, parts.audit) if check else None
+        entry, error = None, ""
+        if record.strip():
+            try:
+                entry = await services.run(parts.audit.get, record.strip())
+            except ApiError as exc:
+                error = exc.message
+        return render.page(
+            request,
+            "audit.html",
+            title="Audit",
+            report=report,
+            entry=entry,
+            record=record,
+            error=error,
+        )
+
+    def routes_now() -> list[dict[str, Any]]:
+        catalogue = parts.catalogue
+        if catalogue is None:
+            return []
+        out = []
+        for name in catalogue.config.routes:
+            try:
+                tiers = [
+                    {"index": t.index, "models": list(t.aliases), "skipped": list(t.skipped)}
+                    for t in catalogue.route_tiers(name)
+                ]
+                error = ""
+            except ApiError as exc:
+                tiers, error = [], exc.message
+            out.append({"name": name, "tiers": tiers, "error": error})
+        return out
+
+    @router.get("/models")
+    async def models(request: Request, _: Admin) -> Response:
+        catalogue = parts.catalogue
+        prompts = await services.run(parts.prompts.list_prompts)
+        return render.page(
+            request,
+            "models.html",
+            title="Models & routes",
+            routes=await services.run(routes_now),
+            breakers=catalogue.breaker_states() if catalogue else {},
+            routing_version=catalogue.routing_version if catalogue else "",
+            prompts=prompts,
+        )
+
+    @router.post("/models/prompts/{prompt_id}/activate")
+    async def activate(
+        prompt_id: str, who: Changer, version: Annotated[str, Form(min_length=1, max_length=12)]
+    ) -> Response:
+        by = who.key_id or who.user_id
+        await services.run(parts.prompts.activate, f"{prompt_id}@{version}", by=by)
+        return RedirectResponse("/console/models", status_code=303)
+
+    @router.post("/models/prompts/{prompt_id}/rollback")
+    async def rollback(prompt_id: str, who: Changer) -> Response:
+        await services.run(parts.prompts.rollback, prompt_id, by=who.key_id or who.user_id)
+        return RedirectResponse("/console/models", status_code=303)
+
+    router.include_router(data_pages(services, auth, render))
+    return router

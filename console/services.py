@@ -1,0 +1,57 @@
+"""What the console is given by the composition root: the API's own services, plus the
+session store, the usage rollup and a dashboard executor of its own.
+
+Every blocking call of the console runs on ``executor`` (a small thread pool of its own) and
+every usage query on ``dashboard_engine`` (a connection pool of its own): a slow dashboard
+query then waits for the console's threads and connections, never for the gateway's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+from sqlalchemy import Engine
+
+from console.rollup import UsageRollup
+from console.sessions import SessionStore
+from governance.parts import GovernanceParts
+from retrieval.answer import AnswerService
+from retrieval.review import ReviewQueue
+
+if TYPE_CHECKING:
+    from evals.run_store import RunStore
+    from ingest.pipeline import Ingestor
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def dashboard_executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="console")
+
+
+@dataclass
+class ConsoleServices:
+    parts: GovernanceParts
+    answers: AnswerService
+    review: ReviewQueue | None
+    sessions: SessionStore
+    rollup: UsageRollup
+    dashboard_engine: Engine
+    ingestor: Ingestor | None = None
+    runs: RunStore | None = None
+    collection: str = "loregate"
+    executor: ThreadPoolExecutor = field(default_factory=dashboard_executor)
+    # A page load folds in at most this many ledger ids itself; a bigger backlog is the
+    # background refresher's, and the page says how far behind it is.
+    inline_refresh_limit: int = 50_000
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn`` on the console's own threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
