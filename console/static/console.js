@@ -13,7 +13,10 @@ document.addEventListener("submit", async (event) => {
     method: "POST", body, headers: { "X-CSRF-Token": form.elements.csrf.value },
   });
   if (!response.ok) {
-    result.innerHTML = await response.text();
+    // The error page, as the server rendered it: its message only.
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    const message = doc.querySelector("main [role=alert]");
+    result.innerHTML = message ? message.outerHTML : "";
     status.textContent = "The question was refused.";
     return;
   }
