@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from console.services import ConsoleServices
-from console.usage import GROUPS, report, scope_for
+from console.usage import report, scope_for
 from console.web import Renderer, guard
 from governance import exports
 from kernel.auth import Authenticate
@@ -23,30 +23,21 @@ def usage_pages(services: ConsoleServices, auth: Authenticate, render: Renderer)
     Viewer = Annotated[Principal, Depends(guard(auth))]
     Admin = Annotated[Principal, Depends(guard(auth, Role.ADMIN))]
 
-    def fold_in() -> int:
-        """Fold a small backlog in now; a large one is the background refresher's."""
-        rollup = services.rollup
-        behind = rollup.backlog()
-        if 0 < behind <= services.inline_refresh_limit:
-            rollup.refresh()
-            behind = rollup.backlog()
-        return behind
-
     @router.get("/usage")
     async def usage(
         request: Request,
         who: Viewer,
-        group_by: Annotated[str, Query(pattern="^(department|project|user|model|route|day)$")] = (
-            "department"
-        ),
+        group_by: Annotated[str, Query(pattern="^(department|project|user|model|route|day)$")] = "",
         start: Annotated[str | None, Query(alias="from")] = None,
         end: Annotated[str | None, Query(alias="to")] = None,
         department: str = "",
-        project: str = "",
         user: str = "",
     ) -> Response:
-        scope = scope_for(who, {"department": department, "project": project, "user": user})
-        behind = await services.run(fold_in)
+        scope = scope_for(who, department.strip(), user.strip())
+        group_by = group_by or scope.groups[0]
+        # Only read here: folding the ledger in is the background refresher's job, so a page
+        # load never takes a write lock the ledger's writer waits for.
+        behind = await services.run(services.rollup.backlog)
         data = await services.run(report, services.dashboard_engine, scope, group_by, start, end)
         budgets = await services.run(
             services.parts.budget_states, None if who.role == Role.ADMIN else who
@@ -59,7 +50,7 @@ def usage_pages(services: ConsoleServices, auth: Authenticate, render: Renderer)
             title="Usage & cost",
             data=data,
             scope=scope,
-            groups=list(GROUPS),
+            groups=scope.groups,
             behind=behind,
             budgets=budgets,
             peak=peak,

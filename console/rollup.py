@@ -1,10 +1,11 @@
 """The daily usage rollup, folded in from the ledger by id watermark.
 
 ``refresh`` reads the ledger's request rows after the watermark (at most ``batch`` ids at a
-time), sums them per (day, department, project, user, model, route, tier) in SQL, adds the
-sums to ``console_usage_daily`` (an upsert) and moves the watermark, in one transaction. The
-watermark moves by compare-and-set, so two refreshers (two workers) never fold a row twice.
-The usage pages read the rollup only: a few thousand rows a month, whatever the ledger holds.
+time), sums them per scope (everyone, each department, each user), grouping and day in SQL,
+adds the sums to ``console_usage_facets`` (an upsert) and moves the watermark, in one
+transaction. The watermark moves by compare-and-set, so two refreshers (two workers) never
+fold a row twice.
+A usage page reads one scope and one grouping: a few hundred rows, whatever the ledger holds.
 
 The ledger's writer commits a batch in milliseconds; a row whose id was drawn before the
 watermark passed it but committed after would be missed, so a refresh stops before the first
@@ -16,36 +17,59 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, String, case, cast, func, select, update
+from sqlalchemy import Engine, Select, String, case, cast, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from console.tables import DIMENSIONS, MEASURES, rollup_state, usage_daily
+from console.tables import KEY, MEASURES, rollup_state, usage_facets
 from gateway.ledger.tables import ledger
 
 STATE = "ledger"
 
 
-def _day(engine: Engine) -> ColumnElement[Any]:
+# The groupings each scope offers; ``day`` comes from any complete partition (``route``).
+FACETS: dict[str, tuple[str, ...]] = {
+    "": ("department", "project", "user", "model", "route", "tier"),
+    "department": ("project", "user", "model", "route", "tier"),
+    "user": ("model", "route", "tier"),
+}
+
+
+def ledger_day(engine: Engine) -> ColumnElement[Any]:
+    """A ledger row's UTC day as ``YYYY-MM-DD``."""
     if engine.dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", ledger.c.created_at), "YYYY-MM-DD")
     return func.substr(cast(ledger.c.created_at, String), 1, 10)
 
 
-def _sums(engine: Engine) -> list[ColumnElement[Any]]:
+def _dimension(dim: str) -> ColumnElement[Any]:
+    c = ledger.c
+    columns: dict[str, ColumnElement[Any]] = {
+        "department": c.department,
+        "project": c.project,
+        "user": c.user_id,
+        "model": c.model_alias,
+        "route": c.route,
+        "tier": cast(func.coalesce(c.tier, -1), String),
+    }
+    return columns[dim]
+
+
+def _scope(kind: str) -> ColumnElement[Any]:
+    if kind == "department":
+        return literal("department:") + ledger.c.department
+    if kind == "user":
+        return literal("user:") + ledger.c.user_id
+    return literal("")
+
+
+def _sums() -> list[ColumnElement[Any]]:
     c = ledger.c
 
     def count_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.sum(case((cond, 1), else_=0))
 
     return [
-        _day(engine).label("day"),
-        c.department,
-        c.project,
-        c.user_id,
-        c.model_alias.label("model"),
-        c.route,
-        func.coalesce(c.tier, -1).label("tier"),
         func.count().label("requests"),
         count_if(c.outcome == "ok").label("ok"),
         count_if(c.outcome == "error").label("errors"),
@@ -57,6 +81,28 @@ def _sums(engine: Engine) -> list[ColumnElement[Any]]:
         func.sum(c.cache_read_tokens).label("cache_read_tokens"),
         func.sum(c.cost_nano_usd).label("cost_nano_usd"),
     ]
+
+
+def _facet_queries(engine: Engine, lo: int, hi: int) -> list[Select[Any]]:
+    day = ledger_day(engine)
+    where = (ledger.c.kind == "request", ledger.c.id > lo, ledger.c.id <= hi)
+    out = []
+    for kind, dims in FACETS.items():
+        scope = _scope(kind)
+        for dim in dims:
+            value = _dimension(dim)
+            out.append(
+                select(
+                    scope.label("scope"),
+                    literal(dim).label("dim"),
+                    value.label("value"),
+                    day.label("day"),
+                    *_sums(),
+                )
+                .where(*where)
+                .group_by(scope, value, day)
+            )
+    return out
 
 
 class UsageRollup:
@@ -120,11 +166,6 @@ class UsageRollup:
         hi = self._upper_bound(lo)
         if hi <= lo:
             return 0
-        query = (
-            select(*_sums(self.engine))
-            .where(ledger.c.kind == "request", ledger.c.id > lo, ledger.c.id <= hi)
-            .group_by(*DIMENSIONS)
-        )
         with self.engine.begin() as conn:
             if lo == 0:
                 conn.execute(
@@ -137,9 +178,11 @@ class UsageRollup:
             ).rowcount
             if not moved:  # another refresher took this range
                 return 0
-            rows = [dict(r._mapping) for r in conn.execute(query)]
-            if rows:
-                conn.execute(_upsert(self.engine, usage_daily, DIMENSIONS, MEASURES), rows)
+            upsert = _upsert(self.engine, usage_facets, KEY, MEASURES)
+            for query in _facet_queries(self.engine, lo, hi):
+                rows = [dict(r._mapping) for r in conn.execute(query)]
+                if rows:
+                    conn.execute(upsert, rows)
         return hi - lo
 
 

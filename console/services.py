@@ -47,9 +47,6 @@ class ConsoleServices:
     runs: RunStore | None = None
     collection: str = "loregate"
     executor: ThreadPoolExecutor = field(default_factory=dashboard_executor)
-    # A page load folds in at most this many ledger ids itself; a bigger backlog is the
-    # background refresher's, and the page says how far behind it is.
-    inline_refresh_limit: int = 50_000
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn`` on the console's own threads."""

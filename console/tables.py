@@ -1,8 +1,8 @@
 """The console's tables: sign-in sessions and the usage rollup with its watermark.
 
-``console_usage_daily`` holds one row per (day, department, project, user, model, route, tier)
-with the sums of the ledger's request rows; ``console_rollup_state`` the id of the last ledger
-row folded in. The usage pages read only these, never the ledger itself.
+``console_usage_facets`` holds the sums of the ledger's request rows per scope, grouping, value
+and day; ``console_rollup_state`` the id of the last ledger row folded in. The usage pages read
+only these, never the ledger itself.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
-    Integer,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -32,7 +31,6 @@ sessions = Table(
     Column("ended_at", DateTime(timezone=True), nullable=True),
 )
 
-DIMENSIONS = ("day", "department", "project", "user_id", "model", "route", "tier")
 MEASURES = (
     "requests",
     "ok",
@@ -45,21 +43,21 @@ MEASURES = (
     "cache_read_tokens",
     "cost_nano_usd",
 )
+KEY = ("scope", "dim", "value", "day")
 
-usage_daily = Table(
-    "console_usage_daily",
+# One row per (scope, dimension, value, day): ``scope`` is "" (everyone), "department:<name>"
+# or "user:<id>"; ``dim`` one of the groupings a page of that scope offers. A page reads one
+# scope and one dimension over a range of days: a few hundred rows, whatever the ledger holds.
+usage_facets = Table(
+    "console_usage_facets",
     metadata,
+    Column("scope", String(140), nullable=False),
+    Column("dim", String(16), nullable=False),
+    Column("value", String(128), nullable=False),
     Column("day", String(10), nullable=False),
-    Column("department", String(128), nullable=False),
-    Column("project", String(128), nullable=False),
-    Column("user_id", String(128), nullable=False),
-    Column("model", String(128), nullable=False),
-    Column("route", String(128), nullable=False),
-    Column("tier", Integer, nullable=False),  # -1: no tier answered
     *[Column(m, BigInteger, nullable=False, server_default="0") for m in MEASURES],
-    PrimaryKeyConstraint(*DIMENSIONS, name="pk_console_usage_daily"),
-    Index("ix_console_usage_daily_department_day", "department", "day"),
-    Index("ix_console_usage_daily_user_day", "user_id", "day"),
+    PrimaryKeyConstraint(*KEY, name="pk_console_usage_facets"),
+    Index("ix_console_usage_facets_scope_dim_day", "scope", "dim", "day"),
 )
 
 rollup_state = Table(

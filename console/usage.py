@@ -1,7 +1,8 @@
-"""The usage pages' numbers, read from the daily rollup within the caller's scope.
+"""The usage pages' numbers, read from the rollup's facets within the caller's scope.
 
 Scope is the API's rule for ``GET /v1/usage``, plus the department lead: an admin sees
-everyone (and may filter), a department lead their department, anyone else their own usage.
+everyone (or one department, or one user), a department lead their department, anyone else
+their own usage.
 """
 
 from __future__ import annotations
@@ -13,45 +14,48 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from console.tables import MEASURES, usage_daily
+from console.rollup import FACETS
+from console.tables import MEASURES, usage_facets
 from kernel.errors import InvalidRequest, PermissionDenied
 from kernel.principal import Principal, Role
 
-GROUPS = {
-    "department": usage_daily.c.department,
-    "project": usage_daily.c.project,
-    "user": usage_daily.c.user_id,
-    "model": usage_daily.c.model,
-    "route": usage_daily.c.route,
-    "day": usage_daily.c.day,
-}
-FILTERS = ("department", "project", "user")
+GROUPS = ("department", "project", "user", "model", "route", "day")
+# A complete partition of every scope's requests: totals and days are summed from it.
+WHOLE = "route"
 
 
 @dataclass(frozen=True)
 class Scope:
-    filters: dict[str, str]
-    label: str
+    kind: str  # "" (everyone) | "department" | "user"
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.name}" if self.kind else ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}" if self.kind else "everyone"
+
+    @property
+    def groups(self) -> list[str]:
+        offered = FACETS[self.kind]
+        return [g for g in GROUPS if g in offered or g == "day"]
 
 
-def scope_for(who: Principal, asked: dict[str, str]) -> Scope:
-    """The filters ``who`` may see usage with; ``PermissionDenied`` for anything wider."""
-    asked = {k: v for k, v in asked.items() if v and k in FILTERS}
+def scope_for(who: Principal, department: str = "", user: str = "") -> Scope:
+    """The scope ``who`` may see usage in; ``PermissionDenied`` for anything wider."""
     if who.role == Role.ADMIN:
-        return Scope(asked, "everyone" if not asked else ", ".join(asked.values()))
-    if who.role == Role.DEPT_LEAD:
-        if asked.get("department", who.department) != who.department:
+        if user:
+            return Scope("user", user)
+        return Scope("department", department) if department else Scope("")
+    if who.role == Role.DEPT_LEAD and not user:
+        if department and department != who.department:
             raise PermissionDenied("a department lead sees only their own department's usage")
-        return Scope({**asked, "department": who.department}, f"department {who.department}")
-    if (
-        any(
-            asked.get(k) and asked[k] != own
-            for k, own in (("department", who.department), ("project", who.project))
-        )
-        or asked.get("user", who.user_id) != who.user_id
-    ):
+        return Scope("department", who.department)
+    if (user and user != who.user_id) or (department and department != who.department):
         raise PermissionDenied("only admins may see other callers' usage")
-    return Scope({"user": who.user_id}, f"user {who.user_id}")
+    return Scope("user", who.user_id)
 
 
 @dataclass
@@ -79,8 +83,8 @@ def parse_range(start: str | None, end: str | None, today: date) -> tuple[date, 
     return lo, hi
 
 
-def _sum(name: str) -> ColumnElement[Any]:
-    return func.coalesce(func.sum(usage_daily.c[name]), 0).label(name)
+def _sums() -> list[ColumnElement[Any]]:
+    return [func.coalesce(func.sum(usage_facets.c[m]), 0).label(m) for m in MEASURES]
 
 
 def report(
@@ -93,27 +97,43 @@ def report(
     today: date | None = None,
     limit: int = 50,
 ) -> UsageReport:
-    if group_by not in GROUPS:
-        raise InvalidRequest(f"group by one of: {', '.join(GROUPS)}")
+    if group_by not in scope.groups:
+        raise InvalidRequest(f"group {scope.label}'s usage by one of: {', '.join(scope.groups)}")
     lo, hi = parse_range(start, end, today or datetime.now(UTC).date())
-    t = usage_daily.c
-    conds = [t.day >= lo.isoformat(), t.day <= hi.isoformat()]
-    column = {"department": t.department, "project": t.project, "user": t.user_id}
-    conds += [column[k] == v for k, v in scope.filters.items()]
-    sums = [_sum(m) for m in MEASURES]
-    key = GROUPS[group_by]
+    t = usage_facets.c
+
+    def facet(dim: str) -> list[ColumnElement[bool]]:
+        return [
+            t.scope == scope.key,
+            t.dim == dim,
+            t.day >= lo.isoformat(),
+            t.day <= hi.isoformat(),
+        ]
+
     with engine.connect() as conn:
-        totals_row = conn.execute(select(*sums).where(*conds)).one()
-        order = key if group_by == "day" else func.sum(t.cost_nano_usd).desc()
-        grouped = conn.execute(
-            select(key.label("key"), *sums).where(*conds).group_by(key).order_by(order).limit(limit)
-        ).all()
+        totals_row = conn.execute(select(*_sums()).where(*facet(WHOLE))).one()
         daily = conn.execute(
-            select(t.day.label("key"), *sums).where(*conds).group_by(t.day).order_by(t.day)
+            select(t.day.label("key"), *_sums())
+            .where(*facet(WHOLE))
+            .group_by(t.day)
+            .order_by(t.day)
         ).all()
         tiers = conn.execute(
-            select(t.tier.label("key"), *sums).where(*conds).group_by(t.tier).order_by(t.tier)
+            select(t.value.label("key"), *_sums())
+            .where(*facet("tier"))
+            .group_by(t.value)
+            .order_by(t.value)
         ).all()
+        if group_by == "day":
+            grouped = daily
+        else:
+            grouped = conn.execute(
+                select(t.value.label("key"), *_sums())
+                .where(*facet(group_by))
+                .group_by(t.value)
+                .order_by(func.sum(t.cost_nano_usd).desc())
+                .limit(limit)
+            ).all()
     totals = {m: int(totals_row._mapping[m]) for m in MEASURES}
     prompt = totals["input_tokens"] + totals["cache_write_tokens"] + totals["cache_read_tokens"]
     n = totals["requests"]

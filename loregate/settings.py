@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     )
     redact_upstream: bool = False
     console_rollup_interval_s: float = Field(
-        default=30.0, gt=0, description="how often the console folds the ledger into its rollup"
+        default=10.0, gt=0, description="how often the console folds the ledger into its rollup"
     )
     standing_knowledge: Path | None = Field(
         default=None, description="text file added to the answer prompt's cached prefix"

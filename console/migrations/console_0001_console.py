@@ -1,4 +1,4 @@
-"""console: sign-in sessions and the daily usage rollup
+"""console: sign-in sessions and the daily usage rollup (facets)
 
 Revision ID: console_0001
 Revises:
@@ -15,7 +15,6 @@ down_revision = None
 branch_labels = ("console",)
 depends_on = None
 
-DIMENSIONS = ("day", "department", "project", "user_id", "model", "route", "tier")
 MEASURES = (
     "requests",
     "ok",
@@ -41,21 +40,17 @@ def upgrade() -> None:
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_table(
-        "console_usage_daily",
+        "console_usage_facets",
+        sa.Column("scope", sa.String(140), nullable=False),
+        sa.Column("dim", sa.String(16), nullable=False),
+        sa.Column("value", sa.String(128), nullable=False),
         sa.Column("day", sa.String(10), nullable=False),
-        sa.Column("department", sa.String(128), nullable=False),
-        sa.Column("project", sa.String(128), nullable=False),
-        sa.Column("user_id", sa.String(128), nullable=False),
-        sa.Column("model", sa.String(128), nullable=False),
-        sa.Column("route", sa.String(128), nullable=False),
-        sa.Column("tier", sa.Integer(), nullable=False),
         *[sa.Column(m, sa.BigInteger(), nullable=False, server_default="0") for m in MEASURES],
-        sa.PrimaryKeyConstraint(*DIMENSIONS, name="pk_console_usage_daily"),
+        sa.PrimaryKeyConstraint("scope", "dim", "value", "day", name="pk_console_usage_facets"),
     )
     op.create_index(
-        "ix_console_usage_daily_department_day", "console_usage_daily", ["department", "day"]
+        "ix_console_usage_facets_scope_dim_day", "console_usage_facets", ["scope", "dim", "day"]
     )
-    op.create_index("ix_console_usage_daily_user_day", "console_usage_daily", ["user_id", "day"])
     op.create_table(
         "console_rollup_state",
         sa.Column("name", sa.String(32), primary_key=True),
@@ -65,5 +60,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("console_rollup_state")
-    op.drop_table("console_usage_daily")
+    op.drop_table("console_usage_facets")
     op.drop_table("console_sessions")

@@ -74,6 +74,11 @@ class ConsoleRig:
         self.services = console_services_of(self.app)
         self.services.rollup.settle_s = 0.0  # a test's ledger rows are folded in at once
 
+    def fold(self) -> None:
+        """What the console's background refresher does every few seconds."""
+        self.graph.ledger_writer.flush()
+        self.services.rollup.refresh()
+
     def weak_answers(self) -> None:
         """The next ask gets weak answers from every tier (haiku, sonnet, opus): degraded."""
         self.provider.push(WEAK, WEAK, WEAK)

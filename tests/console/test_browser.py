@@ -75,7 +75,7 @@ def test_sign_in_ask_and_open_a_citation_then_see_the_cost(
     assert quote.is_visible()
     cost = page.locator("#result td.cost").inner_text()
     assert cost.startswith("$") and cost != "$0.0000"
-    rig.graph.ledger_writer.flush()
+    rig.fold()
     page.get_by_role("link", name="Usage & cost").click()
     page.wait_for_url(f"{base}/console/usage")
     assert page.locator("#total-cost").inner_text() != "$0.0000"

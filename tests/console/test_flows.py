@@ -39,7 +39,7 @@ async def test_the_cost_of_an_ask_appears_in_usage(rig: ConsoleRig) -> None:
     async with client(rig.app) as http:
         csrf = await sign_in(http, rig.keys["lead"])
         await http.post("/console/ask", data={"question": NOTICE + " (usage)", "csrf": csrf})
-        rig.graph.ledger_writer.flush()
+        rig.fold()
     async with client(rig.app) as http:
         await sign_in(http, rig.keys["admin"])
         page = await http.get("/console/usage", params={"group_by": "user"})

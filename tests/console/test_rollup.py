@@ -3,11 +3,13 @@ the ledger's (as the billing export sums them)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
 
+from console.refresher import RollupRefresher
 from console.rollup import UsageRollup
 from console.usage import Scope, report, scope_for
 from gateway.ledger.tables import ledger
@@ -48,7 +50,7 @@ def test_the_rollup_adds_up_to_the_ledger_once(tmp_path: Path) -> None:
     rollup = UsageRollup(engine, batch=37, settle_s=0)
     assert rollup.refresh() == 250 and rollup.backlog() == 0
     assert rollup.refresh() == 0  # nothing folded twice
-    everyone = Scope({}, "everyone")
+    everyone = Scope("")
     got = report(engine, everyone, "department", "2026-11-01", "2026-11-30")
     lo, hi = DAY - timedelta(days=2), DAY + timedelta(days=3)
     truth = exports.summary(engine, lo, hi)
@@ -62,12 +64,14 @@ def test_the_rollup_adds_up_to_the_ledger_once(tmp_path: Path) -> None:
     rollup.refresh()
     again = report(engine, everyone, "department", "2026-11-01", "2026-11-30")
     assert again.totals["requests"] == 210
-    mine = scope_for(Principal(user_id="u1", department="legal"), {})
-    assert report(engine, mine, "user", "2026-11-01", "2026-11-30").rows[0]["key"] == "u1"
-    lead = scope_for(Principal(user_id="x", department="legal", role=Role.DEPT_LEAD), {})
-    assert report(engine, lead, "department", "2026-11-01", "2026-11-30").rows[0]["key"] == (
-        "legal"
-    )
+    mine = scope_for(Principal(user_id="u1", department="legal"))
+    own = report(engine, mine, "model", "2026-11-01", "2026-11-30")
+    assert own.totals["requests"] == sum(1 for i in range(210) if i % 3 == 1)
+    lead = scope_for(Principal(user_id="x", department="legal", role=Role.DEPT_LEAD))
+    dept = report(engine, lead, "user", "2026-11-01", "2026-11-30")
+    assert dept.totals["requests"] == sum(1 for i in range(210) if i % 2)
+    assert {r["key"] for r in dept.rows} == {"u0", "u1", "u2"}
+    assert sum(r["requests"] for r in dept.rows) == dept.totals["requests"]
     engine.dispose()
 
 
@@ -82,4 +86,22 @@ def test_young_rows_wait_for_the_next_refresh(tmp_path: Path) -> None:
     assert rollup.refresh() == 1 and rollup.backlog() == 1
     later = UsageRollup(engine, settle_s=5, now=lambda: now + timedelta(seconds=10))
     assert later.refresh() == 1 and later.backlog() == 0
+    engine.dispose()
+
+
+def test_the_background_refresher_folds_new_rows_in(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    migrate(engine)
+    rollup = UsageRollup(engine, settle_s=0)
+    refresher = RollupRefresher(rollup, interval_s=0.02)
+    refresher.start()
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(ledger), [row(i) for i in range(5)])
+        deadline = time.monotonic() + 5
+        while rollup.backlog() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert rollup.backlog() == 0
+    finally:
+        refresher.close()
     engine.dispose()
