@@ -1,17 +1,20 @@
 """Documents (doc owners: the registry with access lists and failures; delete) and evals
-(evaluators: runs and their summaries)."""
+(evaluators: runs, their HTML reports, comparisons against a baseline)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations.
 
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console.services import ConsoleServices
 from console.web import Renderer, guard
+from evals.report.render import render_html
+from evals.session import compare, report_data
 from kernel.auth import Authenticate
-from kernel.errors import NotFound
+from kernel.errors import InvalidRequest, NotFound
 from kernel.principal import Principal, Role
 
 
@@ -39,5 +42,37 @@ def data_pages(services: ConsoleServices, auth: Authenticate, render: Renderer) 
     async def evals(request: Request, _: Evaluator) -> Response:
         runs = await services.run(services.runs.list_runs, limit=50) if services.runs else []
         return render.page(request, "evals.html", title="Evals", runs=runs)
+
+    @router.get("/evals/compare")
+    async def eval_compare(
+        _: Evaluator,
+        run: Annotated[str, Query(min_length=1, max_length=64)],
+        baseline: Annotated[str, Query(max_length=64)] = "",
+    ) -> Response:
+        query = f"?baseline={quote(baseline, safe='')}" if baseline else ""
+        target = f"/console/evals/{quote(run, safe='')}/report{query}"
+        return RedirectResponse(target, status_code=303)
+
+    @router.get("/evals/{run_id}/report")
+    async def eval_report(
+        run_id: str,
+        _: Evaluator,
+        baseline: Annotated[str, Query(max_length=64)] = "",
+    ) -> Response:
+        """The run's self-contained HTML report (``loregate eval report``), compared with
+        ``baseline`` when one is chosen."""
+        store = services.runs
+        if store is None:
+            raise NotFound("eval runs are not configured")
+
+        def build() -> str:
+            run = store.get(run_id)
+            base = store.get(baseline) if baseline else None
+            if base is not None and base.id == run.id:
+                raise InvalidRequest("compare needs two different runs")
+            cmp = compare(store, base, run) if base is not None else None
+            return render_html(report_data(store, run, comparison=cmp))
+
+        return HTMLResponse(await services.run(build))
 
     return router

@@ -106,3 +106,19 @@ async def test_a_budget_set_in_the_console_refuses_the_next_ask(rig: ConsoleRig)
             assert refused.status_code == 402 and "budget" in refused.text.lower()
     finally:
         rig.graph.governance_parts.budgets.remove("user", "owner")
+
+
+async def test_eval_runs_open_their_html_report_and_a_comparison(rig: ConsoleRig) -> None:
+    from testkit.samples import _sample_runs
+
+    first, second = _sample_runs(rig.graph.engine)
+    async with client(rig.app) as http:
+        await sign_in(http, rig.keys["evaluator"])
+        runs = await http.get("/console/evals")
+        assert first in runs.text and second in runs.text
+        report = await http.get(f"/console/evals/{second}/report")
+        assert report.status_code == 200 and "<html" in report.text.lower()
+        picked = await http.get("/console/evals/compare", params={"run": second, "baseline": first})
+        assert picked.status_code == 303
+        compared = await http.get(picked.headers["location"])
+        assert compared.status_code == 200 and first in compared.text
