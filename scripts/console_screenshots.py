@@ -57,7 +57,7 @@ def main() -> None:
                 for name in PAGES:
                     page.goto(f"{base}/console/{name}")
                     if name == "ask":
-                        page.get_by_label("Your question").fill(NOTICE)
+                        page.get_by_label("Your question").fill(f"{NOTICE} ({width} px)")
                         page.get_by_role("button", name="Ask", exact=True).click()
                         page.wait_for_selector("#ask-status:has-text('Answered')")
                         page.locator("details.citation summary").first.click()
