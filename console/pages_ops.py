@@ -1,4 +1,4 @@
-"""Audit (chain status, one record) and models and routes (tiers as they run now, breaker
+"""Audit (chain status, one record, replay) and models and routes (tiers as they run now, breaker
 states, the routing version, prompt versions with activate and rollback): admins."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations.
@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from console.services import ConsoleServices
 from console.web import Renderer, guard
+from governance.audit_replay import recorded_request, response_text
 from governance.audit_verify import verify
 from kernel.auth import Authenticate
 from kernel.errors import ApiError
@@ -24,12 +25,8 @@ def ops_pages(services: ConsoleServices, auth: Authenticate, render: Renderer) -
     Admin = Annotated[Principal, Depends(guard(auth, Role.ADMIN))]
     Changer = Annotated[Principal, Depends(guard(auth, Role.ADMIN, change=True))]
 
-    @router.get("/audit")
-    async def audit(
-        request: Request,
-        _: Admin,
-        check: bool = False,
-        record: Annotated[str, Query(max_length=128)] = "",
+    async def audit_page(
+        request: Request, check: bool, record: str, replay: dict[str, Any] | None = None
     ) -> Response:
         report = await services.run(verify, parts.audit) if check else None
         entry, error = None, ""
@@ -38,6 +35,7 @@ def ops_pages(services: ConsoleServices, auth: Authenticate, render: Renderer) -
                 entry = await services.run(parts.audit.get, record.strip())
             except ApiError as exc:
                 error = exc.message
+        routes = list(parts.catalogue.config.routes) if parts.catalogue else []
         return render.page(
             request,
             "audit.html",
@@ -46,7 +44,46 @@ def ops_pages(services: ConsoleServices, auth: Authenticate, render: Renderer) -
             entry=entry,
             record=record,
             error=error,
+            routes=routes,
+            replay=replay,
+            recorded_text=response_text((entry.record.get("response") or {}).get("content"))
+            if entry
+            else "",
         )
+
+    @router.get("/audit")
+    async def audit(
+        request: Request,
+        _: Admin,
+        check: bool = False,
+        record: Annotated[str, Query(max_length=128)] = "",
+    ) -> Response:
+        return await audit_page(request, check, record)
+
+    @router.post("/audit/{ident}/replay")
+    async def replay(
+        request: Request,
+        ident: str,
+        who: Changer,
+        route: Annotated[str, Form(min_length=1, max_length=200)],
+    ) -> Response:
+        """Re-send the recorded (redacted) request through ``route``, as the admin, through
+        the gateway (governed, billed and audited like any call)."""
+        if services.gateway is None:
+            raise ApiError("the gateway is not configured")
+        entry = await services.run(parts.audit.get, ident)
+        model_request = recorded_request(entry.record, route)
+        result = await services.gateway.invoke(
+            model_request, principal=who, route=route, source="console"
+        )
+        replayed = {
+            "route": result.route,
+            "model": result.response.model_alias,
+            "cost_nano_usd": result.cost_nano_usd,
+            "text": result.response.text,
+            "request_id": result.request_id,
+        }
+        return await audit_page(request, False, str(entry.seq), replayed)
 
     def routes_now() -> list[dict[str, Any]]:
         catalogue = parts.catalogue

@@ -25,6 +25,7 @@ from retrieval.review import ReviewQueue
 
 if TYPE_CHECKING:
     from evals.run_store import RunStore
+    from gateway.service import Gateway
     from ingest.pipeline import Ingestor
 
 P = ParamSpec("P")
@@ -44,6 +45,7 @@ class ConsoleServices:
     rollup: UsageRollup
     dashboard_engine: Engine
     ingestor: Ingestor | None = None
+    gateway: Gateway | None = None  # audit replays go through it
     runs: RunStore | None = None
     collection: str = "loregate"
     executor: ThreadPoolExecutor = field(default_factory=dashboard_executor)

@@ -31,6 +31,7 @@ def console_services(graph: Loregate) -> ConsoleServices:
         dashboard_engine=dashboard,
         ingestor=graph.ingestor(),
         runs=graph.run_store,
+        gateway=graph.gateway,
         collection=graph.settings.collection,
     )
     graph.on_close(lambda: services.executor.shutdown(wait=False))

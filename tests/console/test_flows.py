@@ -122,3 +122,24 @@ async def test_eval_runs_open_their_html_report_and_a_comparison(rig: ConsoleRig
         assert picked.status_code == 303
         compared = await http.get(picked.headers["location"])
         assert compared.status_code == 200 and first in compared.text
+
+
+async def test_an_audited_call_opens_in_full_and_replays(rig: ConsoleRig) -> None:
+    async with client(rig.app) as http:
+        csrf = await sign_in(http, rig.keys["employee"])
+        page = await http.post("/console/ask", data={"question": NOTICE + " (audit)", "csrf": csrf})
+        request_id = page.text.split('name="answer_request_id" value="')[1].split('"')[0]
+    assert rig.graph.governance.audit is not None
+    rig.graph.governance.audit.flush()
+    async with client(rig.app) as http:
+        csrf = await sign_in(http, rig.keys["admin"])
+        verified = await http.get("/console/audit", params={"check": "true"})
+        assert "The chain is intact" in verified.text
+        shown = await http.get("/console/audit", params={"record": request_id})
+        assert shown.status_code == 200 and request_id in shown.text
+        seq = shown.text.split('action="/console/audit/')[1].split("/")[0]
+        replayed = await http.post(
+            f"/console/audit/{seq}/replay", data={"route": "default", "csrf": csrf}
+        )
+        assert replayed.status_code == 200, replayed.text[:500]
+        assert 'class="replayed-text">Ninety (90) days' in replayed.text
