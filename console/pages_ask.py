@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from console.services import ConsoleServices
+from console.services import ConsoleServices, configured
 from console.web import Renderer, guard
 from kernel.auth import Authenticate
-from kernel.errors import ApiError, NotFound
+from kernel.errors import ApiError
 from kernel.principal import Principal
 from kernel.request_context import request_id
 from kernel.sse import SSE_HEADERS, sse_frame
@@ -81,11 +81,10 @@ def ask_pages(services: ConsoleServices, auth: Authenticate, render: Renderer) -
         answer_request_id: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
         """A user's "this answer is wrong" goes to the review queue as an item to decide."""
-        if services.review is None:
-            raise NotFound("the review queue is not configured")
+        queue = configured(services.review, "the review queue")
         reason = f"feedback: {comment.strip()}" if comment.strip() else "feedback"
         await services.run(
-            services.review.enqueue,
+            queue.enqueue,
             question=question,
             draft_answer=answer,
             reason=reason,

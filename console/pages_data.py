@@ -1,4 +1,5 @@
-"""Documents (doc owners: the registry with access lists and failures; delete) and evals
+"""Documents (doc owners: ingestion jobs with progress, failures per file, start and re-run;
+the registry with access lists; delete) and evals
 (evaluators: runs, their HTML reports, comparisons against a baseline)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations.
@@ -6,13 +7,14 @@
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from console.services import ConsoleServices
+from console.services import ConsoleServices, configured
 from console.web import Renderer, guard
 from evals.report.render import render_html
 from evals.session import compare, report_data
+from ingest.api import JobRequest
 from kernel.auth import Authenticate
 from kernel.errors import InvalidRequest, NotFound
 from kernel.principal import Principal, Role
@@ -28,14 +30,39 @@ def data_pages(services: ConsoleServices, auth: Authenticate, render: Renderer) 
     async def documents(request: Request, _: Owner) -> Response:
         ingestor = services.ingestor
         docs = await services.run(ingestor.documents, None) if ingestor else []
+        jobs = await services.run(services.jobs.recent, 20) if services.jobs else []
         failed = [d for d in docs if d.status != "ok"]
-        return render.page(request, "ingest.html", title="Documents", docs=docs, failed=failed)
+        return render.page(
+            request, "ingest.html", title="Documents", docs=docs, failed=failed, jobs=jobs
+        )
+
+    @router.post("/ingest/jobs")
+    async def start(
+        who: OwnerChange,
+        paths: Annotated[str, Form(min_length=1, max_length=4000)],
+        manifest: Annotated[str, Form(max_length=1000)] = "",
+    ) -> Response:
+        """A job as ``POST /v1/ingest/jobs`` starts it: the same checks, the same runner."""
+        body = JobRequest(
+            paths=[p.strip() for p in paths.splitlines() if p.strip()],
+            manifest=manifest.strip() or None,
+        )
+        await services.run(configured(services.start_job, "ingestion"), body, who.user_id)
+        return RedirectResponse("/console/ingest", status_code=303)
+
+    @router.post("/ingest/jobs/{job_id}/rerun")
+    async def rerun(job_id: str, who: OwnerChange) -> Response:
+        """The job's request again (ingestion is idempotent: unchanged files are skipped)."""
+        record = await services.run(configured(services.jobs, "ingestion").get, job_id)
+        if record is None:
+            raise NotFound(f"no ingestion job {job_id}")
+        body = JobRequest.model_validate(record.request)
+        await services.run(configured(services.start_job, "ingestion"), body, who.user_id)
+        return RedirectResponse("/console/ingest", status_code=303)
 
     @router.post("/ingest/documents/{doc_id:path}/delete")
     async def delete(doc_id: str, _: OwnerChange) -> Response:
-        if services.ingestor is None:
-            raise NotFound("ingestion is not configured")
-        await services.run(services.ingestor.delete_document, doc_id)
+        await services.run(configured(services.ingestor, "ingestion").delete_document, doc_id)
         return RedirectResponse("/console/ingest", status_code=303)
 
     @router.get("/evals")
@@ -61,9 +88,7 @@ def data_pages(services: ConsoleServices, auth: Authenticate, render: Renderer) 
     ) -> Response:
         """The run's self-contained HTML report (``loregate eval report``), compared with
         ``baseline`` when one is chosen."""
-        store = services.runs
-        if store is None:
-            raise NotFound("eval runs are not configured")
+        store = configured(services.runs, "eval runs")
 
         def build() -> str:
             run = store.get(run_id)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from console.services import ConsoleServices
+from console.services import ConsoleServices, configured
 from console.web import Renderer, guard
 from governance.audit_replay import recorded_request, response_text
 from governance.audit_verify import verify
@@ -69,13 +69,10 @@ def ops_pages(services: ConsoleServices, auth: Authenticate, render: Renderer) -
     ) -> Response:
         """Re-send the recorded (redacted) request through ``route``, as the admin, through
         the gateway (governed, billed and audited like any call)."""
-        if services.gateway is None:
-            raise ApiError("the gateway is not configured")
+        gateway = configured(services.gateway, "the gateway")
         entry = await services.run(parts.audit.get, ident)
         model_request = recorded_request(entry.record, route)
-        result = await services.gateway.invoke(
-            model_request, principal=who, route=route, source="console"
-        )
+        result = await gateway.invoke(model_request, principal=who, route=route, source="console")
         replayed = {
             "route": result.route,
             "model": result.response.model_alias,

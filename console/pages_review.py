@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from console.services import ConsoleServices
+from console.services import ConsoleServices, configured
 from console.web import Renderer, guard
 from kernel.auth import Authenticate
-from kernel.errors import InvalidRequest, NotFound
+from kernel.errors import InvalidRequest
 from kernel.principal import Principal, Role
 from retrieval.review import ReviewQueue
 
@@ -23,9 +23,7 @@ def review_pages(services: ConsoleServices, auth: Authenticate, render: Renderer
     Decider = Annotated[Principal, Depends(guard(auth, Role.REVIEWER, change=True))]
 
     def queue() -> ReviewQueue:
-        if services.review is None:
-            raise NotFound("the review queue is not configured")
-        return services.review
+        return configured(services.review, "the review queue")
 
     @router.get("/review")
     async def review(

@@ -20,16 +20,26 @@ from sqlalchemy import Engine
 from console.rollup import UsageRollup
 from console.sessions import SessionStore
 from governance.parts import GovernanceParts
+from kernel.errors import NotFound
 from retrieval.answer import AnswerService
 from retrieval.review import ReviewQueue
 
 if TYPE_CHECKING:
     from evals.run_store import RunStore
     from gateway.service import Gateway
+    from ingest.api import JobRequest
+    from ingest.jobs import JobStore
     from ingest.pipeline import Ingestor
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def configured(part: T | None, what: str) -> T:
+    """``part``, or ``NotFound`` naming what this deployment lacks."""
+    if part is None:
+        raise NotFound(f"{what} is not configured")
+    return part
 
 
 def dashboard_executor() -> ThreadPoolExecutor:
@@ -46,6 +56,9 @@ class ConsoleServices:
     dashboard_engine: Engine
     ingestor: Ingestor | None = None
     gateway: Gateway | None = None  # audit replays go through it
+    jobs: JobStore | None = None
+    # ``ingest.api.submit_job`` bound to the app's ingestor, roots and runner: (request, by) -> id
+    start_job: Callable[[JobRequest, str], str] | None = None
     runs: RunStore | None = None
     collection: str = "loregate"
     executor: ThreadPoolExecutor = field(default_factory=dashboard_executor)

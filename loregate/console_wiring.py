@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from console.app import create_console
@@ -9,6 +11,7 @@ from console.refresher import RollupRefresher
 from console.rollup import UsageRollup
 from console.services import ConsoleServices
 from console.sessions import SessionStore
+from ingest.api import in_thread, submit_job
 from loregate.database import make_engine
 from loregate.graph import Loregate
 
@@ -22,6 +25,15 @@ def console_services(graph: Loregate) -> ConsoleServices:
     else:
         dashboard = make_engine(graph.settings.resolved_database_url, pool_size=2)
         graph.on_close(dashboard.dispose)
+    settings = graph.settings
+    start_job = partial(
+        submit_job,
+        ingestor=graph.ingestor(),
+        jobs=graph.job_store,
+        roots=settings.ingest_root_paths,
+        queue_only=settings.ingest_queue,
+        run_in_background=graph.overrides.run_job or in_thread,
+    )
     services = ConsoleServices(
         parts=parts,
         answers=graph.answer_service(),
@@ -32,6 +44,8 @@ def console_services(graph: Loregate) -> ConsoleServices:
         ingestor=graph.ingestor(),
         runs=graph.run_store,
         gateway=graph.gateway,
+        jobs=graph.job_store,
+        start_job=start_job,
         collection=graph.settings.collection,
     )
     graph.on_close(lambda: services.executor.shutdown(wait=False))
