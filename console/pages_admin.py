@@ -1,5 +1,5 @@
 """Budgets, rate limits and keys (admins): create, change, revoke, through the same stores
-the admin API writes."""
+the admin API writes; each change recorded on the audit chain (``governance.admin_audit``)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations.
 
@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from console.services import ConsoleServices
 from console.web import Renderer, guard
+from governance.admin_audit import recent_changes, record_change
 from kernel.auth import Authenticate
 from kernel.principal import Principal, Role
 
@@ -31,6 +32,7 @@ def admin_pages(services: ConsoleServices, auth: Authenticate, render: Renderer)
         budgets = await services.run(parts.budget_states)
         limits = await services.run(lambda: list(parts.rules.all().values()))
         keys = await services.run(parts.keys.list_keys, include_revoked=True)
+        changes = await services.run(recent_changes, parts.audit)
         return render.page(
             request,
             "admin.html",
@@ -39,6 +41,7 @@ def admin_pages(services: ConsoleServices, auth: Authenticate, render: Renderer)
             budgets=budgets,
             limits=limits,
             keys=keys,
+            changes=changes,
             roles=[r.value for r in Role],
             **extra,
         )
@@ -47,9 +50,12 @@ def admin_pages(services: ConsoleServices, auth: Authenticate, render: Renderer)
     async def admin(request: Request, _: Admin) -> Response:
         return await page(request)
 
+    async def audited(who: Principal, action: str, target: str, **detail: object) -> None:
+        await services.run(record_change, parts.audit, who, action, target, **detail)
+
     @router.post("/admin/budgets")
     async def set_budget(
-        _: Changer,
+        who: Changer,
         scope: Annotated[str, Form(pattern="^(department|project|user)$")],
         name: Name,
         period: Annotated[str, Form(pattern="^(day|month)$")],
@@ -64,22 +70,32 @@ def admin_pages(services: ConsoleServices, auth: Authenticate, render: Renderer)
             hard_usd=hard_usd,
             soft_usd=soft_usd or None,
         )
+        await audited(
+            who,
+            "budget.set",
+            f"{scope}:{name}",
+            period=period,
+            hard_usd=hard_usd,
+            soft_usd=soft_usd,
+        )
         return RedirectResponse("/console/admin", status_code=303)
 
     @router.post("/admin/budgets/{scope}/{name}/delete")
-    async def remove_budget(scope: str, name: str, _: Changer) -> Response:
+    async def remove_budget(scope: str, name: str, who: Changer) -> Response:
         await services.run(parts.budgets.remove, scope, name)
+        await audited(who, "budget.remove", f"{scope}:{name}")
         return RedirectResponse("/console/admin", status_code=303)
 
     @router.post("/admin/limits")
     async def set_limit(
-        _: Changer,
+        who: Changer,
         scope: Name,
         subject: Name,
         rpm: Annotated[int | None, Form(gt=0)] = None,
         tpm: Annotated[int | None, Form(gt=0)] = None,
     ) -> Response:
         await services.run(parts.rules.set, scope, subject, rpm=rpm, tpm=tpm)
+        await audited(who, "limit.set", f"{scope}:{subject}", rpm=rpm, tpm=tpm)
         return RedirectResponse("/console/admin", status_code=303)
 
     @router.post("/admin/keys")
@@ -103,11 +119,13 @@ def admin_pages(services: ConsoleServices, auth: Authenticate, render: Renderer)
             description=description,
             created_by=who.key_id or who.user_id,
         )
+        await audited(who, "key.create", new.record.id, user=user, role=role, department=department)
         return await page(request, 201, new_key=new.key, new_key_id=new.record.id)
 
     @router.post("/admin/keys/{key_id}/revoke")
-    async def revoke_key(key_id: str, _: Changer) -> Response:
+    async def revoke_key(key_id: str, who: Changer) -> Response:
         await services.run(parts.keys.revoke, key_id)
+        await audited(who, "key.revoke", key_id)
         return RedirectResponse("/console/admin", status_code=303)
 
     return router

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from console.services import ConsoleServices, configured
 from console.web import Renderer, guard
+from governance.admin_audit import record_change
 from governance.audit_replay import recorded_request, response_text
 from governance.audit_verify import verify
 from kernel.auth import Authenticate
@@ -118,12 +119,14 @@ def ops_pages(services: ConsoleServices, auth: Authenticate, render: Renderer) -
         prompt_id: str, who: Changer, version: Annotated[str, Form(min_length=1, max_length=12)]
     ) -> Response:
         by = who.key_id or who.user_id
-        await services.run(parts.prompts.activate, f"{prompt_id}@{version}", by=by)
+        pv = await services.run(parts.prompts.activate, f"{prompt_id}@{version}", by=by)
+        await services.run(record_change, parts.audit, who, "prompt.activate", pv.ref)
         return RedirectResponse("/console/models", status_code=303)
 
     @router.post("/models/prompts/{prompt_id}/rollback")
     async def rollback(prompt_id: str, who: Changer) -> Response:
-        await services.run(parts.prompts.rollback, prompt_id, by=who.key_id or who.user_id)
+        pv = await services.run(parts.prompts.rollback, prompt_id, by=who.key_id or who.user_id)
+        await services.run(record_change, parts.audit, who, "prompt.rollback", pv.ref)
         return RedirectResponse("/console/models", status_code=303)
 
     router.include_router(data_pages(services, auth, render))

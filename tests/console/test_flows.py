@@ -143,3 +143,33 @@ async def test_an_audited_call_opens_in_full_and_replays(rig: ConsoleRig) -> Non
         )
         assert replayed.status_code == 200, replayed.text[:500]
         assert 'class="replayed-text">Ninety (90) days' in replayed.text
+
+
+async def test_admin_changes_are_recorded_on_the_audit_chain(rig: ConsoleRig) -> None:
+    async with client(rig.app) as http:
+        csrf = await sign_in(http, rig.keys["admin"])
+        budget = {
+            "scope": "project",
+            "name": "atlas",
+            "period": "month",
+            "hard_usd": "12",
+            "csrf": csrf,
+        }
+        await http.post("/console/admin/budgets", data=budget)
+        await http.post("/console/admin/budgets/project/atlas/delete", data={"csrf": csrf})
+        page = await http.get("/console/admin")
+        assert "budget.set project:atlas" in page.text and "hard_usd 12" in page.text
+        assert "budget.remove project:atlas" in page.text
+        verified = await http.get("/console/audit", params={"check": "true"})
+        assert "The chain is intact" in verified.text
+    # and through the admin API, the same record
+    async with client(rig.app) as http:
+        headers = {"x-api-key": rig.keys["admin"]}
+        body = {"requests_per_minute": 60}
+        put = await http.put("/admin/limits/department/nina", json=body, headers=headers)
+        assert put.status_code == 200
+    from governance.admin_audit import recent_changes
+
+    latest = recent_changes(rig.graph.governance_parts.audit, 1)[0].record
+    assert latest["action"] == "limit.set" and latest["target"] == "department:nina"
+    assert latest["principal"]["user"] == "admin" and latest["detail"]["requests_per_minute"] == 60
