@@ -1,4 +1,5 @@
 """Admin endpoints (admin role): keys, budgets, rate limits, prompts and the audit log.
+Every change is also a record on the audit chain (``governance.admin_audit``).
 
 POST   /admin/keys                          create a key (the key is in this answer only)
 GET    /admin/keys                          list keys (ids/prefixes, never the keys)
@@ -25,6 +26,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from governance.admin_audit import record_change
 from governance.audit_verify import verify
 from governance.parts import GovernanceParts
 from kernel.auth import Authenticate, requires
@@ -86,6 +88,7 @@ def admin_router(parts: GovernanceParts, auth: Authenticate) -> APIRouter:
             created_by=who.key_id or who.user_id,
             tag=body.tag,
         )
+        record_change(parts.audit, who, "key.create", new.record.id, user=body.user, role=body.role)
         return {"key": new.key, **new.record.as_dict()}
 
     @router.get("/keys", summary="List API keys (prefixes only)")
@@ -95,8 +98,10 @@ def admin_router(parts: GovernanceParts, auth: Authenticate) -> APIRouter:
         }
 
     @router.post("/keys/{key_id}/revoke", summary="Revoke an API key")
-    def revoke_key(key_id: str, _: Principal = Depends(admin)) -> dict[str, Any]:  # noqa: B008
-        return parts.keys.revoke(key_id).as_dict()
+    def revoke_key(key_id: str, who: Principal = Depends(admin)) -> dict[str, Any]:  # noqa: B008
+        revoked = parts.keys.revoke(key_id).as_dict()
+        record_change(parts.audit, who, "key.revoke", key_id)
+        return revoked
 
     # Budgets ----------------------------------------------------------------------------------
     @router.get("/budgets", summary="Budgets and their current-window usage")
@@ -108,7 +113,7 @@ def admin_router(parts: GovernanceParts, auth: Authenticate) -> APIRouter:
         body: BudgetSet,
         scope: str = Path(pattern="^(department|project|user)$"),
         name: str = Path(min_length=1, max_length=128),
-        _: Principal = Depends(admin),  # noqa: B008
+        who: Principal = Depends(admin),  # noqa: B008
     ) -> dict[str, Any]:
         budget = parts.budgets.set(
             scope,
@@ -118,11 +123,14 @@ def admin_router(parts: GovernanceParts, auth: Authenticate) -> APIRouter:
             soft_usd=body.soft_usd,
             currency=body.currency,
         )
+        record_change(parts.audit, who, "budget.set", f"{scope}:{name}", **body.model_dump())
         return budget.as_dict()
 
     @router.delete("/budgets/{scope}/{name}", summary="Remove a budget")
-    def remove_budget(scope: str, name: str, _: Principal = Depends(admin)) -> dict[str, Any]:  # noqa: B008
-        return {"removed": parts.budgets.remove(scope, name).as_dict()}
+    def remove_budget(scope: str, name: str, who: Principal = Depends(admin)) -> dict[str, Any]:  # noqa: B008
+        removed = parts.budgets.remove(scope, name).as_dict()
+        record_change(parts.audit, who, "budget.remove", f"{scope}:{name}")
+        return {"removed": removed}
 
     # Rate limits ------------------------------------------------------------------------------
     @router.get("/limits", summary="Rate-limit rules")
@@ -134,16 +142,18 @@ def admin_router(parts: GovernanceParts, auth: Authenticate) -> APIRouter:
         body: LimitSet,
         scope: str,
         subject: str,
-        _: Principal = Depends(admin),  # noqa: B008
+        who: Principal = Depends(admin),  # noqa: B008
     ) -> dict[str, Any]:
         rule = parts.rules.set(
             scope, subject, rpm=body.requests_per_minute, tpm=body.tokens_per_minute
         )
+        record_change(parts.audit, who, "limit.set", f"{scope}:{subject}", **body.model_dump())
         return rule.as_dict()
 
     @router.delete("/limits/{scope}/{subject}", summary="Remove a rate limit")
-    def remove_limit(scope: str, subject: str, _: Principal = Depends(admin)) -> dict[str, Any]:  # noqa: B008
+    def remove_limit(scope: str, subject: str, who: Principal = Depends(admin)) -> dict[str, Any]:  # noqa: B008
         parts.rules.remove(scope, subject)
+        record_change(parts.audit, who, "limit.remove", f"{scope}:{subject}")
         return {"removed": {"scope": scope, "subject": subject}}
 
     # Prompts ----------------------------------------------------------------------------------
@@ -183,11 +193,13 @@ def admin_router(parts: GovernanceParts, auth: Authenticate) -> APIRouter:
         who: Principal = Depends(admin),  # noqa: B008
     ) -> dict[str, Any]:
         pv = parts.prompts.activate(f"{prompt_id}@{body.version}", by=who.key_id or who.user_id)
+        record_change(parts.audit, who, "prompt.activate", pv.ref)
         return {"active": pv.ref}
 
     @router.post("/prompts/{prompt_id}/rollback", summary="Re-activate the previous version")
     def rollback_prompt(prompt_id: str, who: Principal = Depends(admin)) -> dict[str, Any]:  # noqa: B008
         pv = parts.prompts.rollback(prompt_id, by=who.key_id or who.user_id)
+        record_change(parts.audit, who, "prompt.rollback", pv.ref)
         return {"active": pv.ref}
 
     # Audit ------------------------------------------------------------------------------------

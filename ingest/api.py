@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,32 @@ def run_job(ingestor: Ingestor, jobs: JobStore, job_id: str, request: JobRequest
         jobs.failed(job_id, message)
 
 
+def submit_job(
+    body: JobRequest,
+    created_by: str,
+    *,
+    ingestor: Ingestor,
+    jobs: JobStore,
+    roots: Sequence[Path],
+    queue_only: bool,
+    run_in_background: JobRunner,
+) -> str:
+    """Check and record a job, and start it unless jobs are left queued; its id."""
+    collection = ingestor.collection
+    paths = [str(check_allowed(roots, p)) for p in body.paths]
+    for p in [*paths, *([body.manifest] if body.manifest else [])]:
+        if not Path(p).exists():
+            raise SourceNotFound(f"no such file or folder on the server: {p}")
+    manifest = str(check_allowed(roots, body.manifest)) if body.manifest else None
+    request = body.model_copy(update={"paths": paths, "manifest": manifest})
+    if is_busy(collection):
+        raise JobConflict(f"an ingestion job is already running on {collection!r}")
+    job_id = jobs.create(collection, request.model_dump(), created_by)
+    if not queue_only:
+        run_in_background(lambda: run_job(ingestor, jobs, job_id, request))
+    return job_id
+
+
 def run_queued(ingestor: Ingestor, jobs: JobStore) -> str | None:
     """Claim the oldest queued job and run it here (``loregate ingest-worker``)."""
     record = jobs.claim()
@@ -102,23 +129,21 @@ def ingest_router(
     owner = requires(authenticate, Role.DOC_OWNER)
     router = APIRouter(tags=["ingestion"])
     collection = ingestor.collection
+    start = partial(
+        submit_job,
+        ingestor=ingestor,
+        jobs=jobs,
+        roots=roots,
+        queue_only=queue_only,
+        run_in_background=run_in_background,
+    )
 
     @router.post("/v1/ingest/jobs", status_code=202, summary="Start an ingestion job")
     def start_job(
         body: JobRequest,
         principal: Principal = Depends(owner),  # noqa: B008
     ) -> JSONResponse:
-        paths = [str(check_allowed(roots, p)) for p in body.paths]
-        for p in [*paths, *([body.manifest] if body.manifest else [])]:
-            if not Path(p).exists():
-                raise SourceNotFound(f"no such file or folder on the server: {p}")
-        manifest = str(check_allowed(roots, body.manifest)) if body.manifest else None
-        request = body.model_copy(update={"paths": paths, "manifest": manifest})
-        if is_busy(collection):
-            raise JobConflict(f"an ingestion job is already running on {collection!r}")
-        job_id = jobs.create(collection, request.model_dump(), principal.user_id)
-        if not queue_only:
-            run_in_background(lambda: run_job(ingestor, jobs, job_id, request))
+        job_id = start(body, principal.user_id)
         return JSONResponse(
             {"job_id": job_id, "status": "queued", "url": f"/v1/ingest/jobs/{job_id}"},
             status_code=202,

@@ -155,8 +155,15 @@ class JobStore:
     def get(self, job_id: str) -> JobRecord | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
-        if row is None:
-            return None
+        return None if row is None else self._record(row)
+
+    def recent(self, limit: int = 20) -> list[JobRecord]:
+        """The newest jobs first (the console's list)."""
+        query = sa.select(jobs).order_by(jobs.c.created_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [self._record(row) for row in conn.execute(query)]
+
+    def _record(self, row: Any) -> JobRecord:
         data = dict(row._mapping)
         for key in ("created_at", "started_at", "finished_at", "heartbeat_at"):
             data[key] = _aware(data[key])

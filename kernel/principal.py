@@ -12,6 +12,7 @@ class Role(StrEnum):
     DOC_OWNER = "doc_owner"
     EVALUATOR = "evaluator"
     REVIEWER = "reviewer"
+    DEPT_LEAD = "dept_lead"  # sees and answers for their department's usage and budgets
     ADMIN = "admin"
 
 

@@ -152,6 +152,9 @@ def _mount(app: FastAPI, graph: Loregate) -> None:
             run_in_background=graph.overrides.run_job or in_thread,
         )
     )
+    from loregate.console_wiring import build_console
+
+    app.mount("/console", build_console(graph))
 
 
 def app_factory() -> FastAPI:

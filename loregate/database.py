@@ -15,7 +15,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
 ROOT = Path(__file__).resolve().parent.parent
-MIGRATION_PACKAGES = ("gateway", "governance", "retrieval", "ingest", "evals")
+MIGRATION_PACKAGES = ("gateway", "governance", "retrieval", "ingest", "evals", "console")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

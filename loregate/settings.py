@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         description="forward a client's body as bytes to a provider of the same format "
         "(no SDK round trip); off: every request goes through the providers' SDKs",
     )
+    console_rollup_interval_s: float = Field(
+        default=10.0, gt=0, description="how often the console folds the ledger into its rollup"
+    )
     standing_knowledge: Path | None = Field(
         default=None, description="text file added to the answer prompt's cached prefix"
     )

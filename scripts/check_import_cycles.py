@@ -25,6 +25,7 @@ PACKAGES = (
     "retrieval",
     "ingest",
     "evals",
+    "console",
     "testkit",
     "loregate",
 )

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 LIMIT = 400
-PACKAGES = ("gateway", "retrieval", "ingest", "evals", "loregate")
+PACKAGES = ("gateway", "retrieval", "ingest", "evals", "console", "loregate")
 
 
 def main() -> int:

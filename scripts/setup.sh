@@ -10,6 +10,16 @@ PY=${PYTHON:-python3}
 STAMP="$VENV/.loregate-setup"
 want=$(cat pyproject.toml requirements/constraints.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
 
+# Debian's Chromium for the console's browser tests (Playwright drives it; it never downloads
+# a browser of its own). Without root or apt the browser tests skip.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ]; then
+    apt-get install -y -q chromium || echo "setup: warning: chromium not installed; browser tests will skip"
+  else
+    echo "setup: /usr/bin/chromium is missing (sudo apt-get install chromium); browser tests will skip"
+  fi
+fi
+
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/loregate" ]; then
   echo "setup: .venv is up to date"
   exit 0

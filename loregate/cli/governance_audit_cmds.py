@@ -94,13 +94,13 @@ def audit_list(limit: int = typer.Option(20, "--limit", min=1, max=1000)) -> Non
 
 
 def _recorded_request(record: dict[str, Any], route: str) -> ModelRequest:
-    from gateway.types import ModelRequest
+    from governance.audit_replay import recorded_request
+    from kernel.errors import InvalidRequest
 
-    req = record.get("request")
-    if not req or not req.get("messages"):
-        raise fail(f"audit record {record['request_id']} holds no request to replay")
-    fields = {k: v for k, v in req.items() if k != "model" and v is not None}
-    return ModelRequest(model=route, **fields)
+    try:
+        return recorded_request(record, route)
+    except InvalidRequest as exc:
+        raise fail(exc.message) from None
 
 
 def _replay(request: ModelRequest, route: str) -> InvocationResult:

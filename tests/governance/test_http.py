@@ -169,9 +169,11 @@ def test_usage_exports_prompts_audit_and_metrics(served: Served) -> None:
     )
     served.flush()
     report = c.get("/admin/audit/verify", headers=admin).json()
-    assert report["ok"] is True and report["records"] == 3
+    assert report["ok"] is True and report["records"] == 4  # 3 calls, 1 prompt activation
     record = c.get("/admin/audit/records/1", headers=admin).json()["record"]
     assert record["principal"]["user"] == "alice"
+    change = c.get("/admin/audit/records/4", headers=admin).json()["record"]
+    assert change["action"] == "prompt.activate" and change["target"] == f"answer@{version}"
 
 
 def test_everything_is_flushed_on_shutdown(loregate_env: Path) -> None:

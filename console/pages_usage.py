@@ -1,0 +1,101 @@
+"""Usage and cost: by department, project, user, model, route and day, from the rollup;
+export buttons stream the API's own billing and call exports."""
+
+# No ``from __future__ import annotations``: FastAPI reads the routes' annotations.
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from console.services import ConsoleServices
+from console.usage import report, scope_for
+from console.web import Renderer, guard
+from governance import exports
+from kernel.auth import Authenticate
+from kernel.principal import Principal, Role
+
+MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
+
+
+def usage_pages(services: ConsoleServices, auth: Authenticate, render: Renderer) -> APIRouter:
+    router = APIRouter()
+    Viewer = Annotated[Principal, Depends(guard(auth))]
+    Admin = Annotated[Principal, Depends(guard(auth, Role.ADMIN))]
+
+    @router.get("/usage")
+    async def usage(
+        request: Request,
+        who: Viewer,
+        group_by: Annotated[str, Query(pattern="^(department|project|user|model|route|day)$")] = "",
+        start: Annotated[str | None, Query(alias="from")] = None,
+        end: Annotated[str | None, Query(alias="to")] = None,
+        department: str = "",
+        user: str = "",
+    ) -> Response:
+        scope = scope_for(who, department.strip(), user.strip())
+        group_by = group_by or scope.groups[0]
+        # Only read here: folding the ledger in is the background refresher's job, so a page
+        # load never takes a write lock the ledger's writer waits for.
+        behind = await services.run(services.rollup.backlog)
+        data = await services.run(report, services.dashboard_engine, scope, group_by, start, end)
+        budgets = await services.run(
+            services.parts.budget_states, None if who.role == Role.ADMIN else who
+        )
+        peak = max((r["cost_nano_usd"] for r in data.daily), default=0)
+        top = max((r["cost_nano_usd"] for r in data.rows), default=0)
+        return render.page(
+            request,
+            "usage.html",
+            title="Usage & cost",
+            data=data,
+            scope=scope,
+            groups=scope.groups,
+            behind=behind,
+            budgets=budgets,
+            peak=peak,
+            top=top,
+            query=request.url.query,
+        )
+
+    @router.get("/usage/export/billing")
+    async def export_billing(
+        _: Admin,
+        start: Annotated[str | None, Query(alias="from")] = None,
+        end: Annotated[str | None, Query(alias="to")] = None,
+        group_by: Annotated[
+            str, Query(pattern="^(department|project|user|model|route)$")
+        ] = "department",
+        fmt: Annotated[str, Query(alias="format", pattern="^(csv|jsonl)$")] = "csv",
+    ) -> Response:
+        lo, hi = exports.period(start, end)
+        lines = await services.run(exports.billing, services.dashboard_engine, lo, hi, group_by, {})
+        body = exports.render(
+            (line.as_dict(group_by) for line in lines), fmt, exports.billing_columns(group_by)
+        )
+        return StreamingResponse(
+            iter(list(body)),
+            media_type=MEDIA[fmt],
+            headers={"content-disposition": f'attachment; filename="billing.{fmt}"'},
+        )
+
+    @router.get("/usage/export/calls")
+    async def export_calls(
+        _: Admin,
+        start: Annotated[str | None, Query(alias="from")] = None,
+        end: Annotated[str | None, Query(alias="to")] = None,
+        fmt: Annotated[str, Query(alias="format", pattern="^(csv|jsonl)$")] = "csv",
+    ) -> Response:
+        lo, hi = exports.period(start, end)
+
+        def rows() -> list[str]:
+            found = exports.calls(services.dashboard_engine, lo, hi, attempts=False, filters={})
+            return list(exports.render(found, fmt, [*exports.CALL_COLUMNS, "cost_usd"]))
+
+        return StreamingResponse(
+            iter(await services.run(rows)),
+            media_type=MEDIA[fmt],
+            headers={"content-disposition": f'attachment; filename="calls.{fmt}"'},
+        )
+
+    return router

@@ -1,0 +1,107 @@
+"""The rollup folds each ledger request row in exactly once, in batches, and its totals are
+the ledger's (as the billing export sums them)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from console.refresher import RollupRefresher
+from console.rollup import UsageRollup
+from console.usage import Scope, report, scope_for
+from gateway.ledger.tables import ledger
+from governance import exports
+from kernel.principal import Principal, Role
+from loregate.database import make_engine, migrate
+
+DAY = datetime(2026, 11, 3, 12, tzinfo=UTC)
+
+
+def row(i: int, **values: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "kind": "request",
+        "request_id": f"r{i}",
+        "step": 0,
+        "created_at": DAY + timedelta(hours=i % 30),
+        "user_id": f"u{i % 3}",
+        "department": "legal" if i % 2 else "sales",
+        "route": "default",
+        "model_alias": "claude-haiku-4-5",
+        "tier": i % 2,
+        "input_tokens": 100,
+        "output_tokens": 10,
+        "cache_read_tokens": 50 * (i % 2),
+        "cost_nano_usd": 1_000 + i,
+        "escalations": i % 2,
+        "outcome": ("ok", "error", "rejected")[i % 3],
+    }
+    return {**base, **values}
+
+
+def test_the_rollup_adds_up_to_the_ledger_once(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(ledger), [row(i) for i in range(200)])
+        conn.execute(insert(ledger), [row(i, kind="attempt", step=1) for i in range(50)])
+    rollup = UsageRollup(engine, batch=37, settle_s=0)
+    assert rollup.refresh() == 250 and rollup.backlog() == 0
+    assert rollup.refresh() == 0  # nothing folded twice
+    everyone = Scope("")
+    got = report(engine, everyone, "department", "2026-11-01", "2026-11-30")
+    lo, hi = DAY - timedelta(days=2), DAY + timedelta(days=3)
+    truth = exports.summary(engine, lo, hi)
+    assert got.totals["requests"] == truth["requests"] == 200
+    assert got.totals["cost_nano_usd"] == truth["cost_nano_usd"]
+    assert got.totals["rejected"] == truth["outcomes"]["rejected"]
+    assert {r["key"] for r in got.rows} == {"legal", "sales"}
+    assert len(got.daily) == 2 and got.derived["escalation_rate"] == 0.5
+    with engine.begin() as conn:  # later rows are folded into the same groups
+        conn.execute(insert(ledger), [row(i) for i in range(200, 210)])
+    rollup.refresh()
+    again = report(engine, everyone, "department", "2026-11-01", "2026-11-30")
+    assert again.totals["requests"] == 210
+    mine = scope_for(Principal(user_id="u1", department="legal"))
+    own = report(engine, mine, "model", "2026-11-01", "2026-11-30")
+    assert own.totals["requests"] == sum(1 for i in range(210) if i % 3 == 1)
+    lead = scope_for(Principal(user_id="x", department="legal", role=Role.DEPT_LEAD))
+    dept = report(engine, lead, "user", "2026-11-01", "2026-11-30")
+    assert dept.totals["requests"] == sum(1 for i in range(210) if i % 2)
+    assert {r["key"] for r in dept.rows} == {"u0", "u1", "u2"}
+    assert sum(r["requests"] for r in dept.rows) == dept.totals["requests"]
+    engine.dispose()
+
+
+def test_young_rows_wait_for_the_next_refresh(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    migrate(engine)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(ledger), [row(1, created_at=now - timedelta(seconds=30))])
+        conn.execute(insert(ledger), [row(2, created_at=now)])
+    rollup = UsageRollup(engine, settle_s=5, now=lambda: now)
+    assert rollup.refresh() == 1 and rollup.backlog() == 1
+    later = UsageRollup(engine, settle_s=5, now=lambda: now + timedelta(seconds=10))
+    assert later.refresh() == 1 and later.backlog() == 0
+    engine.dispose()
+
+
+def test_the_background_refresher_folds_new_rows_in(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    migrate(engine)
+    rollup = UsageRollup(engine, settle_s=0)
+    refresher = RollupRefresher(rollup, interval_s=0.02)
+    refresher.start()
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(ledger), [row(i) for i in range(5)])
+        deadline = time.monotonic() + 5
+        while rollup.backlog() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert rollup.backlog() == 0
+    finally:
+        refresher.close()
+    engine.dispose()
