@@ -28,6 +28,12 @@ DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 # Loaded models, shared by every Embedder of the process (one copy in memory per model).
 _MODELS: dict[str, SentenceTransformer] = {}
 _MODELS_LOCK = threading.Lock()
+# A fast tokenizer's padding and truncation settings are shared mutable state in Rust: the model
+# sets them on every ``encode``, so two threads using one tokenizer at once can corrupt a batch
+# ("Unable to create tensor ... excessive nesting"). Encoding takes the model's lock; counting
+# uses a tokenizer of its own per thread, never the model's.
+_ENCODE_LOCKS: dict[str, threading.Lock] = {}
+_COUNTERS = threading.local()
 
 
 class EmbedderError(RuntimeError):
@@ -72,14 +78,41 @@ class Embedder:
 
     # The model (lazy) ------------------------------------------------------------------------
     @property
+    def _ref(self) -> str:
+        return str(default_model_path()) if self._model_ref is None else self._model_ref
+
+    @property
     def model(self) -> SentenceTransformer:
         if self._model is None:
-            ref = str(default_model_path()) if self._model_ref is None else self._model_ref
+            ref = self._ref
             with _MODELS_LOCK:
                 if ref not in _MODELS:
                     _MODELS[ref] = self._load(ref)
+                    _ENCODE_LOCKS[ref] = threading.Lock()
                 self._model = _MODELS[ref]
         return self._model
+
+    def _encode_lock(self) -> threading.Lock:
+        self.model  # noqa: B018 - loads the model and registers its lock
+        return _ENCODE_LOCKS[self._ref]
+
+    def _counter(self) -> Any:
+        """This thread's own copy of the model's tokenizer, never padding or truncating."""
+        counters: dict[str, Any] | None = getattr(_COUNTERS, "by_ref", None)
+        if counters is None:
+            counters = _COUNTERS.by_ref = {}
+        ref = self._ref
+        if ref not in counters:
+            from tokenizers import Tokenizer
+
+            model: Any = self.model
+            with self._encode_lock():  # read the settings while no encode is changing them
+                spec = model.tokenizer.backend_tokenizer.to_str()
+            tokenizer = Tokenizer.from_str(spec)
+            tokenizer.no_padding()
+            tokenizer.no_truncation()
+            counters[ref] = tokenizer
+        return counters[ref]
 
     def _load(self, ref: str) -> SentenceTransformer:
         import os
@@ -128,13 +161,15 @@ class Embedder:
         """One row per text, float32, unit length. An empty input gives a (0, dim) array."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        model = self.model
+        with self._encode_lock():
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> list[float]:
@@ -144,16 +179,13 @@ class Embedder:
     # Token counting (chunk sizing) -----------------------------------------------------------
     def count_tokens(self, text: str) -> int:
         """Word pieces of ``text`` for this model's tokenizer, without special tokens."""
-        tokenizer: Any = self.model.tokenizer
-        ids = tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"]
-        return len(ids)
+        return len(self._counter().encode(text, add_special_tokens=False).ids)
 
     def count_tokens_batch(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        tokenizer: Any = self.model.tokenizer
-        enc = tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
-        return [len(ids) for ids in enc]
+        encodings = self._counter().encode_batch(list(texts), add_special_tokens=False)
+        return [len(enc.ids) for enc in encodings]
 
 
 class TextEmbedder(Protocol):
