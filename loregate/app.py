@@ -142,6 +142,7 @@ def _mount(app: FastAPI, graph: Loregate) -> None:
             roots=settings.ingest_root_paths,
             queue_only=settings.ingest_queue,
             run_in_background=graph.overrides.run_job or in_thread,
+            submit=queue.submit if (queue := graph.ingest_queue) is not None else None,
         )
     )
 

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from governance.governor import Governance
     from ingest.jobs import JobStore
     from ingest.pipeline import Ingestor
+    from ingest.task_queue import IngestQueue
     from retrieval.answer import AnswerService
     from retrieval.embedder import TextEmbedder
     from retrieval.response_cache import ResponseCache
@@ -307,6 +308,24 @@ class Loregate:
         from ingest.jobs import JobStore
 
         return JobStore(self.engine)
+
+    @cached_property
+    def ingest_queue(self) -> IngestQueue | None:
+        """The ingestion task queue (``LOREGATE_INGEST_BROKER``), else ``None``: in process."""
+        if not self.settings.ingest_broker:
+            return None
+        from ingest.task_queue import IngestQueue
+        from ingest.tasks import TaskStore
+
+        queue = IngestQueue(
+            self.settings.ingest_broker,
+            jobs=self.job_store,
+            tasks=TaskStore(self.engine),
+            ingestor_for=self.ingestor,
+            queue=self.settings.ingest_queue_name,
+        )
+        self.on_close(queue.close)
+        return queue
 
     @cached_property
     def review_queue(self) -> ReviewQueue:

@@ -57,6 +57,16 @@ class Settings(BaseSettings):
         description="leave API ingestion jobs queued for `loregate ingest-worker` processes "
         "(scaled-out shape) instead of running them inside the API process",
     )
+    ingest_broker: str | None = Field(
+        default=None,
+        description="amqp://... : API jobs become per-document tasks on RabbitMQ, shared by "
+        "every `loregate ingest-worker`; unset: jobs run in the API process",
+    )
+    ingest_queue_name: str = Field(
+        default="loregate-ingest",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="the RabbitMQ queue of the ingestion tasks (one per deployment)",
+    )
     ingest_roots: str | None = Field(
         default=None,
         description="folders (os.pathsep-separated) the ingestion API may read; "
@@ -98,6 +108,11 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, v: str | None) -> str | None:
         return _check_scheme(v, ("sqlite", "postgresql"), "database (SQLAlchemy)")
+
+    @field_validator("ingest_broker")
+    @classmethod
+    def _ingest_broker(cls, v: str | None) -> str | None:
+        return _check_scheme(v, ("amqp://", "amqps://"), "RabbitMQ (AMQP)")
 
     @field_validator("redis_url")
     @classmethod
