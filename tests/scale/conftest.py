@@ -33,10 +33,14 @@ def amqp_queue() -> Iterator[tuple[str, str]]:
     conn.close()
 
 
-def spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """``python -m module`` from this tree, its output in ``log``."""
+def spawn(
+    module: str, env: dict[str, str], log: Path, args: list[str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``python -m module *args`` from this tree, its output in ``log``."""
     full = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+    for var in ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
+        if var not in env:
+            full.pop(var, None)
+    command = [sys.executable, "-m", module, *(args or [])]
     with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", module], cwd=ROOT, env=full, stdout=out, stderr=subprocess.STDOUT
-        )
+        return subprocess.Popen(command, cwd=ROOT, env=full, stdout=out, stderr=subprocess.STDOUT)
