@@ -25,6 +25,7 @@ from loregate.graph import Loregate
 from loregate.offline import configure_offline
 from loregate.overrides import Overrides
 from loregate.readiness import readiness
+from loregate.recovery import replay_journal
 from loregate.settings import Settings, get_settings
 
 log = logging.getLogger("loregate")
@@ -38,6 +39,12 @@ def start_up(graph: Loregate) -> None:
         graph.migrate()
     except Exception as exc:
         log.warning("database migration at start-up failed: %s: %s", type(exc).__name__, exc)
+    try:
+        replayed = replay_journal(graph)
+        if replayed:
+            log.warning("replayed the journal of a process that died: %s", replayed)
+    except Exception:  # kept on disk: the next start tries again
+        log.exception("replaying the request journal failed")
     try:
         graph.plan_routes()
     except Exception:

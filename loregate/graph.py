@@ -25,6 +25,8 @@ from sqlalchemy import Engine, event
 
 from gateway.config import load_config
 from gateway.hooks import GovernanceHooks
+from gateway.journal import NullJournal, RequestJournal
+from gateway.ledger.journaled import JournaledLedger
 from gateway.ledger.writer import LedgerSink, LedgerWriter
 from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
@@ -159,13 +161,37 @@ class Loregate:
 
     @cached_property
     def ledger(self) -> LedgerSink:
-        """The gateway's ledger: the writer, its free text (escalation and downgrade reasons)
-        redacted first."""
+        """The gateway's ledger: the writer (and the journal), its free text (escalation and
+        downgrade reasons) redacted first."""
         if self.overrides.ledger is not None:
             return self.overrides.ledger
         from governance.redaction import RedactingLedger
 
-        return RedactingLedger(self.ledger_writer, self.redactor)
+        journal = self.journal
+        if isinstance(journal, NullJournal):
+            return RedactingLedger(self.ledger_writer, self.redactor)
+        return RedactingLedger(JournaledLedger(self.ledger_writer, journal), self.redactor)
+
+    @cached_property
+    def journal(self) -> RequestJournal | NullJournal:
+        """The request journal (``gateway.journal``, replayed by ``loregate.recovery``): on
+        unless switched off or the ledger is the caller's (a test's has nothing to recover)."""
+        if not self.settings.journal or self.overrides.ledger is not None:
+            return NullJournal()
+        journal = RequestJournal(
+            self.settings.home / "journal",
+            checkpoint=self._drain_writers,
+            database=self.engine.url.render_as_string(hide_password=True),
+        )
+        self.on_close(journal.close)  # built before the writers: closed after they flushed
+        return journal
+
+    def _drain_writers(self) -> bool:
+        """Everything handed to the ledger, budget and audit writers so far is written."""
+        ok = self.ledger_writer.flush(timeout=30)
+        if "governance" in self.__dict__:
+            ok = self.governance.flush_writers(timeout=30) and ok
+        return ok
 
     @cached_property
     def hooks(self) -> GovernanceHooks:
@@ -180,6 +206,7 @@ class Loregate:
             ledger=self.ledger,
             clock=self.overrides.clock,
             sleep=self.overrides.sleep,
+            journal=self.journal,
         )
         self.on_close(gw.aclose)
         return gw
@@ -247,6 +274,7 @@ class Loregate:
             redact_upstream=self.settings.redact_upstream,
             catalogue=self.catalogue,
             now=(self.overrides.clock or SYSTEM_CLOCK).now,
+            journal=self.journal if isinstance(self.journal, RequestJournal) else None,
         )
         self.on_close(governance.aclose)
         return governance

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
         "default: $LOREGATE_HOME/inbox",
     )
     redact_upstream: bool = False
+    journal: bool = Field(
+        default=True,
+        description="journal each request's ledger rows and budget settlement to local disk "
+        "before its response ($LOREGATE_HOME/journal), replayed at start after a crash",
+    )
     standing_knowledge: Path | None = Field(
         default=None, description="text file added to the answer prompt's cached prefix"
     )

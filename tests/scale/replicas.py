@@ -7,12 +7,16 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
+from tests.conftest import _port_open
 from tests.scale.conftest import spawn
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -119,3 +123,23 @@ class Replicas:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def running(tmp: Path, n: int) -> Iterator[Replicas]:
+    """``n`` replicas on a fresh schema and an emptied Redis database (budget counters are
+    keyed by budget id, and every new schema numbers its budgets from 1)."""
+    if not (_port_open("127.0.0.1", 5432) and _port_open("127.0.0.1", 6379)):
+        pytest.skip("PostgreSQL and Redis are needed (CI has them)")
+    import redis
+
+    client = redis.Redis.from_url(REDIS_DB)
+    client.flushdb()
+    rig = Replicas(tmp)
+    try:
+        rig.start(n)
+        yield rig
+    finally:
+        rig.stop()
+        client.flushdb()
+        client.close()

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 
 from gateway.ledger.tables import ledger
 from governance.keys import KeyStore
-from tests.conftest import _port_open
-from tests.scale.replicas import REDIS_DB, Replicas
+from tests.scale.replicas import Replicas, running
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -29,20 +28,8 @@ BODY = {
 
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
-    if not (_port_open("127.0.0.1", 5432) and _port_open("127.0.0.1", 6379)):
-        pytest.skip("PostgreSQL and Redis are needed (CI has them)")
-    import redis
-
-    client = redis.Redis.from_url(REDIS_DB)
-    client.flushdb()
-    rig = Replicas(tmp_path_factory.mktemp("replicas"))
-    try:
-        rig.start(2)
+    with running(tmp_path_factory.mktemp("replicas"), 2) as rig:
         yield rig
-    finally:
-        rig.stop()
-        client.flushdb()
-        client.close()
 
 
 def new_key(rig: Replicas, user: str, role: str = "employee", dept: str = "") -> tuple[str, str]:
