@@ -277,6 +277,12 @@ class Loregate:
             journal=self.journal if isinstance(self.journal, RequestJournal) else None,
         )
         self.on_close(governance.aclose)
+        if self.redis is not None:  # counters lost with Redis come back from the ledger
+            from governance.budget_rebuild import RedisBudgetRebuild
+
+            rebuild = RedisBudgetRebuild(self.redis, p.budgets, self.engine)
+            rebuild.start()
+            self.on_close(rebuild.close)
         return governance
 
     # Retrieval and ingestion ----------------------------------------------------------------
