@@ -314,7 +314,11 @@ class Loregate:
 
                 s = self.settings
                 found = build_store(
-                    url=s.qdrant_url, path=s.qdrant_path, collection=name, api_key=s.qdrant_api_key
+                    url=s.qdrant_url,
+                    path=s.qdrant_path,
+                    collection=name,
+                    api_key=s.qdrant_api_key,
+                    cluster=s.qdrant_cluster(),
                 )
                 self.on_close(found.close)
             self._stores[name] = found
