@@ -117,10 +117,9 @@ class RequestJournal:
     # Producer side (the event loop) -----------------------------------------------------------
     def put(self, request_id: str, kind: str, data: dict[str, Any]) -> None:
         line = json.dumps({"rid": request_id, "kind": kind, "data": data}, default=str)
-        with self._cond:
+        with self._cond:  # no wake-up: the writer runs when ``sync`` asks (one per request)
             self._pending.append(line.encode() + b"\n")
             self._put_seq += 1
-            self._cond.notify()
 
     async def sync(self) -> None:
         with self._cond:
@@ -145,7 +144,7 @@ class RequestJournal:
         next_rotation = _monotonic() + self.rotate_s
         while True:
             with self._cond:
-                while not self._pending and not self._stopping:
+                while not self._waiters and not self._stopping:
                     if not self._cond.wait(timeout=max(0.0, next_rotation - _monotonic())):
                         break
                 lines, self._pending = self._pending, []

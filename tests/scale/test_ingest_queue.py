@@ -1,7 +1,7 @@
 """Ingestion on the task queue (RabbitMQ, dramatiq) with worker processes: one job shared by
 three workers, each document exactly once; a worker SIGKILLed mid-job; a small job overtaking
 a backfill. Tiny documents and a fake embedder keep it fast; the store is a SQL table shared
-by the processes (tests/scale/queue_worker.py)."""
+by the processes (testkit/queue_worker.py)."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ class Rig:
     def start_workers(self, n: int) -> None:
         for _ in range(n):
             log = self.tmp / f"worker{len(self.workers)}.log"
-            self.workers.append(spawn("tests.scale.queue_worker", self.env, log))
+            self.workers.append(spawn("testkit.queue_worker", self.env, log))
 
     def job(self, job_id: str) -> JobRecord:
         record = self.graph.job_store.get(job_id)

@@ -1,9 +1,14 @@
-"""An ingestion queue worker process for the multi-process tests: the graph the CLI's
-``loregate ingest-worker`` builds from the environment, with a fast fake embedder and the
-shared SQL test store (no Qdrant server on these machines). Stops on SIGTERM."""
+"""An ingestion queue worker process for multi-process tests and benchmarks:
+
+    python -m testkit.queue_worker
+
+the graph ``loregate ingest-worker`` builds from the environment, with the shared SQL test
+store (``testkit.sql_store``: no Qdrant server on these machines) and the fake embedder, or
+the real one with ``LOREGATE_TESTKIT_EMBEDDER=model``. Stops on SIGTERM."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -12,6 +17,7 @@ from types import FrameType
 from loregate.graph import Loregate
 from loregate.overrides import Overrides
 from loregate.settings import load_settings
+from retrieval.embedder import TextEmbedder
 from testkit.embedders import FakeEmbedder
 from testkit.sql_store import SqlChunkStore
 
@@ -20,11 +26,14 @@ def main() -> None:
     settings = load_settings()
     probe = Loregate(settings)
     store = SqlChunkStore(probe.engine)
+    embedder: TextEmbedder = FakeEmbedder()
+    if os.environ.get("LOREGATE_TESTKIT_EMBEDDER") == "model":
+        from retrieval.embedder import Embedder
+
+        embedder = Embedder(settings.embedding_model)
     graph = Loregate(
         settings,
-        Overrides(
-            engine=probe.engine, embedder=FakeEmbedder(), stores={settings.collection: store}
-        ),
+        Overrides(engine=probe.engine, embedder=embedder, stores={settings.collection: store}),
     )
     stop = threading.Event()
 
