@@ -124,8 +124,8 @@ class RequestJournal:
     async def sync(self) -> None:
         with self._cond:
             target = self._put_seq
-            if self._synced_seq >= target or self._stopping:
-                return
+            if self._synced_seq >= target or self._stopping or not self._thread.is_alive():
+                return  # (a dead writer thread has logged why: never hang a response on it)
             loop = asyncio.get_running_loop()
             future: asyncio.Future[None] = loop.create_future()
             self._waiters.append((target, loop, future))
@@ -178,8 +178,14 @@ class RequestJournal:
     def _rotate(self) -> None:
         """Start a new segment; delete the closed ones the background writers have done."""
         if self._segment.entries:
+            try:
+                fresh = self._open_segment()
+            except OSError:  # keep appending to the current one
+                self.failures += 1
+                log.exception("journal: could not start a new segment in %s", self.folder)
+                return
             self._closed.append(self._segment)
-            self._segment = self._open_segment()
+            self._segment = fresh
         if not self._closed:
             return
         done, self._closed = self._closed, []
