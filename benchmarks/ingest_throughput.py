@@ -9,6 +9,10 @@
 2. An unchanged re-run as a share of the full run. Target: <= 2%.
 3. The embedded store (qdrant-edge) at --points chunks: upsert rate, HNSW build (optimize),
    and dense and sparse query latency with the permission filter on.
+4. ``--queue``: one job of --queue-docs documents on the task queue (RabbitMQ at
+   $LOREGATE_TEST_AMQP_URL, PostgreSQL ``test``) with 1, 2 and 3 worker processes
+   (``testkit.queue_worker``: the SQL test store; the fake embedder unless
+   ``--queue-model``), documents/s and the speed-up against one worker in the same run.
 """
 
 from __future__ import annotations
@@ -249,18 +253,91 @@ def store_at_scale(points: int, work: Path, dim: int = 384) -> None:
     store.close()
 
 
+def queue_workers(docs: int, work: Path, model: bool) -> None:
+    import os
+    import subprocess
+
+    import sqlalchemy as sa
+
+    from loregate.graph import Loregate
+    from loregate.settings import load_settings
+
+    amqp = os.environ.get("LOREGATE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+    postgres = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    corpus = work / "queue-corpus"
+    corpus.mkdir()
+    make_corpus(corpus, docs)
+    admin = sa.create_engine(postgres)
+    rates: dict[int, float] = {}
+    for n in (1, 2, 3):
+        schema, queue = f"bench_{uuid.uuid4().hex[:10]}", f"lg-bench-{uuid.uuid4().hex[:8]}"
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        env = {
+            "LOREGATE_HOME": str(work / f"home{n}"),
+            "LOREGATE_DATABASE_URL": f"{postgres}?options=-csearch_path%3D{schema}",
+            "LOREGATE_INGEST_BROKER": amqp,
+            "LOREGATE_INGEST_QUEUE_NAME": queue,
+            "LOREGATE_COLLECTION": "bench",
+        }
+        if model:
+            env["LOREGATE_TESTKIT_EMBEDDER"] = "model"
+        graph = Loregate(load_settings(**{k[9:].lower(): v for k, v in env.items()}))
+        graph.migrate()
+        logs = [work / f"w{n}-{i}.log" for i in range(n)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "testkit.queue_worker"],
+                cwd=ROOT,
+                env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+            for log in logs
+        ]
+        while not all("ready" in log.read_text() for log in logs):  # models loaded
+            time.sleep(0.2)
+        request = {"paths": [str(corpus)], "manifest": None, "prune": False, "dry_run": False}
+        job = graph.job_store.create("bench", {**request, "source": "bench"}, "bench")
+        t0 = time.perf_counter()
+        assert graph.ingest_queue is not None
+        graph.ingest_queue.submit(job)
+        while (record := graph.job_store.get(job)) is not None and record.finished_at is None:
+            time.sleep(0.1)
+        took = time.perf_counter() - t0
+        assert record is not None and record.status == "succeeded", record
+        rates[n] = docs / took
+        print(
+            f"task queue, {n} worker(s): {docs} documents, {record.chunks} chunks in "
+            f"{took:6.1f} s = {rates[n]:6.1f} documents/s  (x{rates[n] / rates[1]:.2f} vs 1)"
+        )
+        for p in procs:
+            p.kill()
+            p.wait()
+        graph.ingest_queue.close()
+        graph.engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=120, help="generated documents")
     parser.add_argument("--points", type=int, default=100_000, help="chunks for the store test")
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--skip-store", action="store_true")
+    parser.add_argument("--queue", action="store_true", help="1, 2 and 3 queue workers")
+    parser.add_argument("--queue-docs", type=int, default=600)
+    parser.add_argument("--queue-model", action="store_true", help="the real embedder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="loregate-bench-") as tmp:
         if not args.skip_pipeline:
             pipeline_vs_raw(args.docs, Path(tmp))
         if not args.skip_store:
             store_at_scale(args.points, Path(tmp))
+        if args.queue:
+            queue_workers(args.queue_docs, Path(tmp), args.queue_model)
 
 
 if __name__ == "__main__":

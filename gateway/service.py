@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from gateway.hooks import Admission, CallContext, GovernanceHooks, NoGovernance, RequestFacts
+from gateway.journal import JournalSink, NullJournal
 from gateway.ledger.writer import LedgerSink, NullLedger
 from gateway.providers.base import Provider
 from gateway.resilience.fallback import Fallback
@@ -48,8 +49,10 @@ class Gateway:
         ledger: LedgerSink | None = None,
         clock: Clock | None = None,
         sleep: Sleep | None = None,
+        journal: JournalSink | None = None,
     ) -> None:
         self.catalogue = catalogue
+        self.journal: JournalSink = journal or NullJournal()
         self.routing_version = catalogue.routing_version
         self.hooks: GovernanceHooks = hooks or NoGovernance()
         self.ledger: LedgerSink = ledger or NullLedger()
@@ -214,7 +217,8 @@ class Gateway:
         return admission
 
     async def finish(self, facts: RequestFacts) -> None:
-        """Write the ledger rows, then let governance settle (exactly once per request)."""
+        """Write the ledger rows, then let governance settle (exactly once per request), then
+        wait for the journal to hold both (a kill after this loses neither)."""
         try:
             self.ledger.record(facts)
         except Exception:
@@ -223,6 +227,7 @@ class Gateway:
             await self.hooks.settle(facts)
         except Exception:
             log.exception("governance: settle failed for %s", facts.ctx.request_id)
+        await self.journal.sync()  # durable before the response (gateway.journal)
 
 
 class GatewayStream:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import anyio.to_thread
 
 from gateway.hooks import Admission, CallContext, RequestFacts
+from gateway.journal import JournalSink
 from gateway.route_catalogue import RouteCatalogue
 from gateway.types import ModelRequest, Usage
 from governance.audit_record import JsonRedactor, raw_record
@@ -32,6 +33,7 @@ from governance.billing.rates import RateBook
 from governance.budget_worker import BudgetWorker
 from governance.budgets import Budget, BudgetBook, BudgetCounter, Reservation
 from governance.estimate import estimate_prompt_tokens, worst_case_nano
+from governance.journal_replay import SETTLEMENT, settlement_record
 from governance.metrics import GovernanceMetrics
 from governance.ratelimit import RateLimiter, RateTicket
 from kernel.errors import PermissionDenied, UnknownModel
@@ -71,7 +73,9 @@ class Governance:
         economy_route: str = "economy",
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         rates: RateBook | None = None,
+        journal: JournalSink | None = None,
     ) -> None:
+        self.journal = journal
         self.budgets = budgets
         self.counter = counter
         self.metrics = metrics
@@ -221,6 +225,11 @@ class Governance:
         if self.audit is not None:
             now = self.now()  # built on the audit thread, off the event loop
             self.audit.submit(lambda: raw_record(facts, admitted=admitted, now=now))
+        if self.journal is not None and ticket is not None and ticket.reservation is not None:
+            # after the hand-offs above: the journal's segment outlives them (gateway.journal)
+            self.journal.put(
+                ctx.request_id, SETTLEMENT, settlement_record(ticket.reservation, actual)
+            )
 
     async def _reserve(self, budgets: list[Budget], amount: int, now: datetime) -> Reservation:
         if self.worker is not None:
@@ -236,6 +245,15 @@ class Governance:
             self.metrics.record_budgets(states)
         except Exception:
             log.exception("budget settlement failed for %s", request_id)
+
+    def flush_writers(self, timeout: float | None = None) -> bool:
+        """Wait until the budget and audit writers wrote what they were handed (the journal's
+        checkpoint); ``False`` if one is still behind after ``timeout``."""
+        ok = True
+        for writer in (self.worker, self.audit):
+            if writer is not None:
+                ok = writer.flush(timeout) and ok
+        return ok
 
     async def aclose(self) -> None:
         if self.worker is not None:

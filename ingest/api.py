@@ -7,7 +7,8 @@
     GET    /v1/documents            the document registry (?source=<scope>)
     DELETE /v1/documents/{doc_id}   delete a document from the index
 
-A job runs in the API process (in a thread) unless the jobs are left queued for
+A job runs in the API process (in a thread) unless it goes to the task queue (``submit``:
+``ingest.task_queue``, per-document tasks shared by every worker) or is left queued for
 ``loregate ingest-worker`` processes (``queue_only``).
 """
 
@@ -91,6 +92,7 @@ def submit_job(
     roots: Sequence[Path],
     queue_only: bool,
     run_in_background: JobRunner,
+    submit: Callable[[str], None] | None = None,
 ) -> str:
     """Check and record a job, and start it unless jobs are left queued; its id."""
     collection = ingestor.collection
@@ -100,10 +102,12 @@ def submit_job(
             raise SourceNotFound(f"no such file or folder on the server: {p}")
     manifest = str(check_allowed(roots, body.manifest)) if body.manifest else None
     request = body.model_copy(update={"paths": paths, "manifest": manifest})
-    if is_busy(collection):
+    if submit is None and is_busy(collection):
         raise JobConflict(f"an ingestion job is already running on {collection!r}")
     job_id = jobs.create(collection, request.model_dump(), created_by)
-    if not queue_only:
+    if submit is not None:
+        submit(job_id)  # jobs share the workers; their tasks interleave by priority
+    elif not queue_only:
         run_in_background(lambda: run_job(ingestor, jobs, job_id, request))
     return job_id
 
@@ -125,6 +129,7 @@ def ingest_router(
     roots: Sequence[Path],
     queue_only: bool = False,
     run_in_background: JobRunner = in_thread,
+    submit: Callable[[str], None] | None = None,
 ) -> APIRouter:
     owner = requires(authenticate, Role.DOC_OWNER)
     router = APIRouter(tags=["ingestion"])
@@ -136,6 +141,7 @@ def ingest_router(
         roots=roots,
         queue_only=queue_only,
         run_in_background=run_in_background,
+        submit=submit,
     )
 
     @router.post("/v1/ingest/jobs", status_code=202, summary="Start an ingestion job")

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from ingest.registry import jobs, now
 from ingest.report import IngestReport
+from ingest.tasks import JobTally
 
 QUEUED, RUNNING, SUCCEEDED, COMPLETED_WITH_ERRORS, FAILED, INTERRUPTED = (
     "queued",
@@ -132,20 +133,58 @@ class JobStore:
         self._update(job_id, done_files=done_files, chunks=chunks, heartbeat_at=self.clock())
 
     def finished(self, job_id: str, report: IngestReport) -> None:
-        errors = [f.__dict__ for f in report.failed[:MAX_ERRORS_KEPT]]
+        errors = [f.__dict__ for f in report.failed]
+        self._result(job_id, report.files, report.files, report.chunks_written, report.counts(),
+                     errors, report.index_version, scope=report.scope)  # fmt: skip
+
+    def planned(self, job_id: str, total_files: int, scope: str) -> None:
+        """A queued job's tasks are written (``ingest.task_queue``)."""
+        t = self.clock()
+        with self.engine.begin() as conn:
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.status == QUEUED)
+                .values(status=RUNNING, started_at=t)
+            )
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id)
+                .values(total_files=total_files, scope=scope, heartbeat_at=t)
+            )
+
+    def finished_tally(
+        self, job_id: str, tally: JobTally, deleted: int, index_version: str
+    ) -> None:
+        """A queued job's result, summed from its task rows."""
+        counts = {"added": 0, "updated": 0, "unchanged": 0, "deleted": deleted, "failed": 0}
+        counts.update({k: v for k, v in tally.outcomes.items() if k != "deleted"})
+        self._result(job_id, tally.finished, tally.total, tally.chunks, counts, tally.errors,
+                     index_version)  # fmt: skip
+
+    def _result(
+        self,
+        job_id: str,
+        done: int,
+        total: int,
+        chunks: int,
+        counts: dict[str, int],
+        errors: list[dict[str, Any]],
+        index_version: str,
+        **more: Any,
+    ) -> None:
         t = self.clock()
         self._update(
             job_id,
-            status=SUCCEEDED if report.ok else COMPLETED_WITH_ERRORS,
-            scope=report.scope,
-            done_files=report.files,
-            total_files=report.files,
-            chunks=report.chunks_written,
-            counts=report.counts(),
-            errors=errors,
-            index_version=report.index_version,
+            status=COMPLETED_WITH_ERRORS if errors else SUCCEEDED,
+            done_files=done,
+            total_files=total,
+            chunks=chunks,
+            counts=counts,
+            errors=errors[:MAX_ERRORS_KEPT],
+            index_version=index_version,
             finished_at=t,
             heartbeat_at=t,
+            **more,
         )
 
     def failed(self, job_id: str, error: str) -> None:

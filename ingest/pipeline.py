@@ -32,7 +32,7 @@ from ingest.manifest import Manifest, load_manifest
 from ingest.prepare import Item, Preparer, Work
 from ingest.registry import OK, DocumentRecord, Registry, now
 from ingest.report import Failure, IngestReport, NoProgress, Progress
-from ingest.sources import discover
+from ingest.sources import Source, discover
 from kernel.digest import sha256_hex
 from retrieval import index_version, schema
 from retrieval.embedder import TextEmbedder
@@ -107,7 +107,26 @@ class Ingestor:
         exclude = [manifest] if isinstance(manifest, Path) else []
         parsed_manifest = manifest if isinstance(manifest, Manifest) else load_manifest(manifest)
         source = discover(paths, parsed_manifest, scope=scope, exclude=exclude)
-        preparer = self._preparer(self.registry.list(source.scope), dry_run)
+        return self.ingest_source(source, prune=prune, dry_run=dry_run, progress=progress)
+
+    def ingest_source(
+        self,
+        source: Source,
+        *,
+        prune: bool = False,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Ingest the files of a discovered source (a task queue's worker passes one file of
+        a job's source at a time: same root and scope, so the same document ids)."""
+        # a few files (a task's): only their rows, not the whole scope's, for each task
+        few = len(source.files) <= 16
+        existing = (
+            self.registry.of_origins(source.scope, [f.rel for f in source.files])
+            if few
+            else self.registry.list(source.scope)
+        )
+        preparer = self._preparer(existing, dry_run)
         return self._run(
             source.scope, preparer.files(source), len(source.files), prune, dry_run, progress
         )

@@ -9,6 +9,7 @@ tries it again.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -150,6 +151,16 @@ class Registry:
             q = q.where(documents.c.scope == scope)
         with self.engine.connect() as conn:
             return [_record(r) for r in conn.execute(q.order_by(documents.c.doc_id))]
+
+    def of_origins(self, scope: str, origins: Iterable[str]) -> builtins.list[DocumentRecord]:
+        """The rows of ``scope`` that came from these files (a ticket export's tickets too)."""
+        q = sa.select(documents).where(
+            documents.c.collection == self.collection,
+            documents.c.scope == scope,
+            documents.c.origin.in_(list(origins)),
+        )
+        with self.engine.connect() as conn:
+            return [_record(r) for r in conn.execute(q)]
 
     def save_ok(self, record: DocumentRecord) -> None:
         self.save_many([record])

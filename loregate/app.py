@@ -27,6 +27,7 @@ from loregate.graph import Loregate
 from loregate.offline import configure_offline
 from loregate.overrides import Overrides
 from loregate.readiness import readiness
+from loregate.recovery import replay_journal
 from loregate.settings import Settings, env_name, get_settings
 
 log = logging.getLogger("loregate")
@@ -40,6 +41,12 @@ def start_up(graph: Loregate) -> None:
         graph.migrate()
     except Exception as exc:
         log.warning("database migration at start-up failed: %s: %s", type(exc).__name__, exc)
+    try:
+        replayed = replay_journal(graph)
+        if replayed:
+            log.warning("replayed the journal of a process that died: %s", replayed)
+    except Exception:  # kept on disk: the next start tries again
+        log.exception("replaying the request journal failed")
     try:
         graph.plan_routes()
     except Exception:
@@ -150,6 +157,7 @@ def _mount(app: FastAPI, graph: Loregate) -> None:
             roots=settings.ingest_root_paths,
             queue_only=settings.ingest_queue,
             run_in_background=graph.overrides.run_job or in_thread,
+            submit=queue.submit if (queue := graph.ingest_queue) is not None else None,
         )
     )
     from loregate.console_wiring import build_console

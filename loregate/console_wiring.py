@@ -33,6 +33,7 @@ def console_services(graph: Loregate) -> ConsoleServices:
         roots=settings.ingest_root_paths,
         queue_only=settings.ingest_queue,
         run_in_background=graph.overrides.run_job or in_thread,
+        submit=queue.submit if (queue := graph.ingest_queue) is not None else None,
     )
     services = ConsoleServices(
         parts=parts,

@@ -51,6 +51,19 @@ def error_response(
     )
 
 
+def backend_down(exc: BaseException) -> str | None:
+    """What a request failed on when a shared server is unreachable, else ``None``: Redis
+    (budgets, rate limits: nothing is admitted without them) or the database."""
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        return f"Redis is unreachable; budgets and rate limits fail closed: {exc}"
+    if isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError):
+        return f"the database is unreachable: {type(exc.orig).__name__}"
+    return None
+
+
 def install_error_handlers(app: FastAPI, renderers: list[tuple[str, ErrorRenderer]]) -> None:
     """``renderers``: (path prefix, renderer) for endpoints with a vendor error shape."""
 
@@ -94,6 +107,15 @@ def install_error_handlers(app: FastAPI, renderers: list[tuple[str, ErrorRendere
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        down = backend_down(exc)
+        if down is not None:  # fail closed, and say so: a 503 the client may retry
+            log.warning("%s %s: %s", request.method, request.url.path, down)
+            return error_response(
+                request,
+                503,
+                {"code": "backend_unavailable", "message": down},
+                {"retry-after": "2"},
+            )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(
             request,

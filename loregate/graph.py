@@ -25,6 +25,8 @@ from sqlalchemy import Engine, event
 
 from gateway.config import load_config
 from gateway.hooks import GovernanceHooks
+from gateway.journal import NullJournal, RequestJournal
+from gateway.ledger.journaled import JournaledLedger
 from gateway.ledger.writer import LedgerSink, LedgerWriter
 from gateway.route_catalogue import RouteCatalogue
 from gateway.service import Gateway
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from governance.governor import Governance
     from ingest.jobs import JobStore
     from ingest.pipeline import Ingestor
+    from ingest.task_queue import IngestQueue
     from retrieval.answer import AnswerService
     from retrieval.embedder import TextEmbedder
     from retrieval.response_cache import ResponseCache
@@ -161,13 +164,37 @@ class Loregate:
 
     @cached_property
     def ledger(self) -> LedgerSink:
-        """The gateway's ledger: the writer, its free text (escalation and downgrade reasons)
-        redacted first."""
+        """The gateway's ledger: the writer (and the journal), its free text (escalation and
+        downgrade reasons) redacted first."""
         if self.overrides.ledger is not None:
             return self.overrides.ledger
         from governance.redaction import RedactingLedger
 
-        return RedactingLedger(self.ledger_writer, self.redactor)
+        journal = self.journal
+        if isinstance(journal, NullJournal):
+            return RedactingLedger(self.ledger_writer, self.redactor)
+        return RedactingLedger(JournaledLedger(self.ledger_writer, journal), self.redactor)
+
+    @cached_property
+    def journal(self) -> RequestJournal | NullJournal:
+        """The request journal (``gateway.journal``, replayed by ``loregate.recovery``): on
+        unless switched off or the ledger is the caller's (a test's has nothing to recover)."""
+        if not self.settings.journal or self.overrides.ledger is not None:
+            return NullJournal()
+        journal = RequestJournal(
+            self.settings.home / "journal",
+            checkpoint=self._drain_writers,
+            database=self.engine.url.render_as_string(hide_password=True),
+        )
+        self.on_close(journal.close)  # built before the writers: closed after they flushed
+        return journal
+
+    def _drain_writers(self) -> bool:
+        """Everything handed to the ledger, budget and audit writers so far is written."""
+        ok = self.ledger_writer.flush(timeout=30)
+        if "governance" in self.__dict__:
+            ok = self.governance.flush_writers(timeout=30) and ok
+        return ok
 
     @cached_property
     def hooks(self) -> GovernanceHooks:
@@ -182,6 +209,7 @@ class Loregate:
             ledger=self.ledger,
             clock=self.overrides.clock,
             sleep=self.overrides.sleep,
+            journal=self.journal,
         )
         self.on_close(gw.aclose)
         return gw
@@ -276,8 +304,15 @@ class Loregate:
             catalogue=self.catalogue,
             now=(self.overrides.clock or SYSTEM_CLOCK).now,
             rates=p.rates,
+            journal=self.journal if isinstance(self.journal, RequestJournal) else None,
         )
         self.on_close(governance.aclose)
+        if self.redis is not None:  # counters lost with Redis come back from the ledger
+            from governance.budget_rebuild import RedisBudgetRebuild
+
+            rebuild = RedisBudgetRebuild(self.redis, p.budgets, self.engine)
+            rebuild.start()
+            self.on_close(rebuild.close)
         return governance
 
     # Retrieval and ingestion ----------------------------------------------------------------
@@ -309,7 +344,11 @@ class Loregate:
 
                 s = self.settings
                 found = build_store(
-                    url=s.qdrant_url, path=s.qdrant_path, collection=name, api_key=s.qdrant_api_key
+                    url=s.qdrant_url,
+                    path=s.qdrant_path,
+                    collection=name,
+                    api_key=s.qdrant_api_key,
+                    cluster=s.qdrant_cluster(),
                 )
                 self.on_close(found.close)
             self._stores[name] = found
@@ -337,6 +376,24 @@ class Loregate:
         from ingest.jobs import JobStore
 
         return JobStore(self.engine)
+
+    @cached_property
+    def ingest_queue(self) -> IngestQueue | None:
+        """The ingestion task queue (``LOREGATE_INGEST_BROKER``), else ``None``: in process."""
+        if not self.settings.ingest_broker:
+            return None
+        from ingest.task_queue import IngestQueue
+        from ingest.tasks import TaskStore
+
+        queue = IngestQueue(
+            self.settings.ingest_broker,
+            jobs=self.job_store,
+            tasks=TaskStore(self.engine),
+            ingestor_for=self.ingestor,
+            queue=self.settings.ingest_queue_name,
+        )
+        self.on_close(queue.close)
+        return queue
 
     @cached_property
     def review_queue(self) -> ReviewQueue:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +25,10 @@ ENV_PREFIX = "LOREGATE_"
 
 class SettingsError(ValueError):
     """A setting has a bad value; the message names the environment variable."""
+
+
+if TYPE_CHECKING:
+    from retrieval.store.server import QdrantCluster
 
 
 def _check_scheme(value: str | None, schemes: tuple[str, ...], what: str) -> str | None:
@@ -44,6 +48,11 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
+    # A Qdrant cluster's layout of a new collection (docs/operating.md); unset: the server's.
+    qdrant_shards: int | None = Field(default=None, ge=1)
+    qdrant_replication: int | None = Field(default=None, ge=1)
+    qdrant_write_consistency: int | None = Field(default=None, ge=1)
+    qdrant_tenant_key: str | None = Field(default=None, pattern=r"^[a-z_]+$")
     collection: str = Field(default="loregate", min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
     embedding_model: str | None = Field(
         default=None, description="sentence-transformers name or path; default: bundled MiniLM"
@@ -56,6 +65,16 @@ class Settings(BaseSettings):
         default=False,
         description="leave API ingestion jobs queued for `loregate ingest-worker` processes "
         "(scaled-out shape) instead of running them inside the API process",
+    )
+    ingest_broker: str | None = Field(
+        default=None,
+        description="amqp://... : API jobs become per-document tasks on RabbitMQ, shared by "
+        "every `loregate ingest-worker`; unset: jobs run in the API process",
+    )
+    ingest_queue_name: str = Field(
+        default="loregate-ingest",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="the RabbitMQ queue of the ingestion tasks (one per deployment)",
     )
     ingest_roots: str | None = Field(
         default=None,
@@ -75,6 +94,11 @@ class Settings(BaseSettings):
     )
     console_rollup_interval_s: float = Field(
         default=10.0, gt=0, description="how often the console folds the ledger into its rollup"
+    )
+    journal: bool = Field(
+        default=True,
+        description="journal each request's ledger rows and budget settlement to local disk "
+        "before its response ($LOREGATE_HOME/journal), replayed at start after a crash",
     )
     standing_knowledge: Path | None = Field(
         default=None, description="text file added to the answer prompt's cached prefix"
@@ -119,6 +143,11 @@ class Settings(BaseSettings):
     def _database_url(cls, v: str | None) -> str | None:
         return _check_scheme(v, ("sqlite", "postgresql"), "database (SQLAlchemy)")
 
+    @field_validator("ingest_broker")
+    @classmethod
+    def _ingest_broker(cls, v: str | None) -> str | None:
+        return _check_scheme(v, ("amqp://", "amqps://"), "RabbitMQ (AMQP)")
+
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, v: str | None) -> str | None:
@@ -154,6 +183,17 @@ class Settings(BaseSettings):
     @property
     def qdrant_path(self) -> Path:
         return self.home / "qdrant"
+
+    def qdrant_cluster(self) -> QdrantCluster:
+        """How a new collection is laid out on a Qdrant cluster."""
+        from retrieval.store.server import QdrantCluster
+
+        return QdrantCluster(
+            shards=self.qdrant_shards,
+            replication=self.qdrant_replication,
+            write_consistency=self.qdrant_write_consistency,
+            tenant_key=self.qdrant_tenant_key,
+        )
 
     @property
     def ingest_root_paths(self) -> list[Path]:

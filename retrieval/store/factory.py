@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrieval.store.base import IndexStore
 
+if TYPE_CHECKING:
+    from retrieval.store.server import QdrantCluster
+
 
 def build_store(
-    *, url: str | None, path: Path, collection: str, api_key: str | None = None
+    *,
+    url: str | None,
+    path: Path,
+    collection: str,
+    api_key: str | None = None,
+    cluster: QdrantCluster | None = None,
 ) -> IndexStore:
     """A store for ``collection``: ``url`` set -> Qdrant server or cluster (qdrant-client);
     ``url`` is ``":memory:"`` -> qdrant-client's in-memory mode (tests); otherwise the embedded
@@ -23,7 +32,7 @@ def build_store(
     if url:
         from retrieval.store.server import ServerStore
 
-        return ServerStore(collection, url=url, api_key=api_key)
+        return ServerStore(collection, url=url, api_key=api_key, cluster=cluster)
     from retrieval.store.edge import EdgeStore
 
     return EdgeStore(Path(path), collection)

@@ -8,6 +8,7 @@ qdrant-client's ``:memory:`` mode, which speaks the same client API (``location=
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from retrieval import schema
@@ -29,6 +30,18 @@ SCROLL_PAGE = 1000
 UPSERT_BATCH = 256
 
 
+@dataclass(frozen=True)
+class QdrantCluster:
+    """How a collection is laid out on a Qdrant cluster, applied when loregate creates it
+    (``LOREGATE_QDRANT_SHARDS``, ``_REPLICATION``, ``_WRITE_CONSISTENCY``, ``_TENANT_KEY``);
+    ``None``: the server's default. Changing them later needs Qdrant's own resharding."""
+
+    shards: int | None = None
+    replication: int | None = None
+    write_consistency: int | None = None
+    tenant_key: str | None = None  # a payload key indexed with is_tenant (e.g. department)
+
+
 class ServerStore:
     """``IndexStore`` on a Qdrant server (or qdrant-client's local modes)."""
 
@@ -41,10 +54,12 @@ class ServerStore:
         location: str | None = None,
         client: QdrantClient | None = None,
         timeout: float = 30.0,
+        cluster: QdrantCluster | None = None,
     ) -> None:
         from qdrant_client import QdrantClient
 
         self.collection = collection
+        self.cluster = cluster or QdrantCluster()
         self._where = url or location or "client"
         if client is not None:
             self.client = client
@@ -99,13 +114,24 @@ class ServerStore:
             sparse_vectors_config={
                 schema.SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)
             },
+            shard_number=self.cluster.shards,
+            replication_factor=self.cluster.replication,
+            write_consistency_factor=self.cluster.write_consistency,
         )
         self._ready = True
         if self._local:
             return
+        tenant = self.cluster.tenant_key
         for name in schema.INDEXED_KEYWORD_FIELDS:
+            if name != tenant:
+                self.client.create_payload_index(
+                    self.collection, name, models.PayloadSchemaType.KEYWORD
+                )
+        if tenant:  # co-locates each tenant's points: filtered searches read one tenant's
             self.client.create_payload_index(
-                self.collection, name, models.PayloadSchemaType.KEYWORD
+                self.collection,
+                tenant,
+                models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True),
             )
         for name in schema.INDEXED_FLOAT_FIELDS:
             self.client.create_payload_index(self.collection, name, models.PayloadSchemaType.FLOAT)
