@@ -14,14 +14,10 @@ Qdrant engine, or a Qdrant server by URL. Engines connect lazily, so the graph b
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import Engine, event
+from typing import TYPE_CHECKING
 
 from gateway.config import load_config
 from gateway.hooks import GovernanceHooks
@@ -46,14 +42,12 @@ from governance.redaction import PiiRedactor, Redaction
 from kernel.auth import Authenticate
 from kernel.clock import SYSTEM_CLOCK
 from kernel.errors import AllProvidersFailed
-from loregate.database import make_engine, migrate
+from loregate.graph_base import GraphBase
 from loregate.overrides import Overrides
 from loregate.providers import provider_registry
 from loregate.settings import Settings
 
 if TYPE_CHECKING:
-    import redis
-
     from evals.run_store import RunStore
     from governance.governor import Governance
     from ingest.jobs import JobStore
@@ -66,32 +60,14 @@ if TYPE_CHECKING:
     from retrieval.sparse import SparseEncoder
     from retrieval.store.base import IndexStore
 
-Closer = Callable[[], Awaitable[None] | None]
 
 
-class Loregate:
+class Loregate(GraphBase):
     def __init__(self, settings: Settings, overrides: Overrides | None = None) -> None:
-        self.settings = settings
-        self.overrides = overrides or Overrides()
-        self._closers: list[Closer] = []
+        super().__init__(settings, overrides)
         self._stores: dict[str, IndexStore] = {}
         self._ingestors: dict[str, Ingestor] = {}
         self._answer_services: dict[str, AnswerService] = {}
-
-    # Lifecycle ------------------------------------------------------------------------------
-    def on_close(self, fn: Closer) -> None:
-        self._closers.append(fn)
-
-    async def aclose(self) -> None:
-        """Close everything that was built, last built first (flushes the ledger)."""
-        while self._closers:
-            result = self._closers.pop()()
-            if asyncio.iscoroutine(result):
-                await result
-
-    def migrate(self) -> None:
-        """Bring every package's tables to their latest revision (idempotent)."""
-        migrate(self.engine)
 
     def plan_routes(self) -> None:
         """Build every available provider and plan every configured route now, so that no
@@ -106,46 +82,6 @@ class Loregate:
                 self.catalogue.plan(route)
             except AllProvidersFailed:
                 continue
-
-    # Shared backends ------------------------------------------------------------------------
-    @cached_property
-    def engine(self) -> Engine:
-        if self.overrides.engine is not None:
-            return self.overrides.engine  # the caller's: it disposes of it
-        self.settings.home.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(self.settings.resolved_database_url)
-        self.on_close(engine.dispose)
-        return engine
-
-    @cached_property
-    def writer_engine(self) -> Engine:
-        """On SQLite, the frequent writers (budget counters, audit appends) get their own
-        connections with ``synchronous=NORMAL``: in WAL mode a commit then needs no fsync and
-        holds the write lock that much shorter. A power cut may lose the last commits, never
-        corrupt the file; the ledger keeps the truth of spending."""
-        url = self.settings.resolved_database_url
-        if self.overrides.engine is not None or not url.startswith("sqlite"):
-            return self.engine  # a caller's engine is used as it is
-        engine = make_engine(url)
-
-        @event.listens_for(engine, "connect")
-        def _fast_commits(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
-        self.on_close(engine.dispose)
-        return engine
-
-    @cached_property
-    def redis(self) -> redis.Redis | None:
-        if not self.settings.redis_url:
-            return None
-        import redis as redis_lib
-
-        client = redis_lib.Redis.from_url(self.settings.redis_url, socket_timeout=5)
-        self.on_close(client.close)
-        return client
 
     # Gateway --------------------------------------------------------------------------------
     @cached_property
