@@ -61,7 +61,6 @@ if TYPE_CHECKING:
     from retrieval.store.base import IndexStore
 
 
-
 class Loregate(GraphBase):
     def __init__(self, settings: Settings, overrides: Overrides | None = None) -> None:
         super().__init__(settings, overrides)
