@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.metadata
 import json
 import urllib.parse
 import urllib.request
@@ -39,6 +40,13 @@ from kernel.errors import ProviderError
 
 # How many connections the pool keeps to one upstream (a gateway serving many clients at once).
 POOL_SIZE = 256
+
+# Upstreams see loregate as the client (the caller's own agent string is not forwarded, as on
+# the SDK path, so a provider's logs tell gateway traffic from direct traffic).
+try:
+    USER_AGENT = f"loregate/{importlib.metadata.version('loregate')}"
+except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
+    USER_AGENT = "loregate"
 
 
 def _max_tokens_keys(body: dict[str, Any], fmt: str) -> tuple[str, ...]:
@@ -147,7 +155,7 @@ class UpstreamPool:
         name: str,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.headers = {**headers, "content-type": "application/json"}
+        self.headers = {**headers, "content-type": "application/json", "user-agent": USER_AGENT}
         self.name = name
         # Per read, not in total: a long stream is fine as long as it keeps sending.
         self.timeout = aiohttp.ClientTimeout(
