@@ -42,8 +42,8 @@ from gateway_overhead import (  # noqa: E402
     free_port,
     pct,
     sequential_pair,
+    serve,
     start_emulator,
-    start_loregate,
     stop,
     wait_up,
 )
@@ -211,7 +211,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         try:
             wait_up(emu_url, "/v1/models", emulator)
-            proc = start_loregate(port, env, "loregate.app:app_factory")
+            proc = serve(port, env, workers=1)
             try:
                 wait_up(url, "/healthz", proc)
                 client = console_client(url, key)

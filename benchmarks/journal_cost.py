@@ -26,8 +26,8 @@ from gateway_overhead import (
     free_port,
     pct,
     sequential_pair,
+    serve,
     start_emulator,
-    start_loregate,
     stop,
     wait_up,
 )
@@ -39,7 +39,7 @@ def run(journal: bool, emu_url: str, args: argparse.Namespace) -> tuple[float, f
         key = admin_key(env)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        proc = start_loregate(port, env, "loregate.app:app_factory")
+        proc = serve(port, env, workers=1)
         try:
             wait_up(url, "/v1/models", proc)
             _, through, _ = sequential_pair(emu_url, url, args.sequential, key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from console.money import MoneyFormat
 from console.pages_admin import admin_pages
 from console.pages_ask import ask_pages
 from console.pages_ops import ops_pages
@@ -19,7 +20,7 @@ def create_console(services: ConsoleServices) -> FastAPI:
     """The console as an app of its own, to be mounted at ``/console``."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.services = services
-    render = renderer()
+    render = renderer(MoneyFormat(services.parts.currency, services.parts.rates))
     auth = session_auth(services)
     install_error_pages(app, render)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -3,6 +3,8 @@ export buttons stream the API's own billing and call exports."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations.
 
+from datetime import timedelta
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -32,8 +34,9 @@ def usage_pages(services: ConsoleServices, auth: Authenticate, render: Renderer)
         end: Annotated[str | None, Query(alias="to")] = None,
         department: str = "",
         user: str = "",
+        project: str = "",
     ) -> Response:
-        scope = scope_for(who, department.strip(), user.strip())
+        scope = scope_for(who, department.strip(), user.strip(), project.strip())
         group_by = group_by or scope.groups[0]
         # Only read here: folding the ledger in is the background refresher's job, so a page
         # load never takes a write lock the ledger's writer waits for.
@@ -70,8 +73,11 @@ def usage_pages(services: ConsoleServices, auth: Authenticate, render: Renderer)
     ) -> Response:
         lo, hi = exports.period(start, end)
         lines = await services.run(exports.billing, services.dashboard_engine, lo, hi, group_by, {})
+        money = partial(services.parts.in_currency, when=hi - timedelta(microseconds=1))
         body = exports.render(
-            (line.as_dict(group_by) for line in lines), fmt, exports.billing_columns(group_by)
+            (line.as_dict(group_by, money) for line in lines),
+            fmt,
+            exports.billing_columns(group_by, currency=True),
         )
         return StreamingResponse(
             iter(list(body)),

@@ -1,8 +1,8 @@
 """The daily usage rollup, folded in from the ledger by id watermark.
 
 ``refresh`` reads the ledger's request rows after the watermark (at most ``batch`` ids at a
-time), sums them per scope (everyone, each department, each user), grouping and day in SQL,
-adds the sums to ``console_usage_facets`` (an upsert) and moves the watermark, in one
+time), sums them per scope (everyone, each department, each project, each user), grouping and
+day in SQL, adds the sums to ``console_usage_facets`` (an upsert) and moves the watermark, in one
 transaction. The watermark moves by compare-and-set, so two refreshers (two workers) never
 fold a row twice.
 A usage page reads one scope and one grouping: a few hundred rows, whatever the ledger holds.
@@ -31,6 +31,7 @@ STATE = "ledger"
 FACETS: dict[str, tuple[str, ...]] = {
     "": ("department", "project", "user", "model", "route", "tier"),
     "department": ("project", "user", "model", "route", "tier"),
+    "project": ("user", "model", "route", "tier"),
     "user": ("model", "route", "tier"),
 }
 
@@ -58,6 +59,8 @@ def _dimension(dim: str) -> ColumnElement[Any]:
 def _scope(kind: str) -> ColumnElement[Any]:
     if kind == "department":
         return literal("department:") + ledger.c.department
+    if kind == "project":
+        return literal("project:") + ledger.c.project
     if kind == "user":
         return literal("user:") + ledger.c.user_id
     return literal("")

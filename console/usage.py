@@ -1,8 +1,8 @@
 """The usage pages' numbers, read from the rollup's facets within the caller's scope.
 
 Scope is the API's rule for ``GET /v1/usage``, plus the department lead: an admin sees
-everyone (or one department, or one user), a department lead their department, anyone else
-their own usage.
+everyone (or one department, one project, or one user), a department lead their department,
+anyone else their own usage.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ WHOLE = "route"
 
 @dataclass(frozen=True)
 class Scope:
-    kind: str  # "" (everyone) | "department" | "user"
+    kind: str  # "" (everyone) | "department" | "project" | "user"
     name: str = ""
 
     @property
@@ -43,12 +43,16 @@ class Scope:
         return [g for g in GROUPS if g in offered or g == "day"]
 
 
-def scope_for(who: Principal, department: str = "", user: str = "") -> Scope:
+def scope_for(who: Principal, department: str = "", user: str = "", project: str = "") -> Scope:
     """The scope ``who`` may see usage in; ``PermissionDenied`` for anything wider."""
     if who.role == Role.ADMIN:
         if user:
             return Scope("user", user)
+        if project:
+            return Scope("project", project)
         return Scope("department", department) if department else Scope("")
+    if project:  # a project's requests cross departments: only an admin sees all of them
+        raise PermissionDenied("only admins may see a project's usage")
     if who.role == Role.DEPT_LEAD and not user:
         if department and department != who.department:
             raise PermissionDenied("a department lead sees only their own department's usage")

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from console.money import format_money
+from console.money import MoneyFormat
 from console.services import ConsoleServices
 from console.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, Session, check_csrf
 from kernel.auth import Authenticate, requires
@@ -109,9 +109,11 @@ class Renderer:
         )
 
 
-def renderer() -> Renderer:
+def renderer(money: MoneyFormat | None = None) -> Renderer:
+    money = money or MoneyFormat()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.filters["money"] = format_money
+    templates.env.filters["money"] = money
+    templates.env.globals["money_note"] = money.note
     templates.env.filters["pct"] = lambda v: f"{100 * float(v):.1f}%"
     templates.env.filters["num"] = lambda v: f"{int(v):,}"
     return templates_renderer(templates)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -99,14 +99,22 @@ class BillingLine:
     tokens: dict[str, int]
     cost_nano_usd: int
 
-    def as_dict(self, group_by: str) -> dict[str, Any]:
-        return {
+    def as_dict(
+        self, group_by: str, money: Callable[[int], dict[str, object]] | None = None
+    ) -> dict[str, Any]:
+        """The line; with ``money`` (nano-USD -> ``GovernanceParts.in_currency``), also its
+        cost in the company currency: ``currency``, ``amount`` and the ``rate`` used."""
+        row: dict[str, Any] = {
             group_by: self.group,
             "requests": self.requests,
             **self.tokens,
             "cost_nano_usd": self.cost_nano_usd,
             "cost_usd": nano_to_usd_str(self.cost_nano_usd),
         }
+        if money is not None:
+            shown = money(self.cost_nano_usd)
+            row.update({k: shown.get(k) for k in CURRENCY_COLUMNS})
+        return row
 
 
 def billing(
@@ -211,8 +219,14 @@ def to_jsonl(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield json.dumps(row, ensure_ascii=False, default=str) + "\n"
 
 
-def billing_columns(group_by: str) -> list[str]:
-    return [group_by, "requests", *TOKEN_COLUMNS, "cost_nano_usd", "cost_usd"]
+# The company-currency columns: the period's cost at the rate in force on its last day (a
+# display figure, as GET /v1/usage's; invoices convert day by day).
+CURRENCY_COLUMNS = ("currency", "amount", "rate")
+
+
+def billing_columns(group_by: str, currency: bool = False) -> list[str]:
+    base = [group_by, "requests", *TOKEN_COLUMNS, "cost_nano_usd", "cost_usd"]
+    return [*base, *CURRENCY_COLUMNS] if currency else base
 
 
 def render(rows: Iterable[dict[str, Any]], fmt: str, columns: list[str]) -> Iterator[str]:

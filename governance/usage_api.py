@@ -8,6 +8,8 @@ GET /metrics                   Prometheus exposition (no key: scrape it from you
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -79,8 +81,11 @@ def usage_router(parts: GovernanceParts, auth: Authenticate) -> APIRouter:
         lines = exports.billing(
             parts.engine, lo, hi, group_by, _filters(department=department, project=project)
         )
+        last = hi - timedelta(microseconds=1)
         body = exports.render(
-            (line.as_dict(group_by) for line in lines), fmt, exports.billing_columns(group_by)
+            (line.as_dict(group_by, partial(parts.in_currency, when=last)) for line in lines),
+            fmt,
+            exports.billing_columns(group_by, currency=True),
         )
         return StreamingResponse(
             body,

@@ -16,6 +16,7 @@ from kernel.errors import ConfigError
 from loregate.settings import Settings
 from retrieval import index_version
 from retrieval.answer import AnswerConfig, AnswerService
+from retrieval.answer_ports import LedgerRows
 from retrieval.cache_plan import PaddingPolicy
 from retrieval.context_builder import ContextBuilder, ContextConfig
 from retrieval.search import HybridSearcher
@@ -44,6 +45,13 @@ def answer_config(settings: Settings) -> AnswerConfig:
     )
 
 
+def _rows_sink(graph: Loregate) -> LedgerRows | None:
+    """Where cache hits' ledger rows go: the graph's writer, or a test's own ledger if it
+    takes rows (``MemoryLedger``)."""
+    sink = graph.overrides.ledger if graph.overrides.ledger is not None else graph.ledger_writer
+    return sink if isinstance(sink, LedgerRows) else None
+
+
 def build_answer_service(graph: Loregate, collection: str) -> AnswerService:
     """Every dependency is a bound object (``partial``, not a closure defined here), so a
     request's traceback goes from retrieval straight into the part it calls."""
@@ -58,4 +66,5 @@ def build_answer_service(graph: Loregate, collection: str) -> AnswerService:
         builder=ContextBuilder(ContextConfig(min_score=graph.settings.min_relevance)),
         config=answer_config(graph.settings),
         chunks=store,
+        ledger=_rows_sink(graph),
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 from gateway.types import InvocationResult, ModelRequest, StreamEvent
 from governance.prompt_types import PromptSource
@@ -33,14 +34,15 @@ from retrieval.answer_assembly import (
     confident_answer,
     degraded_answer,
 )
-from retrieval.answer_ports import AnswerConfig, AnswerGateway
-from retrieval.answer_types import Answer, AskFilters, Passage, TokenCounts
+from retrieval.answer_ports import AnswerConfig, AnswerGateway, LedgerRows
+from retrieval.answer_types import Answer, AskFilters, Passage
 from retrieval.ask_context import AskContext, AskRequest, build_context
 from retrieval.ask_events import AskEvent, Delta, Final, Retract
 from retrieval.citations import passage_for
 from retrieval.context_builder import ContextBuilder, Source
 from retrieval.filters import search_filter
 from retrieval.judge import AnswerJudge
+from retrieval.known_answers import KnownAnswers
 from retrieval.prefixes import PrefixBook
 from retrieval.prompt_layout import PROMPT_ID, Prefix, messages, system_blocks
 from retrieval.response_cache import ResponseCache
@@ -66,6 +68,7 @@ class AnswerService:
         config: AnswerConfig | None = None,
         clock: Callable[[], float] = time.perf_counter,
         chunks: ChunkSource | None = None,
+        ledger: LedgerRows | None = None,
     ) -> None:
         self.searcher = searcher
         self.gateway = gateway
@@ -82,6 +85,7 @@ class AnswerService:
         if chunks is None and isinstance(store, ChunkSource):
             chunks = store  # where reviewed answers' passages are checked again
         self.reviewed = ReviewedAnswers(review, chunks) if review is not None else None
+        self.known = KnownAnswers(cache, self.reviewed, ledger)
 
     # Passages ---------------------------------------------------------------------------------
     async def search(
@@ -169,7 +173,7 @@ class AnswerService:
         stream: bool,
     ) -> AsyncIterator[AskEvent]:
         ctx = await self._context(question, principal, filters, route, request_id, source)
-        known = await self._known_answer(ctx)
+        known = await self.known.find(ctx, partial(self._ms, ctx))
         if known is not None:
             if stream:
                 yield Delta(known.answer)
@@ -231,33 +235,6 @@ class AnswerService:
             index_version=self.index_version if self.cache is not None else None,
             review_keys=self.review is not None,
         )
-
-    async def _known_answer(self, ctx: AskContext) -> Answer | None:
-        """A cached answer, else a reviewer's answer to this question for this scope."""
-        if self.cache is not None and ctx.cache_key is not None:
-            hit = await asyncio.to_thread(self.cache.get, ctx.cache_key)
-            if hit is not None:
-                return hit.model_copy(
-                    update={
-                        "cached": True,
-                        "request_id": ctx.request_id,
-                        "cost_usd": 0.0,
-                        "tokens": TokenCounts(),
-                        "escalations": [],
-                        "latency_ms": self._ms(ctx),
-                    }
-                )
-        if self.reviewed is None or ctx.review_key is None:
-            return None
-        found = await asyncio.to_thread(
-            self.reviewed.find,
-            ctx.review_key,
-            ctx.question,
-            ctx.principal,
-            ctx.filters,
-            ctx.request_id,
-        )
-        return None if found is None else found.model_copy(update={"latency_ms": self._ms(ctx)})
 
     async def _sources(
         self,

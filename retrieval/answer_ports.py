@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
+from gateway.ledger.rows import LedgerRow
 from gateway.route_catalogue import RouteCatalogue
 from gateway.types import InvocationResult, Judge, ModelRequest, StreamEvent
 from kernel.principal import Principal
@@ -50,6 +51,13 @@ class AnswerGateway(Protocol):
     ) -> InvocationResult: ...
 
     async def count_tokens(self, request: ModelRequest, route: str | None = None) -> int: ...
+
+
+@runtime_checkable
+class LedgerRows(Protocol):
+    """Where the rows of answers served without a model call go (``LedgerWriter.write``)."""
+
+    def write(self, rows: Sequence[LedgerRow]) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from gateway.hooks import RequestFacts
 from gateway.pricing import cache_write_split
 from gateway.resilience.trace import error_class
 from gateway.types import Usage
+from kernel.principal import Principal
 
 
 @dataclass(slots=True)
@@ -47,6 +48,7 @@ class LedgerRow:
     escalation_reason: str | None = None
     stream: bool = False
     tag: str | None = None
+    saved_nano_usd: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in ROW_FIELDS}
@@ -141,3 +143,36 @@ def ledger_rows(facts: RequestFacts) -> list[LedgerRow]:
             )
         )
     return rows
+
+
+def cache_hit_row(
+    *,
+    request_id: str,
+    at: datetime,
+    principal: Principal,
+    source: str,
+    route: str,
+    model: str,
+    saved_nano_usd: int,
+    latency_ms: float,
+) -> LedgerRow:
+    """The row of an answer served from the response cache: no model call and nothing charged,
+    but the requests and what they saved are counted (savings' ``without_response_cache``)."""
+    return LedgerRow(
+        kind="cache_hit",
+        request_id=request_id,
+        step=0,
+        created_at=at,
+        outcome="ok",
+        user_id=principal.user_id,
+        department=principal.department,
+        project=principal.project,
+        key_id=principal.key_id,
+        source=source,
+        route=route,
+        requested_route=route,
+        model_alias=model,
+        latency_ms=latency_ms,
+        tag=principal.tag or None,
+        saved_nano_usd=saved_nano_usd,
+    )

@@ -3,7 +3,8 @@
 Column names are a contract (governance reads them for budgets, metrics and exports):
 
     id                     autoincrement primary key
-    kind                   "request" | "attempt"
+    kind                   "request" | "attempt" | "cache_hit" (an answer served from the
+                           response cache: no model call, nothing charged, cost_nano_usd 0)
     request_id, step       the request; step 0 is the request row, attempts are 1, 2, ... in order
     created_at             UTC time the request started (same on all rows of a request)
     user_id, department, project, key_id   the principal
@@ -24,6 +25,8 @@ Column names are a contract (governance reads them for budgets, metrics and expo
     escalation_reason      why an attempt escalated; on a request row, why governance downgraded
     stream                 whether the caller streamed
     tag                    the caller's allocation tag (cost centre or task), null when none
+    saved_nano_usd         cache_hit: what the served answer cost when it was made (what the
+                           hit saved); null on every other row
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ ledger = Table(
     Column("escalation_reason", Text, nullable=True),
     Column("stream", Boolean, nullable=False, server_default=false()),
     Column("tag", String(128), nullable=True),
+    Column("saved_nano_usd", BigInteger, nullable=True),
     Index("ix_gateway_ledger_request_id", "request_id"),
     Index("ix_gateway_ledger_created_at", "created_at"),
     Index("ix_gateway_ledger_department_created_at", "department", "created_at"),

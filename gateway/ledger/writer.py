@@ -50,6 +50,9 @@ class MemoryLedger:
     def record(self, facts: RequestFacts) -> None:
         self.rows.extend(ledger_rows(facts))
 
+    def write(self, rows: Sequence[LedgerRow]) -> None:
+        self.rows.extend(rows)
+
     async def aclose(self) -> None:
         return None
 

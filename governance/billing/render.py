@@ -133,6 +133,7 @@ _COUNTERFACTUALS = (
     ("without_prompt_cache", "without prompt caching (cache reads and writes as input)"),
     ("final_tier_only", "each request only on the tier that answered it"),
     ("always_reference", "every request answered once by the reference model"),
+    ("without_response_cache", "without the response cache (its hits paid again)"),
 )
 
 

@@ -12,8 +12,8 @@ the ledger recorded, with the route catalogue's prices:
   ``cache_read_share``: cache reads among all input tokens (``benchmarks/cost_per_answer.py``
   prints the same two ratios from the answers, so a test holds them equal).
 
-The response cache's hits cost nothing and write no ledger row, so what they saved is not in
-the ledger; it is reported as ``null`` until hits are recorded.
+- ``without_response_cache``: the response cache's hits (ledger rows of kind ``cache_hit``)
+  paid again at what each answer cost when it was made; ``cache_hits`` counts them.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from governance.billing.cache_hits import CacheHit
 from governance.billing.money import usd_exact
 from governance.billing.usage import AttemptRow, Prices
 
@@ -40,6 +41,8 @@ class Savings:
     later_tiers_nano: int
     cache_read_tokens: int
     input_side_tokens: int
+    cache_hits: int = 0
+    cache_hits_saved_nano: int = 0
 
     @property
     def cache_read_share(self) -> float:
@@ -72,7 +75,10 @@ class Savings:
                 **saved(self.always_reference_nano),
                 "model": self.reference_model,
             },
-            "without_response_cache": None,
+            "without_response_cache": {
+                **saved(self.actual_nano + self.cache_hits_saved_nano),
+                "cache_hits": self.cache_hits,
+            },
             "cache_read_share": round(self.cache_read_share, 6),
             "later_tiers_share": round(self.later_tiers_share, 6),
         }
@@ -91,12 +97,16 @@ def _uncached(row: AttemptRow, prices: Prices) -> int:
 
 
 def savings(
-    rows: Iterable[AttemptRow], prices: Prices, reference_model: str = REFERENCE_MODEL
+    rows: Iterable[AttemptRow],
+    prices: Prices,
+    reference_model: str = REFERENCE_MODEL,
+    hits: Iterable[CacheHit] = (),
 ) -> Savings:
     by_request: dict[str, list[AttemptRow]] = {}
     for row in rows:
         by_request.setdefault(row.request_id, []).append(row)
     reference = prices(reference_model)
+    served = list(hits)
     actual = uncached = final = always = later = reads = input_side = escalated = 0
     for attempts in by_request.values():
         answered = next((a for a in reversed(attempts) if a.outcome == "ok"), attempts[-1])
@@ -125,4 +135,6 @@ def savings(
         later_tiers_nano=later,
         cache_read_tokens=reads,
         input_side_tokens=input_side,
+        cache_hits=len(served),
+        cache_hits_saved_nano=sum(h.saved_nano_usd for h in served),
     )

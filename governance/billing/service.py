@@ -20,6 +20,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from gateway.ledger.tables import ledger
 from governance.audit import AuditLog
+from governance.billing.cache_hits import CacheHit, cache_hits
 from governance.billing.focus import focus_rows
 from governance.billing.focus import to_csv as focus_csv
 from governance.billing.focus import to_jsonl as focus_jsonl
@@ -114,6 +115,22 @@ class Billing:
             )
         )
 
+    def _hits(
+        self,
+        month: Month,
+        close: Close | None,
+        scope: Scope = "department",
+        subject: str | None = None,
+    ) -> list[CacheHit]:
+        return cache_hits(
+            self.engine,
+            month.start,
+            month.end,
+            up_to_id=close.watermark if close else None,
+            department=subject if scope == "department" else None,
+            project=subject if scope == "project" else None,
+        )
+
     def _late_rows(self, month: Month, closes: dict[Month, Close]) -> list[AttemptRow]:
         """Rows of closed months that reached the ledger after their month closed."""
         before = closes.get(month.previous())
@@ -143,6 +160,7 @@ class Billing:
         close = closes.get(month)
         currency = close.currency if close else self.currency
         rows = self._rows(month, close, scope, subject)
+        hits = self._hits(month, close, scope, subject)
         late = [
             r
             for r in self._late_rows(month, closes)
@@ -173,7 +191,9 @@ class Billing:
                     issuer=self.issuer,
                     lines=lines_of(by_subject.get(name, {}), self.rates, currency),
                     corrections=corrections,
-                    savings=self.savings_of(mine).as_dict(),
+                    savings=self.savings_of(
+                        mine, [h for h in hits if _subject(h, scope) == name]
+                    ).as_dict(),
                     closed=close is not None,
                     requests=len({r.request_id for r in mine}),
                 )
@@ -208,21 +228,25 @@ class Billing:
             },
         }
 
-    def savings_of(self, rows: list[AttemptRow]) -> Savings:
-        return savings(rows, self.prices, self.reference_model)
+    def savings_of(self, rows: list[AttemptRow], hits: list[CacheHit] | None = None) -> Savings:
+        return savings(rows, self.prices, self.reference_model, hits or ())
 
     def savings(self, month: Month, scope: str = "department") -> dict[str, Any]:
         """Per subject and for the whole company: what the month's requests would have cost."""
         sc = check_scope(scope)
         close = self.closes().get(month)
         rows = self._rows(month, close)
-        subjects = sorted({_subject(r, sc) for r in rows})
+        hits = self._hits(month, close)
+        subjects = sorted({_subject(r, sc) for r in rows} | {_subject(h, sc) for h in hits})
         return {
             "month": str(month),
             "scope": sc,
-            "company": self.savings_of(rows).as_dict(),
+            "company": self.savings_of(rows, hits).as_dict(),
             "subjects": {
-                s: self.savings_of([r for r in rows if _subject(r, sc) == s]).as_dict()
+                s: self.savings_of(
+                    [r for r in rows if _subject(r, sc) == s],
+                    [h for h in hits if _subject(h, sc) == s],
+                ).as_dict()
                 for s in subjects
             },
         }
@@ -344,5 +368,5 @@ class Billing:
             return conn.execute(stmt).first() is not None
 
 
-def _subject(row: AttemptRow, scope: Scope) -> str:
+def _subject(row: AttemptRow | CacheHit, scope: Scope) -> str:
     return row.department if scope == "department" else row.project

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, select
 
 from gateway.config import GatewayConfig
 from gateway.ledger.rows import LedgerRow
@@ -85,6 +85,31 @@ class AttemptRow:
         return self.created_at.astimezone(UTC).date()
 
 
+def in_period(
+    stmt: Select[Any],
+    kind: str,
+    start: datetime,
+    end: datetime,
+    after_id: int | None = None,
+    up_to_id: int | None = None,
+    department: str | None = None,
+    project: str | None = None,
+) -> Select[Any]:
+    """``stmt`` over the ledger's rows of ``kind`` with ``start <= created_at < end``, in the id
+    window and of the subject given, oldest first."""
+    t = ledger
+    stmt = stmt.where(t.c.kind == kind, t.c.created_at >= start, t.c.created_at < end)
+    if after_id is not None:
+        stmt = stmt.where(t.c.id > after_id)
+    if up_to_id is not None:
+        stmt = stmt.where(t.c.id <= up_to_id)
+    if department is not None:
+        stmt = stmt.where(t.c.department == department)
+    if project is not None:
+        stmt = stmt.where(t.c.project == project)
+    return stmt.order_by(t.c.id)
+
+
 def attempt_rows(
     engine: Engine,
     start: datetime,
@@ -97,33 +122,22 @@ def attempt_rows(
 ) -> Iterator[AttemptRow]:
     """The attempt rows with ``start <= created_at < end`` (and the id window), oldest first."""
     t = ledger
-    stmt = (
-        select(
-            t.c.id,
-            t.c.request_id,
-            t.c.created_at,
-            t.c.department,
-            t.c.project,
-            t.c.tag,
-            t.c.model_alias,
-            t.c.model_id,
-            t.c.provider,
-            t.c.tier,
-            t.c.outcome,
-            *(t.c[c] for c in _TOKEN_COLUMNS),
-            t.c.cost_nano_usd,
-        )
-        .where(t.c.kind == "attempt", t.c.created_at >= start, t.c.created_at < end)
-        .order_by(t.c.id)
+    stmt = select(
+        t.c.id,
+        t.c.request_id,
+        t.c.created_at,
+        t.c.department,
+        t.c.project,
+        t.c.tag,
+        t.c.model_alias,
+        t.c.model_id,
+        t.c.provider,
+        t.c.tier,
+        t.c.outcome,
+        *(t.c[c] for c in _TOKEN_COLUMNS),
+        t.c.cost_nano_usd,
     )
-    if after_id is not None:
-        stmt = stmt.where(t.c.id > after_id)
-    if up_to_id is not None:
-        stmt = stmt.where(t.c.id <= up_to_id)
-    if department is not None:
-        stmt = stmt.where(t.c.department == department)
-    if project is not None:
-        stmt = stmt.where(t.c.project == project)
+    stmt = in_period(stmt, "attempt", start, end, after_id, up_to_id, department, project)
     with engine.connect() as conn:
         for r in conn.execute(stmt.execution_options(yield_per=2000)):
             yield _attempt(int(r.id), dict(r._mapping))

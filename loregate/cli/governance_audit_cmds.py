@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -181,8 +183,9 @@ def export_billing(
     parts = _parts()
     lo, hi = exports.period(start, end)
     lines = exports.billing(parts.engine, lo, hi, group_by)
-    rows = [line.as_dict(group_by) for line in lines]
-    chunks = exports.render(rows, fmt, exports.billing_columns(group_by))
+    money = partial(parts.in_currency, when=hi - timedelta(microseconds=1))
+    rows = [line.as_dict(group_by, money) for line in lines]
+    chunks = exports.render(rows, fmt, exports.billing_columns(group_by, currency=True))
     out = _out(output)
     try:
         for chunk in chunks:

@@ -2,10 +2,13 @@
 ``governance_audit_cmds``).
 
 These commands act on the database directly, as the operator of the machine: no key needed.
+Each change is recorded on the audit chain as the console's and the admin API's are, with the
+principal ``cli:<login name>`` (the operator's account on this machine).
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +27,20 @@ if TYPE_CHECKING:
 def _parts() -> GovernanceParts:
 
     return graph().governance_parts
+
+
+def _audited(action: str, target: str, **detail: Any) -> None:
+    """The change on the audit chain, made by the machine's operator."""
+    from governance.admin_audit import record_change
+    from kernel.principal import Principal, Role
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        login = "unknown"
+    record_change(
+        _parts().audit, Principal(user_id=f"cli:{login}", role=Role.ADMIN), action, target, **detail
+    )
 
 
 def _split(value: str | None) -> list[str]:
@@ -74,6 +91,7 @@ def keys_create(
         tag=tag,
     )
     r = new.record
+    _audited("key.create", r.id, user=user, role=r.role.value)
     err_console.print(
         f"created key [bold]{r.id}[/] for {r.user_id} (role {r.role.value}, department "
         f"{r.department or '-'}, project {r.project or '-'}). Store it now: it is not shown again."
@@ -95,6 +113,7 @@ def keys_bootstrap(
             "`loregate keys create --role admin` or POST /admin/keys"
         )
     new = parts.keys.create(user=user, role="admin", description="bootstrap", created_by="cli")
+    _audited("key.create", new.record.id, user=user, role="admin")
     err_console.print(f"created admin key [bold]{new.record.id}[/]. Store it now.")
     print(new.key)
 
@@ -143,6 +162,7 @@ def keys_list(
 def keys_revoke(key_id: str = typer.Argument(..., help="The key's id, e.g. lg_ab12cd34.")) -> None:
     """Revoke a key: it is refused from now on (other processes: within 5 seconds)."""
     r = _parts().keys.revoke(key_id)
+    _audited("key.revoke", r.id)
     console.print(f"revoked {r.id} ({r.user_id})")
 
 
@@ -162,6 +182,9 @@ def budgets_set(
     """Create or change a budget (spending so far is kept)."""
     b = _parts().budgets.set(
         scope, name, period=period, hard_usd=hard, soft_usd=soft, currency=currency
+    )
+    _audited(
+        "budget.set", f"{scope}:{name}", period=period, hard=hard, soft=soft, currency=currency
     )
 
     def money(nano: int) -> str:  # exact, as set
@@ -211,6 +234,7 @@ def budgets_remove(
 ) -> None:
     """Remove a budget."""
     b = _parts().budgets.remove(scope, name)
+    _audited("budget.remove", f"{scope}:{name}")
     console.print(f"removed budget {b.label}")
 
 
@@ -227,6 +251,7 @@ def limits_set(
 ) -> None:
     """Set a rate limit (replaces the previous one of that scope and name)."""
     r = _parts().rules.set(scope, subject, rpm=rpm, tpm=tpm)
+    _audited("limit.set", f"{scope}:{subject}", rpm=rpm, tpm=tpm)
     console.print(
         f"limit {r.scope} {r.subject!r}: {r.requests_per_minute or '-'} requests/min, "
         f"{r.tokens_per_minute or '-'} tokens/min"
@@ -252,6 +277,7 @@ def limits_remove(
 ) -> None:
     """Remove a rate limit."""
     _parts().rules.remove(scope, subject)
+    _audited("limit.remove", f"{scope}:{subject}")
     console.print(f"removed limit {scope} {subject!r}")
 
 
@@ -305,6 +331,7 @@ def prompts_diff(
 def prompts_activate(ref: str = typer.Argument(..., help="id@version to make active.")) -> None:
     """Make a version active (new requests use it within 2 seconds)."""
     pv = _parts().prompts.activate(ref, by="cli")
+    _audited("prompt.activate", pv.ref)
     console.print(f"active: {pv.ref}")
 
 
@@ -313,6 +340,7 @@ def prompts_activate(ref: str = typer.Argument(..., help="id@version to make act
 def prompts_rollback(prompt_id: str = typer.Argument(..., help="The prompt id.")) -> None:
     """Re-activate the version that was active before the current one."""
     pv = _parts().prompts.rollback(prompt_id, by="cli")
+    _audited("prompt.rollback", pv.ref)
     console.print(f"rolled back: {pv.ref} is active")
 
 

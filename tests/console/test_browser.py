@@ -137,3 +137,21 @@ def test_every_page_passes_axe(
     finally:
         anonymous.close()
     assert not {k: v for k, v in problems.items() if v}
+
+
+def test_the_accessibility_check_fails_on_poor_or_undecidable_contrast(browser: Any) -> None:
+    page = browser.new_page()
+    try:
+        page.set_content(
+            "<html lang='en'><head><title>t</title></head><body><main><h1>Contrast</h1>"
+            "<p style='color:#bbb;background:#fff'>grey on white</p></main></body></html>"
+        )
+        assert [v["id"] for v in axe_violations(page)] == ["color-contrast"]
+        page.set_content(  # text over a gradient: axe cannot decide, so it must not pass
+            "<html lang='en'><head><title>t</title></head><body><main><h1>Contrast</h1>"
+            "<p style='color:#777;background:linear-gradient(#fff,#000)'>on a gradient</p>"
+            "</main></body></html>"
+        )
+        assert [v["id"] for v in axe_violations(page)] == ["color-contrast"]
+    finally:
+        page.close()

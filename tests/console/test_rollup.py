@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import insert
 
 from console.refresher import RollupRefresher
@@ -14,6 +15,7 @@ from console.rollup import UsageRollup
 from console.usage import Scope, report, scope_for
 from gateway.ledger.tables import ledger
 from governance import exports
+from kernel.errors import PermissionDenied
 from kernel.principal import Principal, Role
 from loregate.database import make_engine, migrate
 
@@ -28,6 +30,7 @@ def row(i: int, **values: object) -> dict[str, object]:
         "created_at": DAY + timedelta(hours=i % 30),
         "user_id": f"u{i % 3}",
         "department": "legal" if i % 2 else "sales",
+        "project": "alpha" if i % 5 == 0 else "",
         "route": "default",
         "model_alias": "claude-haiku-4-5",
         "tier": i % 2,
@@ -72,6 +75,12 @@ def test_the_rollup_adds_up_to_the_ledger_once(tmp_path: Path) -> None:
     assert dept.totals["requests"] == sum(1 for i in range(210) if i % 2)
     assert {r["key"] for r in dept.rows} == {"u0", "u1", "u2"}
     assert sum(r["requests"] for r in dept.rows) == dept.totals["requests"]
+    admin = Principal(user_id="a", role=Role.ADMIN)
+    alpha = report(engine, scope_for(admin, project="alpha"), "user", "2026-11-01", "2026-11-30")
+    assert alpha.totals["requests"] == sum(1 for i in range(210) if i % 5 == 0)
+    assert sum(r["requests"] for r in alpha.rows) == alpha.totals["requests"]
+    with pytest.raises(PermissionDenied):
+        scope_for(Principal(user_id="x", department="legal", role=Role.DEPT_LEAD), project="alpha")
     engine.dispose()
 
 

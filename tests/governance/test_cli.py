@@ -30,6 +30,10 @@ def cli(loregate_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     get_settings.cache_clear()
 
 
+def get_settings_graph() -> Loregate:
+    return build_graph(get_settings())
+
+
 def _run(*args: str, graph: Loregate | None = None) -> tuple[int, str, str]:
     """The command on ``graph``, else on one the CLI builds from the environment."""
     result = runner.invoke(app, list(args), obj=graph)
@@ -98,6 +102,18 @@ def test_budgets_and_limits(cli: Path) -> None:
     assert code == 0 and "60 requests/min" in out
     code, _, err = _run("limits", "set", "--scope", "key", "--name", "*")
     assert code == 1 and "--rpm, --tpm" in err
+    # The operator's changes are on the audit chain, as the console's are; failed ones are not.
+    from governance.admin_audit import recent_changes
+
+    changes = [e.record for e in recent_changes(get_settings_graph().governance_parts.audit)]
+    assert [(c["action"], c["target"]) for c in changes] == [
+        ("limit.set", "key:*"),
+        ("budget.set", "department:sales"),
+    ]
+    assert changes[1]["principal"]["user"].startswith("cli:")
+    assert changes[1]["detail"]["hard"] == "250"
+    code, out, _ = _run("audit", "verify")
+    assert code == 0
 
 
 def test_prompts_activate_show_diff_rollback(cli: Path) -> None:

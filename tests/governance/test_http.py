@@ -149,6 +149,8 @@ def test_usage_exports_prompts_audit_and_metrics(served: Served) -> None:
     assert billing.headers["content-type"].startswith("text/csv")
     rows = {r["user"]: r for r in csv.DictReader(io.StringIO(billing.text))}
     assert int(rows["alice"]["cost_nano_usd"]) == 70_000 and rows["root"]["requests"] == "1"
+    # in the company currency (USD here), rounded to its minor unit as an invoice line is
+    assert (rows["alice"]["currency"], rows["alice"]["amount"]) == ("USD", "0.00")
     calls = c.get("/admin/exports/calls?format=jsonl&user=alice", headers=admin)
     assert [json.loads(x)["user_id"] for x in calls.text.splitlines()] == ["alice", "alice"]
     assert c.get("/admin/exports/billing?group_by=colour", headers=admin).status_code == 422

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from governance.billing.cache_hits import from_ledger_rows as hits_of
 from governance.billing.savings import savings
 from governance.billing.usage import from_ledger_rows, prices_from
 from retrieval.sparse import SparseEncoder
@@ -58,13 +59,20 @@ async def test_savings_ratios_reproduce_the_benchmarks(
             emu, store, fake_embedder, sparse_encoder, engine, prompt_cache_padding="always"
         )
         tally = bench.Tally()
+        first = []
         for q in QUESTIONS:
-            bench.tally_answer(tally, await rig.service.ask(q, principal=LEGAL))
+            first.append(await rig.service.ask(q, principal=LEGAL))
+            bench.tally_answer(tally, first[-1])
+        again = await rig.service.ask(QUESTIONS[0], principal=LEGAL)  # the response cache's
         prices = prices_from(rig.graph.catalogue.config)
         await rig.aclose()
     store.close()
 
-    s = savings(from_ledger_rows(rig.ledger.rows), prices)
+    assert again.cached and again.cost_usd == 0 and first[0].cost_usd > 0
+    [hit] = [r for r in rig.ledger.rows if r.kind == "cache_hit"]
+    assert (hit.request_id, hit.department, hit.cost_nano_usd) == (again.request_id, "legal", 0)
+    assert hit.saved_nano_usd == round(first[0].cost_usd * 1e9)
+    s = savings(from_ledger_rows(rig.ledger.rows), prices, hits=hits_of(rig.ledger.rows))
     assert s.requests == len(QUESTIONS) and s.escalated == tally.escalated > 0
     assert s.actual_nano / 1e9 == pytest.approx(tally.cost, rel=1e-12)
     assert s.cache_read_share == pytest.approx(bench.cache_read_share(tally), rel=1e-12)
@@ -77,3 +85,6 @@ async def test_savings_ratios_reproduce_the_benchmarks(
     assert shown["without_prompt_cache"]["saved_nano_usd"] == (
         s.without_prompt_cache_nano - s.actual_nano
     )
+    # the hit was served for nothing: without the response cache it is paid again
+    assert shown["without_response_cache"]["cache_hits"] == 1
+    assert shown["without_response_cache"]["saved_nano_usd"] == hit.saved_nano_usd

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -92,6 +93,10 @@ def test_tags_invoices_focus_and_savings_over_http_and_cli(loregate_env: Path) -
         usage = c.get("/v1/usage", headers=alice).json()["cost_in_currency"]
         assert usage["currency"] == "CNY" and usage["rate"] == "CNY 7.2 (2026-01-01)"
         assert usage["display"].startswith("¥")
+        export = c.get("/admin/exports/billing?group_by=department&format=jsonl", headers=admin)
+        [sales] = [json.loads(x) for x in export.text.splitlines() if '"sales"' in x]
+        assert (sales["currency"], sales["rate"]) == ("CNY", "CNY 7.2 (2026-01-01)")
+        assert Decimal(sales["amount"]) == round(Decimal(sales["cost_usd"]) * Decimal("7.2"), 2)
         early = c.post("/admin/billing/close", json={"month": month}, headers=admin)
         assert early.status_code == 400 and "not over" in early.json()["error"]["message"]
 

@@ -69,7 +69,7 @@ def ledger_nano(engine: Engine, lo: datetime, hi: datetime, **where: str) -> int
 def test_department_totals_equal_the_ledger_times_the_pinned_rate_to_the_fen(
     billed: tuple[Engine, list[LedgerRow]],
 ) -> None:
-    engine, _ = billed
+    engine, rows = billed
     invoices = billing(engine).invoices(JUNE, "department")
     assert sorted(i.subject for i in invoices) == sorted(DEPARTMENTS)
     change = datetime(2026, 6, 16, tzinfo=UTC)
@@ -92,6 +92,11 @@ def test_department_totals_equal_the_ledger_times_the_pinned_rate_to_the_fen(
         unrounded = (Decimal(before) * OLD + Decimal(after) * NEW) / Decimal(10**9)
         assert abs(inv.total_amount - unrounded) <= Decimal("0.005") * len(inv.lines)
         assert inv.requests > 0 and inv.savings is not None
+        # the appendix pays the department's response-cache hits again at what each saved
+        hits = [r for r in rows if r.kind == "cache_hit" and r.department == inv.subject]
+        shown = inv.savings["without_response_cache"]
+        assert shown["cache_hits"] == len(hits) > 0
+        assert shown["saved_nano_usd"] == sum(h.saved_nano_usd or 0 for h in hits)
         company += inv.total_amount
     # the departments add up to the company total (the sum of rounded lines)
     everything = ledger_nano(engine, JUNE.start, JUNE.end)

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from gateway.config import GatewayConfig, load_config
-from gateway.ledger.rows import LedgerRow
+from gateway.ledger.rows import LedgerRow, cache_hit_row
 from gateway.ledger.tables import ledger
 from gateway.pricing import cost_nano_usd
 from gateway.types import Usage
+from kernel.principal import Principal
 
 DEPARTMENTS = {"eng": ("search", "infra"), "sales": ("crm",), "legal": ("contracts", "")}
 TAGS = ("", "cc-100", "task-review")
@@ -61,6 +62,25 @@ def _attempt(
         cache_read_tokens=usage.cache_read_input_tokens,
         cost_nano_usd=cost_nano_usd(usage, spec),
         **who,
+    )
+
+
+def cache_hit(rid: str, at: datetime, who: dict[str, Any], answered: LedgerRow) -> LedgerRow:
+    """A response-cache hit, saving what the answered request cost."""
+    return cache_hit_row(
+        request_id=rid,
+        at=at,
+        principal=Principal(
+            user_id=who["user_id"],
+            department=who["department"],
+            project=who["project"],
+            tag=who["tag"] or "",
+        ),
+        source="ask",
+        route="default",
+        model=answered.model_alias,
+        saved_nano_usd=answered.cost_nano_usd,
+        latency_ms=3.0,
     )
 
 
@@ -114,7 +134,10 @@ def month_of_traffic(
             }
             at = day + timedelta(seconds=rng.randint(0, 86_399))
             n += 1
-            rows += request_rows(f"req-{year}{month:02d}-{n}", at, who, rng)
+            request = request_rows(f"req-{year}{month:02d}-{n}", at, who, rng)
+            rows += request
+            if n % 10 == 0:  # the same question again, served by the response cache
+                rows.append(cache_hit(f"hit-{year}{month:02d}-{n}", at, who, request[0]))
         day += timedelta(days=1)
     write(engine, rows)
     return rows
