@@ -3,18 +3,20 @@ export buttons stream the API's own billing and call exports."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations.
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from console.services import ConsoleServices
+from console.services import ConsoleServices, configured
 from console.usage import report, scope_for
 from console.web import Renderer, guard
 from governance import exports
+from governance.billing.periods import Month
 from kernel.auth import Authenticate
+from kernel.errors import PermissionDenied
 from kernel.principal import Principal, Role
 
 MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
@@ -59,6 +61,30 @@ def usage_pages(services: ConsoleServices, auth: Authenticate, render: Renderer)
             peak=peak,
             top=top,
             query=request.url.query,
+        )
+
+    @router.get("/usage/savings")
+    async def savings(request: Request, who: Viewer, month: str = "") -> Response:
+        """What caching and the cascade saved, per department: an admin sees the company and
+        every department, a department lead their own. Read from the month's ledger rows (not
+        the rollup), so it has a page of its own and the usage page stays fast."""
+        if who.role not in (Role.ADMIN, Role.DEPT_LEAD):
+            raise PermissionDenied("savings are shown to admins and department leads")
+        billing = configured(services.billing, "billing")
+        chosen = Month.parse(month) if month else Month.of(datetime.now(UTC))
+        found = await services.run(billing.savings, chosen, "department")
+        subjects = found["subjects"]
+        if who.role == Role.DEPT_LEAD:
+            subjects = {k: v for k, v in subjects.items() if k == who.department}
+        rows = [("company", found["company"])] if who.role == Role.ADMIN else []
+        rows += sorted(subjects.items())
+        return render.page(
+            request,
+            "savings.html",
+            title="Savings",
+            month=str(chosen),
+            rows=rows,
+            reference=found["company"]["always_reference"]["model"],
         )
 
     @router.get("/usage/export/billing")

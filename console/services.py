@@ -27,6 +27,7 @@ from retrieval.review import ReviewQueue
 if TYPE_CHECKING:
     from evals.run_store import RunStore
     from gateway.service import Gateway
+    from governance.billing.service import Billing
     from ingest.api import JobRequest
     from ingest.jobs import JobStore
     from ingest.pipeline import Ingestor
@@ -60,6 +61,7 @@ class ConsoleServices:
     # ``ingest.api.submit_job`` bound to the app's ingestor, roots and runner: (request, by) -> id
     start_job: Callable[[JobRequest, str], str] | None = None
     runs: RunStore | None = None
+    billing: Billing | None = None  # savings per department and month
     collection: str = "loregate"
     executor: ThreadPoolExecutor = field(default_factory=dashboard_executor)
 

@@ -47,6 +47,7 @@ def console_services(graph: Loregate) -> ConsoleServices:
         gateway=graph.gateway,
         jobs=graph.job_store,
         start_job=start_job,
+        billing=graph.billing,
         collection=graph.settings.collection,
     )
     graph.on_close(lambda: services.executor.shutdown(wait=False))

@@ -21,7 +21,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser]
 WHO = "Who may terminate the agreement for convenience?"
-PAGES = ("ask", "usage", "review", "admin", "audit", "ingest", "models", "evals")
+PAGES = ("ask", "usage", "usage/savings", "review", "admin", "audit", "ingest", "models", "evals")
 
 
 @pytest.fixture(scope="module")

@@ -173,3 +173,23 @@ async def test_admin_changes_are_recorded_on_the_audit_chain(rig: ConsoleRig) ->
     latest = recent_changes(rig.graph.governance_parts.audit, 1)[0].record
     assert latest["action"] == "limit.set" and latest["target"] == "department:nina"
     assert latest["principal"]["user"] == "admin" and latest["detail"]["requests_per_minute"] == 60
+
+
+async def test_savings_by_role(rig: ConsoleRig) -> None:
+    async with client(rig.app) as http:
+        csrf = await sign_in(http, rig.keys["lead"])
+        await http.post("/console/ask", data={"question": NOTICE + " (savings)", "csrf": csrf})
+        rig.graph.ledger_writer.flush()
+        own = await http.get("/console/usage/savings")
+        assert own.status_code == 200
+        assert "<h2>Company</h2>" not in own.text and "<h2>legal</h2>" in own.text
+        assert "without the response cache" in own.text and "always on claude-sonnet" in own.text
+    async with client(rig.app) as http:
+        await sign_in(http, rig.keys["admin"])
+        everyone = await http.get("/console/usage/savings")
+        assert "<h2>Company</h2>" in everyone.text and "<h2>legal</h2>" in everyone.text
+        bad = await http.get("/console/usage/savings", params={"month": "2026-13"})
+        assert bad.status_code == 400
+    async with client(rig.app) as http:
+        await sign_in(http, rig.keys["employee"])
+        assert (await http.get("/console/usage/savings")).status_code == 403

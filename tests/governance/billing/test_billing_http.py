@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from decimal import Decimal
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from fastapi.testclient import TestClient
