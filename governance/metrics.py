@@ -131,6 +131,19 @@ class GovernanceMetrics:
             buckets=TTFT_BUCKETS,
             registry=r,
         )
+        self.tool_calls = Counter(
+            "loregate_mcp_tool_calls",
+            "MCP tool calls by server, tool and outcome (ok, error, denied, rate_limited)",
+            ["server", "tool", "outcome"],
+            registry=r,
+        )
+        self.tool_latency = Histogram(
+            "loregate_mcp_tool_latency_seconds",
+            "MCP tool call latency",
+            ["server", "tool"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.budget_used = Gauge(
             "loregate_budget_used_ratio",
             "Spent / hard limit in the current window",

@@ -17,6 +17,7 @@ from governance.keys import KeyStore
 from governance.metrics import GovernanceMetrics
 from governance.prompts import PromptRegistry
 from governance.ratelimit import RateRules
+from governance.tool_grants import ToolGrants
 from kernel.errors import NotFound
 from kernel.principal import Principal
 
@@ -34,6 +35,7 @@ class GovernanceParts:
     catalogue: RouteCatalogue | None = None  # circuit states for /metrics
     rates: RateBook | None = None  # budgets in another currency than USD
     currency: str = "USD"  # the company currency usage is shown in
+    grants: ToolGrants | None = None  # MCP tool grants (deny by default)
 
     def budget_states(self, principal: Principal | None = None) -> list[BudgetState]:
         """Current-window usage of every budget (or of those that apply to ``principal``)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -143,4 +144,18 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("record_hash", String(64), nullable=False),
+)
+
+# MCP tool grants (governance.tool_grants): deny by default, one row per grant.
+tool_grants = Table(
+    "governance_tool_grants",
+    metadata,
+    Column("scope", String(16), nullable=False),  # key | department | project
+    Column("subject", String(128), nullable=False),
+    Column("server", String(64), nullable=False),
+    Column("tool", String(128), nullable=False),  # a tool name, or * for every tool of the server
+    Column("write", Boolean, nullable=False),  # also the server's write tools
+    Column("granted_by", String(128), nullable=False, server_default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("scope", "subject", "server", "tool"),
 )

@@ -100,7 +100,8 @@ def create_app(
         if after_start is not None:
             after_start()
         try:
-            yield
+            async with mcp_sessions():  # the MCP endpoint's session manager
+                yield
         finally:
             await graph.aclose()
 
@@ -117,6 +118,9 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app, VENDOR_ERRORS)
     _mount(app, graph)
+    from loregate.mcp_wiring import mount_mcp
+
+    mcp_sessions = mount_mcp(app, graph)
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     async def healthz() -> dict[str, str]:

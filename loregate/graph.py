@@ -39,6 +39,7 @@ from governance.parts import GovernanceParts
 from governance.prompts import PromptRegistry
 from governance.ratelimit import RateRules
 from governance.redaction import PiiRedactor, Redaction
+from governance.tool_grants import ToolGrants
 from kernel.auth import Authenticate
 from kernel.clock import SYSTEM_CLOCK
 from kernel.errors import AllProvidersFailed
@@ -175,6 +176,7 @@ class Loregate(GraphBase):
             catalogue=self.catalogue,
             rates=RateBook(engine),
             currency=self.settings.currency,
+            grants=ToolGrants(engine),
         )
 
     @cached_property

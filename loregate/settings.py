@@ -92,6 +92,15 @@ class Settings(BaseSettings):
         description="forward a client's body as bytes to a provider of the same format "
         "(no SDK round trip); off: every request goes through the providers' SDKs",
     )
+    mcp_servers: Path | None = Field(
+        default=None,
+        description="TOML file of the upstream MCP servers the tool gateway fronts "
+        "(docs/mcp.md); unset: /mcp serves loregate's own tools only",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="the URL clients reach loregate at (the MCP endpoint's resource metadata)",
+    )
     console_rollup_interval_s: float = Field(
         default=10.0, gt=0, description="how often the console folds the ledger into its rollup"
     )

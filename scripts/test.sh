@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 # Claude Code (npm) for the test that runs it against loregate; without npm that test skips.
 if command -v npm >/dev/null 2>&1; then
   ./scripts/install_claude_code.sh || echo "warning: Claude Code not installed; its test will skip"
+  ./scripts/install_mcp_servers.sh || echo "warning: npm MCP server not installed; its test will skip"
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff";          ruff check .

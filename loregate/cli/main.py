@@ -13,6 +13,7 @@ from loregate.cli import (
     gateway_cmds,
     governance_cmds,
     ingest_cmds,
+    mcp_cmds,
     retrieval_cmds,
     worker_cmds,
 )
@@ -136,6 +137,7 @@ for module in (
     ingest_cmds,
     worker_cmds,
     evals_cmds,
+    mcp_cmds,
     demo_cmds,
 ):
     app.add_typer(module.app)
