@@ -11,6 +11,9 @@
         owner: legal-ops@northwind.example
         access: [group:legal]    # or "public", or {groups: [...], users: [...], departments: [...]}
         tags: [contract]
+        identity: ["Northwind Ltd", "Acme Corp"]   # what tells it from look-alikes
+      - match: "contracts/acme-msa.pdf"
+        title: Acme Corp Master Services Agreement   # the title every chunk carries
       - match: "*.txt"           # a pattern without "/" matches the file name in any folder
         encoding: latin-1        # for text files that are not UTF-8
 
@@ -78,13 +81,17 @@ class RuleFields(BaseModel):
     tags: tuple[str, ...] | None = None
     language: str | None = None
     encoding: str | None = None
+    # identity (ingest.identity): the title every chunk carries, and facts that tell this
+    # document from look-alikes (parties, company, period), where the text does not say them
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    identity: tuple[str, ...] | None = None
 
     @field_validator("access", mode="before")
     @classmethod
     def _access(cls, v: Any) -> tuple[str, ...] | None:
         return None if v is None else normalise_access(v)
 
-    @field_validator("tags", mode="before")
+    @field_validator("tags", "identity", mode="before")
     @classmethod
     def _tags(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
@@ -128,6 +135,8 @@ class Manifest(BaseModel):
             tags=tuple(merged.get("tags", ())),
             language=merged.get("language", "en"),
             encoding=merged.get("encoding"),
+            title=merged.get("title"),
+            identity=tuple(merged.get("identity", ())),
         )
 
 
@@ -141,6 +150,8 @@ class FileMeta:
     tags: tuple[str, ...]
     language: str
     encoding: str | None
+    title: str | None = None
+    identity: tuple[str, ...] = ()
 
 
 EMPTY = Manifest()

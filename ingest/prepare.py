@@ -12,11 +12,13 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Literal
 
 from ingest.chunking import ChunkingConfig, EmbeddingTokenCounter, chunk_document
 from ingest.documents import Chunk, DocType, Element, ParsedDocument
 from ingest.errors import FileRejected
+from ingest.identity import HEAD_CHARS, identity_title
 from ingest.loaders.files import is_ticket_export, parse_file, parse_ticket_export, read_file
 from ingest.loaders.tickets import Ticket
 from ingest.registry import DocumentRecord
@@ -66,6 +68,27 @@ def infer_title(elements: list[Element], hint: str | None, rel: str) -> str:
     stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     words = re.sub(r"[-_]+", " ", stem).strip()
     return words[:1].upper() + words[1:] if words else rel
+
+
+def head_text(elements: list[Element]) -> str:
+    """The text of the first elements, up to what identity detection reads."""
+    out: list[str] = []
+    size = 0
+    for e in elements:
+        out.append(e.text)
+        size += len(e.text) + 1
+        if size >= HEAD_CHARS:
+            break
+    return "\n".join(out)
+
+
+def ticket_title(ticket: Ticket) -> str:
+    """``Ticket 4711: Login fails · Acme Corp · 2026-03-02``: the customer and the date say
+    which of many similar tickets this is."""
+    parts = [f"Ticket {ticket.id}: {ticket.subject}", ticket.customer]
+    if ticket.updated_at is not None:
+        parts.append(datetime.fromtimestamp(ticket.updated_at, UTC).date().isoformat())
+    return " · ".join(p for p in parts if p)
 
 
 def base_record(doc: ParsedDocument, scope: str, origin: str) -> DocumentRecord:
@@ -145,7 +168,13 @@ class Preparer:
             parsed = parse_file(sf.path, fd, sf.meta.encoding, sf.meta.language)
             doc = replace(
                 shell,
-                title=infer_title(parsed.elements, parsed.title_hint, sf.rel),
+                title=identity_title(
+                    infer_title(parsed.elements, parsed.title_hint, sf.rel),
+                    sf.rel,
+                    head_text(parsed.elements),
+                    manifest_title=sf.meta.title,
+                    manifest_facts=sf.meta.identity,
+                ),
                 elements=tuple(parsed.elements),
                 updated_at=sf.path.stat().st_mtime,
             )
@@ -257,7 +286,7 @@ def ticket_document(ticket: Ticket, scope: str, sf: SourceFile) -> ParsedDocumen
     }
     return ParsedDocument(
         doc_id=ticket_doc_id(scope, ticket.id),
-        title=f"Ticket {ticket.id}: {ticket.subject}",
+        title=ticket_title(ticket),
         elements=elements,
         doc_type="ticket",
         access=sf.meta.access,
