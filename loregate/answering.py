@@ -19,6 +19,7 @@ from retrieval.answer import AnswerConfig, AnswerService
 from retrieval.answer_ports import LedgerRows
 from retrieval.cache_plan import PaddingPolicy
 from retrieval.context_builder import ContextBuilder, ContextConfig
+from retrieval.rerank import CoverageConfig, CoverageReranker
 from retrieval.search import HybridSearcher
 
 if TYPE_CHECKING:
@@ -45,6 +46,12 @@ def answer_config(settings: Settings) -> AnswerConfig:
     )
 
 
+def reranker(graph: Loregate) -> CoverageReranker | None:
+    """The coverage reranker at ``LOREGATE_RERANK_WEIGHT`` (none at 0)."""
+    weight = graph.settings.rerank_weight
+    return CoverageReranker(graph.sparse, CoverageConfig(weight)) if weight > 0 else None
+
+
 def _rows_sink(graph: Loregate) -> LedgerRows | None:
     """Where cache hits' ledger rows go: the graph's writer, or a test's own ledger if it
     takes rows (``MemoryLedger``)."""
@@ -57,7 +64,7 @@ def build_answer_service(graph: Loregate, collection: str) -> AnswerService:
     request's traceback goes from retrieval straight into the part it calls."""
     store = graph.store(collection)
     return AnswerService(
-        searcher=HybridSearcher(store, graph.embedder, graph.sparse),
+        searcher=HybridSearcher(store, graph.embedder, graph.sparse, reranker=reranker(graph)),
         gateway=graph.gateway,
         prompts=graph.overrides.prompts or graph.governance_parts.prompts,
         index_version=partial(index_version.current, graph.engine, collection),

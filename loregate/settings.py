@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     asks_per_cache_window: float = Field(
         default=20.0, gt=0, description="expected asks per 5 minutes (prefix padding decision)"
     )
+    rerank_weight: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=5.0,
+        description="weight of the coverage reranker after fusion (retrieval.rerank); 0: off. "
+        "0.6 was chosen on the earnings calls (docs/retrieval.md)",
+    )
     min_relevance: float | None = Field(
         default=None,
         gt=0.0,

@@ -16,6 +16,7 @@ from typing import Protocol
 from kernel.errors import InvalidRequest
 from retrieval import schema
 from retrieval.fusion import FusionConfig, Hit, document_coherence, fuse
+from retrieval.rerank import Reranker
 from retrieval.store.base import SearchFilter, SparseVector, VectorStore
 
 MAX_TOP_K = 100
@@ -66,11 +67,13 @@ class HybridSearcher:
         embedder: QueryEmbedder,
         sparse: SparseQueryEncoder,
         config: SearchConfig | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.sparse = sparse
         self.config = config or SearchConfig()
+        self.reranker = reranker
 
     def search(self, query: str, flt: SearchFilter, top_k: int = 10) -> list[Hit]:
         """The ``top_k`` best chunks ``flt`` allows, best first (synchronous: call in a thread)."""
@@ -92,7 +95,10 @@ class HybridSearcher:
         )
         fused = fuse(dense, sparse, self.config.fusion)
         boost = self.config.fusion.same_doc_boost
-        return document_coherence(fused, boost, schema.DOC_ID)[:top_k]
+        ranked = document_coherence(fused, boost, schema.DOC_ID)
+        if self.reranker is not None:
+            ranked = self.reranker.rerank(q, ranked)
+        return ranked[:top_k]
 
     def search_many(self, queries: Sequence[str], flt: SearchFilter, top_k: int) -> list[list[Hit]]:
         return [self.search(q, flt, top_k) for q in queries]

@@ -77,3 +77,32 @@ def test_the_servers_file_is_checked_with_clear_errors(tmp_path: Path) -> None:
         load_upstreams(path)
     with pytest.raises(ConfigError, match="cannot read"):
         load_upstreams(tmp_path / "missing.toml")
+
+
+@needs_npm_server
+async def test_calls_per_minute_per_key_and_tool(tmp_path: Path) -> None:
+    from governance.tool_grants import ToolGrants
+    from kernel.errors import RateLimited
+    from kernel.principal import Principal
+    from loregate.mcp_endpoint import ToolGateway
+    from loregate.mcp_knowledge import KnowledgeTools
+    from tests.governance.helpers import migrated_engine
+
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    grants = ToolGrants(engine, cache_ttl_s=0)
+    grants.grant("department", "eng", "everything")
+    ups = Upstreams({"everything": spec(rpm_per_key=2)})
+    unused = KnowledgeTools(lambda: None, lambda: None)  # type: ignore[arg-type, return-value]
+    gateway = ToolGateway(unused, ups, grants, log=None)  # type: ignore[arg-type]
+    rita = Principal(user_id="rita", department="eng", key_id="lg_rita")
+    walt = Principal(user_id="walt", department="eng", key_id="lg_walt")
+    try:
+        assert await gateway._admit(rita, "everything", "echo") == "read"
+        assert await gateway._admit(rita, "everything", "echo") == "read"
+        with pytest.raises(RateLimited, match="2 calls per minute"):
+            await gateway._admit(rita, "everything", "echo")
+        assert await gateway._admit(rita, "everything", "get-sum") == "read"  # per tool
+        assert await gateway._admit(walt, "everything", "echo") == "read"  # per key
+    finally:
+        await ups.aclose()
+        engine.dispose()
