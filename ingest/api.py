@@ -25,6 +25,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ingest.chunk_contexts import JobTag
 from ingest.errors import JobConflict, PathNotAllowed, SourceNotFound
 from ingest.jobs import JobProgress, JobStore
 from ingest.pipeline import Ingestor, is_busy
@@ -68,6 +69,8 @@ def check_allowed(roots: Sequence[Path], path: str) -> Path:
 def run_job(ingestor: Ingestor, jobs: JobStore, job_id: str, request: JobRequest) -> None:
     """The job body: every failure ends in the job's row."""
     try:
+        record = jobs.get(job_id)
+        who = record.created_by if record is not None else ""
         report = ingestor.ingest_path(
             [Path(p) for p in request.paths],
             manifest=Path(request.manifest) if request.manifest else None,
@@ -75,6 +78,7 @@ def run_job(ingestor: Ingestor, jobs: JobStore, job_id: str, request: JobRequest
             prune=request.prune,
             dry_run=request.dry_run,
             progress=JobProgress(jobs, job_id),
+            job=JobTag.of(job_id, who),
         )
         jobs.finished(job_id, report)
     except Exception as exc:  # the job's record says what went wrong, whatever it was

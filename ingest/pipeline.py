@@ -15,7 +15,6 @@ nothing is duplicated. The index version is bumped after every batch that wrote 
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import uuid
@@ -25,11 +24,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from ingest.chunk_contexts import ContextStage, JobTag, indexed_text
 from ingest.chunking import ChunkingConfig
 from ingest.documents import ParsedDocument
-from ingest.errors import DocumentNotFound, JobConflict
+from ingest.errors import DocumentNotFound, FileRejected, JobConflict
 from ingest.manifest import Manifest, load_manifest
-from ingest.prepare import Item, Preparer, Work
+from ingest.prepare import Item, Preparer, Work, base_record
+from ingest.read_ahead import read_ahead
 from ingest.registry import OK, DocumentRecord, Registry, now
 from ingest.report import Failure, IngestReport, NoProgress, Progress
 from ingest.sources import Source, discover
@@ -73,6 +74,7 @@ class Ingestor:
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         flush_chunks: int = 256,
         prepare_ahead: int = 8,
+        contexts: ContextStage | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -83,6 +85,7 @@ class Ingestor:
         self.max_file_bytes = max_file_bytes
         self.flush_chunks = flush_chunks
         self.prepare_ahead = prepare_ahead
+        self.contexts = contexts  # chunk contexts (ingest.chunk_contexts); None: the header only
         self.registry = Registry(engine, collection)
         self._collection_ready = False
 
@@ -90,6 +93,8 @@ class Ingestor:
     def config_hash(self) -> str:
         """Hash of everything that shapes the points: chunker, embedder, sparse encoder."""
         ids = f"{self.chunking.config_id()}|{self.embedder.config_id}|{self.sparse.config_id}"
+        if self.contexts is not None:  # the header-only default keeps the hash it always had
+            ids += f"|{self.contexts.config_id}"
         return sha256_hex(ids)[:16]
 
     # Entry points ----------------------------------------------------------------------------
@@ -102,12 +107,13 @@ class Ingestor:
         prune: bool = False,
         dry_run: bool = False,
         progress: Progress | None = None,
+        job: JobTag | None = None,
     ) -> IngestReport:
         """Ingest a folder, a tree or a list of files (see ``ingest.sources``)."""
         exclude = [manifest] if isinstance(manifest, Path) else []
         parsed_manifest = manifest if isinstance(manifest, Manifest) else load_manifest(manifest)
         source = discover(paths, parsed_manifest, scope=scope, exclude=exclude)
-        return self.ingest_source(source, prune=prune, dry_run=dry_run, progress=progress)
+        return self.ingest_source(source, prune=prune, dry_run=dry_run, progress=progress, job=job)
 
     def ingest_source(
         self,
@@ -116,6 +122,7 @@ class Ingestor:
         prune: bool = False,
         dry_run: bool = False,
         progress: Progress | None = None,
+        job: JobTag | None = None,
     ) -> IngestReport:
         """Ingest the files of a discovered source (a task queue's worker passes one file of
         a job's source at a time: same root and scope, so the same document ids)."""
@@ -127,9 +134,8 @@ class Ingestor:
             else self.registry.list(source.scope)
         )
         preparer = self._preparer(existing, dry_run)
-        return self._run(
-            source.scope, preparer.files(source), len(source.files), prune, dry_run, progress
-        )
+        items = preparer.files(source)
+        return self._run(source.scope, items, len(source.files), prune, dry_run, progress, job)
 
     def ingest_documents(
         self,
@@ -139,14 +145,14 @@ class Ingestor:
         prune: bool = False,
         dry_run: bool = False,
         progress: Progress | None = None,
+        job: JobTag | None = None,
     ) -> IngestReport:
         """Ingest documents that come already parsed, incrementally, pruning by ``scope``."""
         docs = list(docs)
         existing = self.registry.get_many(d.doc_id for d in docs)
         preparer = self._preparer(list(existing.values()), dry_run)
-        return self._run(
-            scope, preparer.documents(docs, scope), len(docs), prune, dry_run, progress
-        )
+        items = preparer.documents(docs, scope)
+        return self._run(scope, items, len(docs), prune, dry_run, progress, job)
 
     def delete_document(self, doc_id: str) -> int:
         """Delete a document's chunks and its registry row; returns the chunks deleted."""
@@ -156,6 +162,8 @@ class Ingestor:
                 raise DocumentNotFound(f"no document {doc_id!r} in collection {self.collection}")
             self.store.delete(ids)
             self.registry.delete(doc_id)
+            if self.contexts is not None:
+                self.contexts.store.forget(doc_id)
             index_version.bump(self.engine, self.collection)
             return len(ids)
 
@@ -181,12 +189,16 @@ class Ingestor:
         prune: bool,
         dry_run: bool,
         progress: Progress | None,
+        job: JobTag | None,
     ) -> IngestReport:
         lock = _collection_lock(self.collection)
         if not lock.acquire(blocking=False):
             raise JobConflict(f"an ingestion job is already running on {self.collection!r}")
+        job = job or JobTag.of(f"run-{uuid.uuid4().hex[:12]}", "")
         try:
-            return self._run_locked(scope, items, total, prune, dry_run, progress or NoProgress())
+            return self._run_locked(
+                scope, items, total, prune, dry_run, progress or NoProgress(), job
+            )
         finally:
             lock.release()
 
@@ -198,6 +210,7 @@ class Ingestor:
         prune: bool,
         dry_run: bool,
         progress: Progress,
+        job: JobTag,
     ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport(collection=self.collection, scope=scope, dry_run=dry_run)
@@ -206,7 +219,7 @@ class Ingestor:
         failed_origins: set[str] = set()
         buffer: list[Work] = []
         buffered = 0
-        for item in _ahead(items, self.prepare_ahead):
+        for item in read_ahead(items, self.prepare_ahead):
             if item.doc_id:
                 seen.add(item.doc_id)
             if item.kind == "unchanged":
@@ -215,9 +228,9 @@ class Ingestor:
                 getattr(report, item.outcome).append(item.doc_id or item.origin)
             elif item.kind == "fail":
                 self._record_failure(item, report, failed_origins, dry_run)
-            elif item.work is not None:
-                buffer.append(item.work)
-                buffered += len(item.work.chunks)
+            elif (work := self._with_contexts(item, job, report, failed_origins)) is not None:
+                buffer.append(work)
+                buffered += len(work.chunks)
                 if buffered >= self.flush_chunks:
                     self._flush(buffer, report, progress)
                     buffer, buffered = [], 0
@@ -233,6 +246,24 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _with_contexts(
+        self, item: Item, job: JobTag, report: IngestReport, failed_origins: set[str]
+    ) -> Work | None:
+        """The item's work with its chunk contexts; None when writing them failed (recorded
+        as the document's failure: it keeps its indexed chunks and is tried next run)."""
+        if item.work is None or self.contexts is None:
+            return item.work
+        w, before = item.work, self.contexts.calls
+        try:
+            return self.contexts.prepare(w, job)
+        except FileRejected as exc:
+            base = base_record(w.doc, w.scope, w.origin)
+            failed = Item("fail", item.origin, item.doc_id, failure=exc, base=base)
+            self._record_failure(failed, report, failed_origins, False)
+            return None
+        finally:
+            report.contexts_written += self.contexts.calls - before
+
     def _record_failure(
         self, item: Item, report: IngestReport, failed_origins: set[str], dry_run: bool
     ) -> None:
@@ -246,7 +277,11 @@ class Ingestor:
     def _flush(self, buffer: list[Work], report: IngestReport, progress: Progress) -> None:
         if not buffer:
             return
-        texts = [c.text for w in buffer for c in w.chunks]
+        texts = [
+            indexed_text(c, w.contexts[i] if w.contexts else "")
+            for w in buffer
+            for i, c in enumerate(w.chunks)
+        ]
         headings = [schema.heading_text(w.doc.title, c.section) for w in buffer for c in w.chunks]
         dense = self.embedder.embed_documents(texts)
         sparse = self.sparse.encode_documents(texts, headings)
@@ -256,8 +291,10 @@ class Ingestor:
         points: list[ChunkPoint] = []
         row = 0
         for work in buffer:
-            for chunk in work.chunks:
+            for n, chunk in enumerate(work.chunks):
                 payload = self._payload(work, chunk.index, chunk.section, chunk.text, chunk.extra)
+                if work.contexts:
+                    payload[schema.CONTEXT] = work.contexts[n]
                 pid = point_id(work.doc.doc_id, chunk.index, self.config_hash)
                 points.append(ChunkPoint(pid, dense[row].tolist(), sparse[row], payload))
                 row += 1
@@ -272,6 +309,9 @@ class Ingestor:
         self.store.delete(stale)  # all new chunks are in: now the stale ones go
         report.chunks_deleted += len(stale)
         self.registry.save_many(self._record(w) for w in buffer)  # then the registry says so
+        for work in buffer:
+            if self.contexts is not None:
+                self.contexts.recorded(work)
         for work in buffer:
             getattr(report, work.outcome).append(work.doc.doc_id)
             report.public_by_default += int(work.public_by_default)
@@ -349,48 +389,9 @@ class Ingestor:
             ids = self.store.ids_for_doc(record.doc_id)
             self.store.delete(ids)
             self.registry.delete(record.doc_id)
+            if self.contexts is not None:
+                self.contexts.store.forget(record.doc_id)
             report.chunks_deleted += len(ids)
             wrote = True
         if wrote:
             index_version.bump(self.engine, self.collection)
-
-
-_DONE = object()
-
-
-def _ahead(items: Iterator[Item], depth: int) -> Iterator[Item]:
-    """Run ``items`` in a background thread, up to ``depth`` items ahead of the consumer."""
-    q: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
-
-    def put(value: Any) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(value, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put(item):
-                    return
-            put(_DONE)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            put(exc)
-
-    thread = threading.Thread(target=produce, name="ingest-prepare", daemon=True)
-    thread.start()
-    try:
-        while True:
-            got = q.get()
-            if got is _DONE:
-                return
-            if isinstance(got, BaseException):
-                raise got
-            yield got
-    finally:
-        stop.set()
-        thread.join(timeout=5)

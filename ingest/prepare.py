@@ -40,6 +40,7 @@ class Work:
     chunks: list[Chunk]
     outcome: Literal["added", "updated"]
     public_by_default: bool = False
+    contexts: tuple[str, ...] = ()  # one per chunk when chunk contexts are on (chunk_contexts)
 
 
 @dataclass(frozen=True)

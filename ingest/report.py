@@ -28,6 +28,7 @@ class IngestReport:
     chunks_written: int = 0
     chunks_deleted: int = 0
     public_by_default: int = 0  # documents ingested without an access list in the manifest
+    contexts_written: int = 0  # chunk contexts a model wrote in this run (ingest.chunk_contexts)
     seconds: float = 0.0
     index_version: str = "0"
 

@@ -32,6 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ingest.chunk_contexts import JobTag
 from ingest.jobs import JobStore
 from ingest.manifest import Manifest, load_manifest
 from ingest.pipeline import Ingestor
@@ -63,6 +64,7 @@ class _JobContext:
     prune: bool
     dry_run: bool
     request: dict[str, Any]
+    job: JobTag  # whose job: the model calls of chunk contexts are made and billed as them
 
 
 class IngestQueue:
@@ -145,7 +147,9 @@ class IngestQueue:
             path = Path(task.path)
             root = Path(task.path[: -len(rel)]) if task.path.endswith(rel) else path.parent
             one = Source(root, ctx.scope, [SourceFile(path, rel, ctx.manifest.resolve(rel))])
-            report = self.ingestor_for(ctx.collection).ingest_source(one, dry_run=ctx.dry_run)
+            report = self.ingestor_for(ctx.collection).ingest_source(
+                one, dry_run=ctx.dry_run, job=ctx.job
+            )
             counts = {k: v for k, v in report.counts().items() if v}
             first = report.failed[0] if report.failed else None
             outcome = "failed" if first else next(iter(counts), "unchanged")
@@ -201,7 +205,8 @@ class IngestQueue:
         manifest = load_manifest(Path(req["manifest"]) if req.get("manifest") else None)
         scope = record.scope or req.get("source") or ""
         prune, dry_run = bool(req.get("prune")), bool(req.get("dry_run"))
-        return _JobContext(record.collection, scope, manifest, prune, dry_run, req)
+        job = JobTag.of(job_id, record.created_by)
+        return _JobContext(record.collection, scope, manifest, prune, dry_run, req, job)
 
     @staticmethod
     def _index_version(ingestor: Ingestor) -> str:

@@ -99,10 +99,12 @@ def create_app(
             await asyncio.to_thread(warm_up, graph)
         if after_start is not None:
             after_start()
+        graph.async_bridge.bind(asyncio.get_running_loop())  # ingestion's gateway calls run here
         try:
             async with mcp_sessions():  # the MCP endpoint's session manager
                 yield
         finally:
+            graph.async_bridge.unbind()
             await graph.aclose()
 
     app = FastAPI(

@@ -43,6 +43,7 @@ from governance.tool_grants import ToolGrants
 from kernel.auth import Authenticate
 from kernel.clock import SYSTEM_CLOCK
 from kernel.errors import AllProvidersFailed
+from loregate.async_bridge import AsyncBridge
 from loregate.graph_base import GraphBase
 from loregate.overrides import Overrides
 from loregate.providers import provider_registry
@@ -296,6 +297,7 @@ class Loregate(GraphBase):
         found = self._ingestors.get(name)
         if found is None:
             from ingest.pipeline import Ingestor
+            from loregate.chunk_context_wiring import context_stage
 
             found = Ingestor(
                 engine=self.engine,
@@ -304,9 +306,15 @@ class Loregate(GraphBase):
                 sparse=self.sparse,
                 collection=name,
                 max_file_bytes=self.settings.max_file_bytes,
+                contexts=context_stage(self, name),
             )
             self._ingestors[name] = found
         return found
+
+    @cached_property
+    def async_bridge(self) -> AsyncBridge:
+        """Runs gateway calls from ingestion's threads (``loregate.async_bridge``)."""
+        return AsyncBridge()
 
     @cached_property
     def job_store(self) -> JobStore:

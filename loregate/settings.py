@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     asks_per_cache_window: float = Field(
         default=20.0, gt=0, description="expected asks per 5 minutes (prefix padding decision)"
     )
+    chunk_context: Literal["header", "model"] = Field(
+        default="header",
+        description="who writes the context in front of each chunk (ingest.chunk_contexts): "
+        "header = the document's identity and section path, no model; model = a model "
+        "through the gateway, the document as a cached prefix",
+    )
+    chunk_context_route: str = Field(default="chunk-context", min_length=1)
     rerank_weight: float = Field(
         default=0.0,
         ge=0.0,

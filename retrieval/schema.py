@@ -33,6 +33,8 @@ CONFIG_HASH: Final = "config_hash"  # the chunker+embedder config hash that prod
 OWNER: Final = "owner"  # the document's owner (from the manifest), "" if unknown
 SCOPE: Final = "scope"  # the ingestion source scope the document came from
 CHUNK_COUNT: Final = "chunk_count"  # how many chunks the document has
+# With chunk contexts on (ingest.chunk_contexts): the context embedded and indexed before TEXT.
+CONTEXT: Final = "context"
 
 # Optional payload keys, by document type:
 #   contracts: "clause_path" (list of clause labels, outermost first), "parties"

@@ -81,6 +81,11 @@ def print_report(report: IngestReport) -> None:
         f"{report.chunks_deleted} deleted, in {report.seconds:.1f} s; "
         f"index version {report.index_version}"
     )
+    if report.contexts_written:
+        console.print(
+            f"{report.contexts_written} chunk contexts written by a model (on the ledger as "
+            "source ingest)"
+        )
     if report.public_by_default:
         console.print(
             f"[yellow]note:[/] {report.public_by_default} documents had no access list in the "
