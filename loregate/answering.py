@@ -67,7 +67,7 @@ def build_answer_service(graph: Loregate, collection: str) -> AnswerService:
         searcher=HybridSearcher(store, graph.embedder, graph.sparse, reranker=reranker(graph)),
         gateway=graph.gateway,
         prompts=graph.overrides.prompts or graph.governance_parts.prompts,
-        index_version=partial(index_version.current, graph.engine, collection),
+        index_version=partial(index_version.current, graph.engine, graph.index_name(collection)),
         review=graph.review_queue,
         cache=graph.response_cache,
         builder=ContextBuilder(ContextConfig(min_score=graph.settings.min_relevance)),

@@ -124,7 +124,8 @@ def in_process_snapshot(
         prompt_version=prompt,
         routing_version=cat.routing_version,
         index_version=_safe(
-            "index version", lambda: index_version.current(graph.engine, collection)
+            "index version",
+            lambda: index_version.current(graph.engine, graph.index_name(collection)),
         ),
         chunker={"config": ing.chunking.config_id(), "config_hash": ing.config_hash},
         embedder={"model": getattr(emb, "model_name", ""), "config": emb.config_id},

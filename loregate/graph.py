@@ -44,10 +44,12 @@ from kernel.auth import Authenticate
 from kernel.clock import SYSTEM_CLOCK
 from kernel.errors import AllProvidersFailed
 from loregate.async_bridge import AsyncBridge
+from loregate.embedding_wiring import build_embedder
 from loregate.graph_base import GraphBase
 from loregate.overrides import Overrides
 from loregate.providers import provider_registry
 from loregate.settings import Settings
+from retrieval import index_version
 
 if TYPE_CHECKING:
     from evals.run_store import RunStore
@@ -258,9 +260,19 @@ class Loregate(GraphBase):
     def embedder(self) -> TextEmbedder:
         if self.overrides.embedder is not None:
             return self.overrides.embedder
-        from retrieval.embedder import Embedder
+        return build_embedder(self.settings, self.on_close)
 
-        return Embedder(self.settings.embedding_model)
+    def index_name(self, collection: str | None = None) -> str:
+        """The index of a collection under the configured embedder: the collection itself with
+        the bundled model, ``<collection>--<model>-<hash>`` with another (``LOREGATE_EMBEDDING_
+        MODEL``, ``LOREGATE_EMBEDDINGS_URL``). Vectors of two models never share an index: a
+        changed model starts an index of its own, with its own registry and index version,
+        and the old one stays whole (changing back needs no re-ingestion)."""
+        name = collection or self.settings.collection
+        s = self.settings
+        if self.overrides.embedder is not None or not (s.embedding_model or s.embeddings_url):
+            return name
+        return index_version.index_for_model(name, self.embedder.config_id)
 
     @cached_property
     def sparse(self) -> SparseEncoder:
@@ -271,7 +283,7 @@ class Loregate(GraphBase):
     def store(self, collection: str | None = None) -> IndexStore:
         """The store of a collection (the configured one by default; evals keep their
         corpora in their own)."""
-        name = collection or self.settings.collection
+        name = self.index_name(collection)
         found = self._stores.get(name)
         if found is None:
             given = (self.overrides.stores or {}).get(name)
@@ -293,7 +305,7 @@ class Loregate(GraphBase):
         return found
 
     def ingestor(self, collection: str | None = None) -> Ingestor:
-        name = collection or self.settings.collection
+        name = self.index_name(collection)
         found = self._ingestors.get(name)
         if found is None:
             from ingest.pipeline import Ingestor

