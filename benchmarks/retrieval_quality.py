@@ -19,6 +19,12 @@ without the breadcrumb prefix. Targets: recall@5 >= 0.85 and MRR >= 0.80 (plain 
 set: recall@5 0.699, MRR@3 0.758).
 
     .venv/bin/python benchmarks/retrieval_quality.py [--ablations] [--windows] [--data DIR]
+
+The other corpora run through loregate's real ingest path (benchmarks/retrieval_documents.py,
+whose options follow ``--documents``): the earnings calls by default, or any folder and a
+questions CSV:
+
+    .venv/bin/python benchmarks/retrieval_quality.py --documents [--folder DIR --questions Q.csv]
 """
 
 from __future__ import annotations
@@ -377,4 +383,10 @@ def _payloads(rank: Callable[[str], list[dict[str, Any]]]) -> Ranker:
 
 
 if __name__ == "__main__":
+    if "--documents" in sys.argv:
+        sys.argv.remove("--documents")
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from retrieval_documents import main as documents_main
+
+        raise SystemExit(documents_main())
     raise SystemExit(main())
