@@ -22,7 +22,7 @@ from tests.console.browser import WIDTHS, launch, serve, sign_in  # noqa: E402
 from tests.console.rig import CAP, NOTICE, ConsoleRig  # noqa: E402
 
 OUT = ROOT / "docs" / "console"
-PAGES = ("ask", "usage", "review", "admin", "audit", "ingest", "models", "evals")
+PAGES = ("ask", "usage", "usage/savings", "review", "admin", "audit", "ingest", "models", "evals")
 
 
 def seed(rig: ConsoleRig) -> None:
@@ -61,7 +61,8 @@ def main() -> None:
                         page.get_by_role("button", name="Ask", exact=True).click()
                         page.wait_for_selector("#ask-status:has-text('Answered')")
                         page.locator("details.citation summary").first.click()
-                    page.screenshot(path=str(OUT / f"{name}-{width}.png"), full_page=True)
+                    shot = name.replace("/", "-")
+                    page.screenshot(path=str(OUT / f"{shot}-{width}.png"), full_page=True)
                 context.close()
             browser.close()
         rig.close()

@@ -15,7 +15,7 @@ IPKG="${DEST}/node_modules/@modelcontextprotocol/inspector/package.json"
 
 if [ -f "${PKG}" ] && grep -q "\"version\": \"${VERSION}\"" "${PKG}" \
   && [ -f "${IPKG}" ] && grep -q "\"version\": \"${INSPECTOR}\"" "${IPKG}"; then
-  echo "server-everything ${VERSION} already installed in ${DEST}"
+  echo "server-everything ${VERSION} and inspector ${INSPECTOR} already installed in ${DEST}"
   exit 0
 fi
 if ! command -v npm >/dev/null 2>&1; then
