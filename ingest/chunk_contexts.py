@@ -65,8 +65,9 @@ class JobTag:
 
     @classmethod
     def of(cls, job_id: str, user_id: str) -> JobTag:
-        principal = Principal(user_id=user_id or "ingest", project="ingest")
-        return cls(job_id, principal.model_copy(update={"tag": f"ingest:{job_id}"}))
+        return cls(
+            job_id, Principal(user_id=user_id or "ingest", project="ingest", tag=f"ingest:{job_id}")
+        )
 
 
 class ContextWriter(Protocol):
@@ -130,7 +131,9 @@ class ContextStore:
             }
             for h, text in written.items()
         ]
-        have = set(self.get(doc_id, writer, written))  # written by a run that was killed
+        # another worker may have written the same document's contexts meanwhile (two queued
+        # jobs over one folder): keep its rows rather than fail on the primary key
+        have = set(self.get(doc_id, writer, written))
         fresh = [r for r in rows if r["chunk_hash"] not in have]
         if fresh:
             with self.engine.begin() as conn:

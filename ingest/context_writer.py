@@ -118,6 +118,7 @@ class ModelContextWriter:
             by_window[min(len(parts) - 1, chunk.index * len(parts) // total)].append(i)
         out = [""] * len(chunks)
         gate = asyncio.Semaphore(self.config.concurrency)
+        doc_key = sha256_hex(doc.doc_id)[:16]  # request ids fit the ledger's 128 characters
 
         async def one(i: int, document: str) -> None:
             async with gate:
@@ -128,7 +129,7 @@ class ModelContextWriter:
                     route=self.config.route,
                     prompt_version=PROMPT_VERSION,
                     source="ingest",
-                    request_id=f"ingest-{job.job_id[:32]}-{sha256_hex(doc.doc_id)[:16]}-{chunk.index}",
+                    request_id=f"ingest-{job.job_id[:32]}-{doc_key}-{chunk.index}",
                 )
                 out[i] = result.response.text.strip()
 

@@ -309,8 +309,8 @@ class Ingestor:
         self.store.delete(stale)  # all new chunks are in: now the stale ones go
         report.chunks_deleted += len(stale)
         self.registry.save_many(self._record(w) for w in buffer)  # then the registry says so
-        for work in buffer:
-            if self.contexts is not None:
+        if self.contexts is not None:
+            for work in buffer:
                 self.contexts.recorded(work)
         for work in buffer:
             getattr(report, work.outcome).append(work.doc.doc_id)
