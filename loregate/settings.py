@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "LOREGATE_"
@@ -190,6 +190,15 @@ class Settings(BaseSettings):
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
         return _check_scheme(v, ("http://", "https://"), "HTTP")
+
+    @field_validator("embeddings_url")
+    @classmethod
+    def _served_model(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v and not info.data.get("embedding_model"):
+            raise ValueError(
+                "needs LOREGATE_EMBEDDING_MODEL too: the id of the model the server serves"
+            )
+        return v
 
     @field_validator("min_relevance", mode="before")
     @classmethod
