@@ -131,13 +131,18 @@ class ContextStore:
             }
             for h, text in written.items()
         ]
-        # another worker may have written the same document's contexts meanwhile (two queued
-        # jobs over one folder): keep its rows rather than fail on the primary key
-        have = set(self.get(doc_id, writer, written))
-        fresh = [r for r in rows if r["chunk_hash"] not in have]
-        if fresh:
+        try:
             with self.engine.begin() as conn:
-                conn.execute(contexts_table.insert(), fresh)
+                conn.execute(contexts_table.insert(), rows)
+        except sa.exc.IntegrityError:
+            # another worker wrote some of them since they were read (two queued jobs over one
+            # folder): keep its rows, add ours one by one
+            for row in rows:
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(contexts_table.insert(), [row])
+                except sa.exc.IntegrityError:
+                    continue
 
     def keep_only(self, doc_id: str, writer: str, hashes: Iterable[str]) -> None:
         """Forget the document's contexts of chunks it no longer has (or of another writer)."""

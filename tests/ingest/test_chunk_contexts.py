@@ -224,3 +224,12 @@ def test_an_api_job_writes_contexts_on_the_servers_loop_as_its_owner(
     assert len(rows) == job["chunks"] == _context_calls(emu)
     assert {(r.tag, r.user_id, r.source) for r in rows} == {(f"ingest:{job_id}", "olga", "ingest")}
     assert sum(r.cache_read_tokens > 0 for r in rows) == len(rows) - 1
+
+
+def test_contexts_another_worker_saved_meanwhile_are_kept(graph: Loregate) -> None:
+    from ingest.chunk_contexts import ContextStore
+
+    store = ContextStore(graph.engine, "race")
+    store.save("doc", "w", {"h1": "theirs"})
+    store.save("doc", "w", {"h1": "ours", "h2": "ours too"})  # h1 exists: no error
+    assert store.get("doc", "w", ["h1", "h2"]) == {"h1": "theirs", "h2": "ours too"}
