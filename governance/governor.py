@@ -85,6 +85,7 @@ class Governance:
         self.redactor = redactor
         self.redact_upstream = redact_upstream
         self.catalogue = catalogue
+        self._circuits_unsettled = True  # the first request records every circuit
         self.estimator = estimator or self._route_estimate
         self.economy_route = economy_route
         self.now = now
@@ -218,8 +219,13 @@ class Governance:
                 error=error,
                 admitted=admitted,
             )
-            if self.catalogue is not None:
-                self.metrics.record_circuits(self.catalogue.breaker_states())
+            # A circuit changes state only on a failed attempt, or while one is not closed.
+            if self.catalogue is not None and (
+                self._circuits_unsettled or any(a.error_class for a in attempts)
+            ):
+                states = self.catalogue.breaker_states()
+                self.metrics.record_circuits(states)
+                self._circuits_unsettled = any(v != "closed" for v in states.values())
         except Exception:
             log.exception("metrics update failed for %s", ctx.request_id)
         if self.audit is not None:

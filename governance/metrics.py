@@ -58,6 +58,7 @@ def token_kinds(usage: Usage) -> dict[str, int]:
 class GovernanceMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
+        self._children: dict[tuple[Any, tuple[Any, ...]], Any] = {}
         r = self.registry
         self.requests = Counter(
             "loregate_requests",
@@ -167,6 +168,16 @@ class GovernanceMetrics:
         )
 
     # Updates ----------------------------------------------------------------------------------
+    def _child(self, metric: Any, *labels: Any) -> Any:
+        """``metric.labels(*labels)``, remembered: prometheus_client's ``labels`` validates
+        and takes a lock on every call, a large share of ``record``'s time per request (no
+        child is ever removed, so a remembered one stays the metric's)."""
+        key = (metric, labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def record(
         self,
         *,
@@ -179,54 +190,54 @@ class GovernanceMetrics:
     ) -> None:
         if not admitted:
             reason = error.code if isinstance(error, ApiError) else "error"
-            self.rejections.labels(reason).inc()
-            self.requests.labels(route, "", "rejected").inc()
+            self._child(self.rejections, reason).inc()
+            self._child(self.requests, route, "", "rejected").inc()
             return
         answered = result.response.model_alias if result is not None else ""
         outcome = "ok" if result is not None and error is None else "error"
-        self.requests.labels(route, answered, outcome).inc()
+        self._child(self.requests, route, answered, outcome).inc()
         if error is not None:
             code = error.code if isinstance(error, ApiError) else "internal_error"
-            self.failures.labels(route, "", code).inc()
+            self._child(self.failures, route, "", code).inc()
         cost = 0
         for a in attempts:
             model = a.model_alias
-            self.attempts.labels(route, model, a.outcome).inc()
+            self._child(self.attempts, route, model, a.outcome).inc()
             if a.retries:
-                self.retries.labels(route, model).inc(a.retries)
+                self._child(self.retries, route, model).inc(a.retries)
             if a.error_class:
-                self.failures.labels(route, model, a.error_class).inc()
+                self._child(self.failures, route, model, a.error_class).inc()
                 if "timeout" in a.error_class:
-                    self.timeouts.labels(route, model).inc()
+                    self._child(self.timeouts, route, model).inc()
             if a.outcome == "escalated":
-                self.escalations.labels(route, model).inc()
+                self._child(self.escalations, route, model).inc()
                 if a.escalation_reason and "refusal" in a.escalation_reason:
-                    self.refusals.labels(route, model).inc()
+                    self._child(self.refusals, route, model).inc()
             if a.outcome == "fallback":
-                self.fallbacks.labels(route, model).inc()
+                self._child(self.fallbacks, route, model).inc()
             for kind, n in token_kinds(a.usage).items():
                 if n:
-                    self.tokens.labels(route, model, kind).inc(n)
+                    self._child(self.tokens, route, model, kind).inc(n)
             cost += a.cost_nano_usd
         if result is not None:
             if result.response.stop_reason == "refusal":
-                self.refusals.labels(route, answered).inc()
-            self.latency.labels(route, answered).observe(result.latency_ms / 1000.0)
+                self._child(self.refusals, route, answered).inc()
+            self._child(self.latency, route, answered).observe(result.latency_ms / 1000.0)
             if result.ttft_ms is not None:
-                self.ttft.labels(route, answered).observe(result.ttft_ms / 1000.0)
+                self._child(self.ttft, route, answered).observe(result.ttft_ms / 1000.0)
         if cost:
-            self.cost.labels(principal.department, principal.project).inc(cost / NANO)
+            self._child(self.cost, principal.department, principal.project).inc(cost / NANO)
 
     def record_budgets(self, states: Iterable[BudgetState]) -> None:
         for s in states:
             label = s.budget.label
-            self.budget_used.labels(label).set(s.used_ratio)
-            self.budget_spent.labels(label).set(s.spent_nano / NANO)
-            self.budget_over_soft.labels(label).set(1 if s.over_soft else 0)
+            self._child(self.budget_used, label).set(s.used_ratio)
+            self._child(self.budget_spent, label).set(s.spent_nano / NANO)
+            self._child(self.budget_over_soft, label).set(1 if s.over_soft else 0)
 
     def record_circuits(self, states: dict[str, str]) -> None:
         for breaker, state in states.items():
-            self.circuit.labels(breaker).set(CIRCUIT.get(state, 2))
+            self._child(self.circuit, breaker).set(CIRCUIT.get(state, 2))
 
 
 class _Forward:

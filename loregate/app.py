@@ -117,9 +117,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.graph = graph
-    app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app, VENDOR_ERRORS)
     _mount(app, graph)
+    app.add_middleware(RequestIdMiddleware)  # last added runs first: ids for every route
     from loregate.mcp_wiring import mount_mcp
 
     mcp_sessions = mount_mcp(app, graph)
@@ -144,13 +144,13 @@ def create_app(
 
 
 def _mount(app: FastAPI, graph: Loregate) -> None:
-    from gateway.http import build_router as gateway_router
+    from gateway.http import mount_gateway
     from retrieval.api import build_router as ask_router
 
     auth = graph.authenticate
     parts = graph.governance_parts
     settings = graph.settings
-    app.include_router(gateway_router(graph.gateway, auth))
+    mount_gateway(app, graph.gateway, auth)
     app.include_router(admin_router(parts, auth))
     app.include_router(usage_router(parts, auth))
     app.include_router(billing_router(graph.billing, auth))

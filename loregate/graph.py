@@ -124,6 +124,7 @@ class Loregate(GraphBase):
             self.settings.home / "journal",
             checkpoint=self._drain_writers,
             database=self.engine.url.render_as_string(hide_password=True),
+            fsync=self.settings.journal_fsync,
         )
         self.on_close(journal.close)  # built before the writers: closed after they flushed
         return journal

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
+from starlette.routing import Route
 
 from gateway.http.anthropic_api import anthropic_router
 from gateway.http.errors import anthropic_error, openai_error
@@ -14,8 +15,9 @@ from gateway.http.openai_api import openai_router
 from gateway.service import Gateway
 from kernel.auth import Authenticate
 from kernel.errors import ApiError
+from kernel.hot_routes import Endpoint, HotRoutes
 
-__all__ = ["VENDOR_ERRORS", "anthropic_error", "build_router", "openai_error"]
+__all__ = ["VENDOR_ERRORS", "anthropic_error", "build_router", "mount_gateway", "openai_error"]
 
 ErrorRenderer = Callable[[Request, ApiError], Response]
 
@@ -28,9 +30,33 @@ VENDOR_ERRORS: list[tuple[str, ErrorRenderer]] = [
 ]
 
 
+# The model-call endpoints: every call through the gateway takes one of them.
+HOT_PATHS = frozenset({"/v1/messages", "/v1/chat/completions"})
+
+
 def build_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
+    return _build(gateway, auth)[0]
+
+
+def mount_gateway(app: FastAPI, gateway: Gateway, auth: Authenticate) -> None:
+    """The gateway's endpoints on ``app``, the model-call ones also dispatched ahead of the
+    app's router (``kernel.hot_routes``). Add the request-id middleware after this call, so
+    that it runs first."""
+    router, hot = _build(gateway, auth)
+    app.include_router(router)
+    app.add_middleware(HotRoutes, routes=hot)
+
+
+def _build(gateway: Gateway, auth: Authenticate) -> tuple[APIRouter, dict[str, Endpoint]]:
     router = APIRouter()
-    router.include_router(anthropic_router(gateway, auth))
-    router.include_router(openai_router(gateway, auth))
-    router.include_router(models_router(gateway, auth))
-    return router
+    hot: dict[str, Endpoint] = {}
+    for part in (
+        anthropic_router(gateway, auth),
+        openai_router(gateway, auth),
+        models_router(gateway, auth),
+    ):
+        for route in part.routes:
+            if isinstance(route, Route) and route.path in HOT_PATHS:
+                hot[route.path] = route.endpoint
+        router.include_router(part)
+    return router, hot

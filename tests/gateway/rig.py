@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from gateway.config import GatewayConfig
 from gateway.hooks import GovernanceHooks, NoGovernance
-from gateway.http import VENDOR_ERRORS, build_router
+from gateway.http import VENDOR_ERRORS, mount_gateway
 from gateway.ledger import MemoryLedger
 from gateway.providers.base import Provider
 from gateway.service import Gateway
@@ -105,7 +105,7 @@ def gateway_app(gw: Gateway, auth: Authenticate | None = None) -> FastAPI:
         await gw.aclose()
 
     app = FastAPI(lifespan=lifespan)
-    app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app, VENDOR_ERRORS)
-    app.include_router(build_router(gw, auth or static_auth(LOCAL_OPERATOR)))
+    mount_gateway(app, gw, auth or static_auth(LOCAL_OPERATOR))
+    app.add_middleware(RequestIdMiddleware)
     return app

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from gateway.journal import RequestJournal
 
 
@@ -53,3 +55,30 @@ async def test_rotation_deletes_what_the_writers_flushed(tmp_path: Path) -> None
     await asyncio.sleep(0.3)
     assert len(segments(tmp_path)) == 1  # only the live segment is left
     journal.close()
+
+
+@pytest.mark.parametrize("fsync", ["interval", "always"])
+async def test_every_line_put_before_sync_is_in_the_file_when_it_returns(
+    tmp_path: Path, fsync: str
+) -> None:
+    journal = RequestJournal(
+        tmp_path,
+        checkpoint=lambda: False,
+        database="db",
+        fsync=fsync,  # type: ignore[arg-type]
+    )
+    [segment] = segments(tmp_path)
+    for n in range(50):
+        journal.put(f"r{n}", "ledger", {"rows": [{"n": n}]})
+        if n % 7 == 0:
+            await journal.sync()
+            assert lines(segment) == n + 1  # a killed process could not lose them now
+    await asyncio.gather(*(journal.sync() for _ in range(5)))
+    assert lines(segment) == 50
+    journal.put("late", "ledger", {"rows": []})  # put, never synced (a failed request)
+    journal.close()  # a stop without a checkpoint keeps the segment, the late line in it
+    other = RequestJournal(tmp_path, database="db")
+    [orphan] = other.orphans()
+    assert [e["rid"] for e in orphan.entries()][-2:] == ["r49", "late"]
+    other.discard(orphan)
+    other.close()
