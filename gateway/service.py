@@ -11,6 +11,7 @@ then ``None``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -308,6 +309,10 @@ class GatewayStream:
                     yield event
             finally:  # an early stop closes the model call now, so its attempt is recorded
                 await close_quietly(events)
+            # The answer is out; what is left (result, ledger, settle) waits behind the other
+            # streams whose frames are ready now: many streams ending together would otherwise
+            # hold each other's last deltas back by every finish before them.
+            await asyncio.sleep(0)
             answered = next((a for a in reversed(trace.attempts) if a.outcome == "ok"), None)
             if answered is None:
                 raise ProviderError("the stream ended without an answer")

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 
 from gateway.http import VENDOR_ERRORS
 from governance.admin_api import admin_router
@@ -79,6 +80,17 @@ def tune_process() -> None:
     sys.setswitchinterval(0.0002)
 
 
+def fastapi_telemetry() -> TelemetryConfig | None:
+    """FastAPI's OpenTelemetry spans, metrics and logs when OpenTelemetry is configured (an
+    ``OTEL_*`` variable, as ``opentelemetry-instrument`` and the OTLP exporters read them, or
+    FastAPI's own ``FASTAPI_OTEL_AUTO_CONFIGURE``); otherwise off, since even with nothing to
+    report FastAPI asks OpenTelemetry's global providers on every request."""
+    configured = os.environ.get("FASTAPI_OTEL_AUTO_CONFIGURE", "").lower() == "true" or any(
+        name.startswith("OTEL_") for name in os.environ
+    )
+    return None if configured else {"tracing": False, "metrics": False, "logs": False}
+
+
 def create_app(
     settings: Settings | None = None,
     graph: Loregate | None = None,
@@ -115,6 +127,7 @@ def create_app(
             "and tickets, answered through one governed, audited and billed gateway to Claude."
         ),
         lifespan=lifespan,
+        telemetry=fastapi_telemetry(),
     )
     app.state.graph = graph
     install_error_handlers(app, VENDOR_ERRORS)

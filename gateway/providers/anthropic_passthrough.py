@@ -9,12 +9,12 @@ stream without ``message_stop`` is ``StreamInterrupted``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from gateway.providers.passthrough import UpstreamPool, sse_frames, wire_body
-from gateway.types import ModelRequest, ModelResponse, StreamEvent, WireBytes
+from gateway.types import ModelRequest, ModelResponse, StreamEvent, StreamEventType, WireBytes
 from gateway.usage import usage_from_anthropic
 from kernel.errors import ProviderError, StreamInterrupted
 
@@ -83,7 +83,10 @@ async def stream(pool: UpstreamPool, request: ModelRequest) -> AsyncIterator[Str
             data = orjson.loads(frame.data)
             finished = finished or frame.event == "message_stop"
             started = True
-            event = StreamEvent(type=frame.event, data=data)  # type: ignore[arg-type]
+            if not isinstance(data, dict):
+                raise ValueError(f"a {frame.event} event whose data is not an object")
+            # Type and data checked above: built without validating them again (per delta).
+            event = StreamEvent.model_construct(type=cast(StreamEventType, frame.event), data=data)
             yield event.with_raw(WireBytes("anthropic", frame.raw))
     except (StreamInterrupted, GeneratorExit):
         raise
