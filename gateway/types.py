@@ -7,7 +7,7 @@ OpenAI-compatible endpoint translate to and from it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -83,7 +83,25 @@ class Usage(BaseModel):
         return self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(**{k: getattr(self, k) + getattr(other, k) for k in Usage.model_fields})
+        # Sums of two valid counts: built without validating again (once per request and
+        # attempt on the gateway's path).
+        return Usage.model_construct(
+            **{k: getattr(self, k) + getattr(other, k) for k in _USAGE_FIELDS}
+        )
+
+    @staticmethod
+    def total(usages: Iterable[Usage]) -> Usage:
+        """The sum of ``usages`` (a new ``Usage``: zero for none)."""
+        found = list(usages)
+        if len(found) == 1:
+            return found[0].model_copy()
+        total = Usage()
+        for u in found:
+            total = total + u
+        return total
+
+
+_USAGE_FIELDS = tuple(Usage.model_fields)
 
 
 class ModelResponse(BaseModel):
@@ -217,10 +235,7 @@ class InvocationResult:
 
     @property
     def usage(self) -> Usage:
-        total = Usage()
-        for a in self.attempts:
-            total = total + a.usage
-        return total
+        return Usage.total(a.usage for a in self.attempts)
 
     @property
     def escalations(self) -> list[AttemptRecord]:

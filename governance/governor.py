@@ -271,7 +271,4 @@ class Governance:
 
 
 def _total_usage(attempts: Sequence[object]) -> Usage:
-    total = Usage()
-    for a in attempts:
-        total = total + a.usage  # type: ignore[attr-defined]
-    return total
+    return Usage.total(a.usage for a in attempts)  # type: ignore[attr-defined]

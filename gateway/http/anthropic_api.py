@@ -106,9 +106,11 @@ def frame(event: StreamEvent) -> bytes:
 async def relay(stream: GatewayStream, first: StreamEvent) -> AsyncIterator[bytes]:
     """SSE frames of the stream; a failure after the first event becomes an error event."""
     try:
-        yield frame(first)
+        if data := frame(first):
+            yield data
         async for event in stream:
-            yield frame(event)
+            if data := frame(event):  # empty: its bytes go out with a later event's
+                yield data
     except ApiError as exc:
         yield sse_frame("error", anthropic_error_body(exc, stream.request_id))
     except Exception as exc:  # anything else still ends as a visible error, never a bare EOF

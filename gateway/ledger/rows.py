@@ -86,9 +86,7 @@ def ledger_rows(facts: RequestFacts) -> list[LedgerRow]:
         "stream": facts.stream,
         "tag": p.tag or None,
     }
-    total = Usage()
-    for a in facts.attempts:
-        total = total + a.usage
+    total = Usage.total(a.usage for a in facts.attempts)
     answered = next((a for a in reversed(facts.attempts) if a.outcome == "ok"), None)
     if facts.rejected:
         outcome = "rejected"

@@ -13,12 +13,13 @@ from typing import Any, cast
 
 import orjson
 
-from gateway.providers.passthrough import UpstreamPool, sse_frames, wire_body
+from gateway.providers.passthrough import UpstreamPool, sse_batches, wire_body
 from gateway.types import ModelRequest, ModelResponse, StreamEvent, StreamEventType, WireBytes
 from gateway.usage import usage_from_anthropic
 from kernel.errors import ProviderError, StreamInterrupted
 
 MESSAGES_PATH = "/v1/messages"
+EMPTY = WireBytes("anthropic", b"")  # an event whose frame went out with a later one
 DEFAULT_VERSION = "2023-06-01"
 EVENT_TYPES = frozenset(
     {
@@ -66,28 +67,39 @@ async def complete(pool: UpstreamPool, request: ModelRequest) -> ModelResponse:
 
 
 async def stream(pool: UpstreamPool, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+    """The upstream's events; of the frames that arrived together, the last event carries
+    all their bytes and the others none (``joined``): one write to the client, not one per
+    frame (on loopback the write is most of what relaying a frame costs)."""
     name = pool.name
     response = await pool.open(MESSAGES_PATH, wire_body(request, stream=True), request)
     started = finished = False
     try:
-        async for frame in sse_frames(response.content):
-            if frame.event == "error":
-                raise StreamInterrupted(
-                    f"{name} sent an error event after HTTP 200: {frame.data.decode()}",
-                    provider=name,
-                    model=request.model,
-                    details=error_details(frame.data),
+        async for batch in sse_batches(response.content):
+            events: list[StreamEvent] = []
+            for frame in batch:
+                if frame.event == "error":
+                    for event in joined(events):  # what came before it still goes out
+                        yield event
+                    raise StreamInterrupted(
+                        f"{name} sent an error event after HTTP 200: {frame.data.decode()}",
+                        provider=name,
+                        model=request.model,
+                        details=error_details(frame.data),
+                    )
+                if frame.event not in EVENT_TYPES or not frame.data:
+                    continue
+                data = orjson.loads(frame.data)
+                if not isinstance(data, dict):
+                    raise ValueError(f"a {frame.event} event whose data is not an object")
+                finished = finished or frame.event == "message_stop"
+                started = True
+                # Type and data checked above: built without validating them again.
+                event = StreamEvent.model_construct(
+                    type=cast(StreamEventType, frame.event), data=data
                 )
-            if frame.event not in EVENT_TYPES or not frame.data:
-                continue
-            data = orjson.loads(frame.data)
-            finished = finished or frame.event == "message_stop"
-            started = True
-            if not isinstance(data, dict):
-                raise ValueError(f"a {frame.event} event whose data is not an object")
-            # Type and data checked above: built without validating them again (per delta).
-            event = StreamEvent.model_construct(type=cast(StreamEventType, frame.event), data=data)
-            yield event.with_raw(WireBytes("anthropic", frame.raw))
+                events.append(event.with_raw(WireBytes("anthropic", frame.raw)))
+            for event in joined(events):
+                yield event
     except (StreamInterrupted, GeneratorExit):
         raise
     except Exception as exc:
@@ -98,6 +110,16 @@ async def stream(pool: UpstreamPool, request: ModelRequest) -> AsyncIterator[Str
         raise StreamInterrupted(
             f"{name} stream ended without message_stop", provider=name, model=request.model
         )
+
+
+def joined(events: list[StreamEvent]) -> list[StreamEvent]:
+    """``events`` with every frame's bytes on the last one (the others carry empty bytes)."""
+    if len(events) > 1:
+        raws = [e.raw.raw for e in events if e.raw is not None]
+        for event in events[:-1]:
+            event.with_raw(EMPTY)
+        events[-1].with_raw(WireBytes("anthropic", b"".join(raws)))
+    return events
 
 
 def error_details(data: bytes) -> dict[str, Any]:

@@ -113,11 +113,20 @@ def parse_frame(frame: bytes) -> SseFrame | None:
 
 async def sse_frames(content: aiohttp.StreamReader) -> AsyncIterator[SseFrame]:
     """The frames of an SSE body as they arrive (each yielded as soon as its blank line is)."""
+    async for batch in sse_batches(content):
+        for frame in batch:
+            yield frame
+
+
+async def sse_batches(content: aiohttp.StreamReader) -> AsyncIterator[list[SseFrame]]:
+    """The frames of an SSE body, those that arrived together as one list (as soon as the
+    last one's blank line is there): a relay can send them to its client in one write."""
     buffer = b""
     async for chunk in content.iter_any():
         if b"\r" in chunk:
             chunk = chunk.replace(b"\r\n", b"\n")
         buffer += chunk
+        batch: list[SseFrame] = []
         while True:
             end = buffer.find(b"\n\n")
             if end < 0:
@@ -125,11 +134,13 @@ async def sse_frames(content: aiohttp.StreamReader) -> AsyncIterator[SseFrame]:
             frame, buffer = buffer[:end], buffer[end + 2 :]
             parsed = parse_frame(frame)
             if parsed is not None:
-                yield parsed
+                batch.append(parsed)
+        if batch:
+            yield batch
     if buffer.strip():
         parsed = parse_frame(buffer.rstrip(b"\n"))
         if parsed is not None:
-            yield parsed
+            yield [parsed]
 
 
 def env_proxy(url: str) -> str | None:

@@ -83,3 +83,65 @@ def test_the_pass_through_pool_takes_its_proxy_from_the_environment_once(
     monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
     assert env_proxy("https://api.anthropic.com") == "http://proxy.internal:3128"
     assert env_proxy("http://127.0.0.1:8000") is None
+
+
+def sse(event: str, data: dict[str, object]) -> bytes:
+    import json
+
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+async def test_frames_that_arrive_together_go_out_in_one_write_and_all_in_order() -> None:
+    from aiohttp import web
+
+    from gateway.providers.anthropic_passthrough import anthropic_pool, stream
+    from gateway.types import WireBody
+
+    first = [
+        sse("message_start", {"type": "message_start", "message": {"usage": {"input_tokens": 3}}}),
+        sse("content_block_start", {"type": "content_block_start", "index": 0}),
+        sse("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {}}),
+    ]
+    second = [
+        sse("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {}}),
+        sse("unknown_kind", {"type": "unknown_kind"}),  # not relayed, and takes nothing along
+        sse("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        sse("message_stop", {"type": "message_stop"}),
+    ]
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b"".join(first))
+        await asyncio.sleep(0.05)  # the second burst arrives apart from the first
+        await response.write(b"".join(second))
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/messages", messages)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    pool = anthropic_pool("k", f"http://127.0.0.1:{port}", 5.0, "anthropic")
+    body = b'{"model":"m","max_tokens":5,"messages":[],"stream":true}'
+    request = ModelRequest(model="m", messages=[], max_tokens=5).with_wire(
+        WireBody("anthropic", body, {"model": "m", "max_tokens": 5, "stream": True})
+    )
+    try:
+        events = [e async for e in stream(pool, request)]
+    finally:
+        await pool.aclose()
+        await runner.cleanup()
+    assert [e.type for e in events] == [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_stop",
+        "message_stop",
+    ]
+    writes = [e.raw.raw for e in events if e.raw is not None and e.raw.raw]
+    assert writes == [b"".join(first), second[0] + second[2] + second[3]]
