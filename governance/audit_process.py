@@ -1,17 +1,20 @@
-"""Audit redaction in a worker process: the CPU-heavy part of the audit log off the serving
-process's interpreter lock.
+"""The audit log's CPU work in a worker process, off the serving process's interpreter lock.
 
 Redacting a record (presidio's recognisers, pure-Python regex work) holds the GIL; in the
 audit writer's thread it made every request of a busy worker wait for the lock now and then,
 which was most of the gateway's p99 (benchmarks/gateway_overhead.py). Here the writer's thread
 only sends each batch of raw records through an in-memory pipe to one child process, which
-redacts them with its own ``PiiRedactor`` and sends them back; the thread waits on the pipe
-(lock released), then chains and appends them as before. Raw records exist only in the two
-processes' memory and the pipe between them: nothing unredacted touches the disk.
+redacts them with its own ``PiiRedactor``. With an ``engine_factory`` (what ``loregate serve``
+passes) the child also chains and appends them (canonical JSON, hashes, INSERTs through its own
+engine) and answers with how many it wrote: the serving process then spends on the audit log
+only the pickling of the batch, so under sustained load the writer keeps up with the requests
+instead of falling behind them (and growing in memory). Without one it sends the redacted
+batch back and the thread appends it. Raw records exist only in the two processes' memory and
+the pipe between them: nothing unredacted touches the disk.
 
 The child is started with ``spawn`` (never ``fork``: the server has threads) on first use and
-again if it dies; a batch it could not redact raises, so the writer retries it (its usual
-backoff), and a record whose redaction failed is still written as its skeleton only.
+again if it dies; a batch it could not redact or append raises, so the writer retries it (its
+usual backoff), and a record whose redaction failed is still written as its skeleton only.
 """
 
 from __future__ import annotations
@@ -19,10 +22,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
+from sqlalchemy import Engine
+
+from governance.audit import AuditLog
 from governance.audit_record import JsonRedactor, redact_record
 
 log = logging.getLogger("gateway.audit")
@@ -44,19 +51,48 @@ def redact_one(item: Raw, redactor: JsonRedactor) -> Raw:
         )
 
 
-def _serve(conn: Connection, phone_regions: tuple[str, ...], threshold: float) -> None:
-    """The child: redact each batch it receives and send it back, until the pipe closes."""
+class AppendFailed(RuntimeError):
+    """The child could not append a batch (its database): the writer retries it."""
+
+
+class ChildFailed(RuntimeError):
+    """The child did not start or died: the writer does the work itself."""
+
+
+def _serve(
+    conn: Connection,
+    phone_regions: tuple[str, ...],
+    threshold: float,
+    engine_factory: Callable[[], Engine] | None,
+) -> None:
+    """The child: redact each batch it receives and send it back, or append it and send back
+    how many records it wrote (or why it could not), until the pipe closes."""
     from governance.redaction import PiiRedactor
 
     redactor = PiiRedactor(phone_regions=phone_regions, score_threshold=threshold)
     _ = redactor.analyzer  # load presidio before the first batch, not during it
+    engine = engine_factory() if engine_factory is not None else None
+    audit = AuditLog(engine) if engine is not None else None
     conn.send("ready")
-    while True:
-        try:
-            batch: list[Raw] = conn.recv()
-        except (EOFError, OSError):
-            return
-        conn.send([redact_one(item, redactor) for item in batch])
+    try:
+        while True:
+            try:
+                batch: list[Raw] = conn.recv()
+            except (EOFError, OSError):
+                return
+            redacted = [redact_one(item, redactor) for item in batch]
+            if audit is None:
+                conn.send(redacted)
+                continue
+            try:
+                audit.append(redacted)
+            except Exception as exc:  # the database: the parent retries the batch
+                conn.send(AppendFailed(f"{type(exc).__name__}: {exc}"))
+            else:
+                conn.send(len(redacted))
+    finally:
+        if engine is not None:
+            engine.dispose()
 
 
 class ProcessRedaction:
@@ -68,12 +104,16 @@ class ProcessRedaction:
         phone_regions: tuple[str, ...] | None = None,
         score_threshold: float = 0.35,
         start_timeout_s: float = 120.0,
+        engine_factory: Callable[[], Engine] | None = None,
     ) -> None:
+        """``engine_factory`` (picklable: a module-level function or a ``partial`` of one):
+        the child appends the batches itself through the engine it makes."""
         from governance.redaction import DEFAULT_PHONE_REGIONS
 
         self.phone_regions = phone_regions or DEFAULT_PHONE_REGIONS
         self.score_threshold = score_threshold
         self.start_timeout_s = start_timeout_s
+        self.engine_factory = engine_factory
         self._conn: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._lock = threading.Lock()
@@ -95,7 +135,7 @@ class ProcessRedaction:
         ours, theirs = ctx.Pipe()
         process = ctx.Process(
             target=_serve,
-            args=(theirs, self.phone_regions, self.score_threshold),
+            args=(theirs, self.phone_regions, self.score_threshold, self.engine_factory),
             name="loregate-audit-redaction",
             daemon=True,
         )
@@ -103,21 +143,37 @@ class ProcessRedaction:
         theirs.close()
         if not ours.poll(self.start_timeout_s) or ours.recv() != "ready":
             process.kill()
-            raise RuntimeError("the audit redaction process did not start")
+            raise ChildFailed("the audit redaction process did not start")
         self._conn, self._process = ours, process
         return ours
 
+    @property
+    def appends(self) -> bool:
+        """The child appends the batches itself (``append_batch``)."""
+        return self.engine_factory is not None
+
     def redact_batch(self, batch: list[Raw]) -> list[Raw]:
         """The batch redacted by the child (raises if the child failed: the writer retries)."""
+        out: list[Raw] = self._exchange(batch)
+        return out
+
+    def append_batch(self, batch: list[Raw]) -> int:
+        """Redact and append ``batch`` in the child; the number of records written.
+        ``AppendFailed``: its database refused (retry); ``ChildFailed``: it is gone."""
+        answer = self._exchange(batch)
+        if isinstance(answer, AppendFailed):
+            raise answer
+        return int(answer)
+
+    def _exchange(self, batch: list[Raw]) -> Any:
         with self._lock:
             conn = self._ensure()
             try:
                 conn.send(batch)
-                out: list[Raw] = conn.recv()
-            except (EOFError, OSError):
+                return conn.recv()
+            except (EOFError, OSError) as exc:
                 self._stop()
-                raise
-        return out
+                raise ChildFailed(f"the audit process failed: {type(exc).__name__}") from exc
 
     def _stop(self) -> None:
         if self._conn is not None:

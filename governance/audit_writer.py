@@ -11,7 +11,9 @@ error it keeps the batch and retries with backoff;
 With a ``redaction`` stage (``audit_process.ProcessRedaction``, what ``loregate serve`` uses)
 the redaction runs in a worker process instead: the thread builds the raw records, hands each
 batch over an in-memory pipe and waits (without the lock) for it to come back redacted, then
-chains and appends it. If that stage fails, the batch is redacted on the thread as before.
+chains and appends it; or, when the stage ``appends``, for the child to have redacted, chained
+and appended it itself. If the child is gone, the batch is redacted (and appended) on the
+thread as before; if its database refused the batch, the batch is retried.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, Protocol
 
 from gateway.background import BatchOwner, BatchWorker
 from governance.audit import AuditLog
-from governance.audit_process import redact_one
+from governance.audit_process import ChildFailed, redact_one
 from governance.audit_record import JsonRedactor
 
 log = logging.getLogger("gateway.audit")
@@ -37,7 +39,14 @@ Pending = Raw | Callable[[], Raw]
 class BatchRedaction(Protocol):
     """Redacts a batch of raw records elsewhere (another process)."""
 
+    @property
+    def appends(self) -> bool:
+        """``append_batch`` redacts and appends a batch itself."""
+        ...
+
     def redact_batch(self, batch: list[Raw]) -> list[Raw]: ...
+
+    def append_batch(self, batch: list[Raw]) -> int: ...
 
     def start(self) -> None: ...
 
@@ -97,6 +106,8 @@ class AuditWriter(BatchOwner):
 
     def _prepare(self, batch: list[Pending]) -> list[Raw]:
         raws = [self._built(item) for item in batch]
+        if self.redaction is not None and self.redaction.appends:
+            return raws  # redacted and appended in the child (``_append``)
         if self.redaction is not None:
             try:
                 return self.redaction.redact_batch(raws)
@@ -116,6 +127,13 @@ class AuditWriter(BatchOwner):
                 item = ("unknown", datetime.now(UTC), {"record_build_failed": True})
         return item
 
-    def _append(self, batch: list[Raw]) -> None:  # on the thread: redacted and chained
+    def _append(self, batch: list[Raw]) -> None:  # on the thread
+        if self.redaction is not None and self.redaction.appends:
+            try:
+                self.written += self.redaction.append_batch(batch)
+                return
+            except ChildFailed:
+                log.warning("audit: the audit process failed; appending here", exc_info=True)
+            batch = [redact_one(raw, self.redactor) for raw in batch]
         self.audit.append(batch)
         self.written += len(batch)

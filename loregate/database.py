@@ -46,6 +46,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def writer_engine(url: str) -> Engine:
+    """The engine of the frequent writers (budget counters, audit appends): on SQLite their own
+    connections with ``synchronous=NORMAL`` (in WAL mode a commit then needs no fsync and holds
+    the write lock that much shorter; a power cut may lose the last commits, never corrupt the
+    file, and the ledger keeps the truth of spending); elsewhere a plain engine."""
+    engine = make_engine(url)
+    if url.startswith("sqlite"):
+
+        @event.listens_for(engine, "connect")
+        def _fast_commits(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+    return engine
+
+
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(ROOT / "loregate" / "migrations"))

@@ -14,6 +14,8 @@ Qdrant engine, or a Qdrant server by URL. Engines connect lazily, so the graph b
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -44,6 +46,7 @@ from kernel.auth import Authenticate
 from kernel.clock import SYSTEM_CLOCK
 from kernel.errors import AllProvidersFailed
 from loregate.async_bridge import AsyncBridge
+from loregate.database import writer_engine
 from loregate.embedding_wiring import build_embedder
 from loregate.graph_base import GraphBase
 from loregate.overrides import Overrides
@@ -52,6 +55,8 @@ from loregate.settings import Settings
 from retrieval import index_version
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from evals.run_store import RunStore
     from governance.governor import Governance
     from ingest.jobs import JobStore
@@ -128,6 +133,13 @@ class Loregate(GraphBase):
         )
         self.on_close(journal.close)  # built before the writers: closed after they flushed
         return journal
+
+    def _audit_engine_factory(self) -> Callable[[], Engine] | None:
+        """How the audit process makes its engine (the writers' engine for our database URL);
+        ``None`` for a caller's engine (a test's), whose records the thread appends."""
+        if self.overrides.engine is not None:
+            return None
+        return functools.partial(writer_engine, self.settings.resolved_database_url)
 
     def _drain_writers(self) -> bool:
         """Everything handed to the ledger, budget and audit writers so far is written."""
@@ -235,6 +247,7 @@ class Loregate(GraphBase):
                 redaction=ProcessRedaction(
                     phone_regions=self.redactor.phone_regions,
                     score_threshold=self.redactor.score_threshold,
+                    engine_factory=self._audit_engine_factory(),
                 )
                 if self.settings.audit_process and isinstance(self.redactor, PiiRedactor)
                 else None,

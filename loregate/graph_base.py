@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
-from loregate.database import make_engine, migrate
+from loregate.database import make_engine, migrate, writer_engine
 from loregate.overrides import Overrides
 from loregate.settings import Settings
 
@@ -53,21 +53,11 @@ class GraphBase:
 
     @cached_property
     def writer_engine(self) -> Engine:
-        """On SQLite, the frequent writers (budget counters, audit appends) get their own
-        connections with ``synchronous=NORMAL``: in WAL mode a commit then needs no fsync and
-        holds the write lock that much shorter. A power cut may lose the last commits, never
-        corrupt the file; the ledger keeps the truth of spending."""
+        """On SQLite, the frequent writers get their own engine (``database.writer_engine``)."""
         url = self.settings.resolved_database_url
         if self.overrides.engine is not None or not url.startswith("sqlite"):
             return self.engine  # a caller's engine is used as it is
-        engine = make_engine(url)
-
-        @event.listens_for(engine, "connect")
-        def _fast_commits(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
+        engine = writer_engine(url)
         self.on_close(engine.dispose)
         return engine
 
