@@ -3,8 +3,10 @@ one worker, SQLite, governance on) with LOREGATE_JOURNAL=true and =false, in the
 against the wire emulator (zero delay) in its own process.
 
 Prints p50/p99 one request at a time (alternating blocks of 50 with the emulator called
-directly, as in gateway_overhead.py) and requests/s at 32 concurrent clients, for both, and
-the differences. The journal adds one group-committed fdatasync per request's response.
+directly, as in gateway_overhead.py) and requests/s at 32 concurrent clients, with the journal
+off, on with LOREGATE_JOURNAL_FSYNC=interval (the default: a write into the file per response,
+an fdatasync a second) and on with =always (a group-committed fdatasync per response), and the
+differences against off.
 
     .venv/bin/python benchmarks/journal_cost.py [--sequential 1000] [--concurrent 3000]
 """
@@ -33,9 +35,13 @@ from gateway_overhead import (
 )
 
 
-def run(journal: bool, emu_url: str, args: argparse.Namespace) -> tuple[float, float, float]:
+def run(fsync: str | None, emu_url: str, args: argparse.Namespace) -> tuple[float, float, float]:
+    """``fsync``: the journal's ``LOREGATE_JOURNAL_FSYNC``, ``None`` for no journal."""
+    journal = fsync is not None
     with tempfile.TemporaryDirectory(prefix="loregate-bench-") as tmp:
         env = {**bench_env(emu_url, Path(tmp)), "LOREGATE_JOURNAL": str(journal).lower()}
+        if fsync is not None:
+            env["LOREGATE_JOURNAL_FSYNC"] = fsync
         key = admin_key(env)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -46,7 +52,7 @@ def run(journal: bool, emu_url: str, args: argparse.Namespace) -> tuple[float, f
             rps = asyncio.run(concurrent(url, args.concurrent, 32, "bench", key))
             segments = list((Path(tmp) / "journal").glob("*.jsonl"))
             print(
-                f"journal {'on ' if journal else 'off'}: p50 {pct(through, 0.5):7.3f} ms  "
+                f"journal {fsync or 'off':>8}: p50 {pct(through, 0.5):7.3f} ms  "
                 f"p99 {pct(through, 0.99):7.3f} ms  32 clients {rps:6.0f} req/s"
                 + (f"  ({len(segments)} live segment(s))" if journal else "")
             )
@@ -65,12 +71,13 @@ def main() -> None:
     emulator = start_emulator(emu_port)
     try:
         wait_up(emu_url, "/v1/models", emulator)
-        off = run(False, emu_url, args)
-        on = run(True, emu_url, args)
-        print(
-            f"journal cost: p50 {on[0] - off[0]:+.3f} ms, p99 {on[1] - off[1]:+.3f} ms, "
-            f"throughput x{on[2] / off[2]:.2f}"
-        )
+        off = run(None, emu_url, args)
+        for fsync in ("interval", "always"):
+            on = run(fsync, emu_url, args)
+            print(
+                f"journal cost ({fsync}): p50 {on[0] - off[0]:+.3f} ms, "
+                f"p99 {on[1] - off[1]:+.3f} ms, throughput x{on[2] / off[2]:.2f}"
+            )
     finally:
         stop(emulator)
 
