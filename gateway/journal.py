@@ -177,12 +177,14 @@ class RequestJournal:
                 stopping = self._stopping
                 # What was put but never synced (a request that failed between the two) is
                 # written here too, so that a stop never leaves a line only in memory.
-                seq, lines = self._put_seq, self._pending
-                self._pending = []
-                if not always:  # ``sync`` writes under the lock too: the same order on disk
-                    self._write(lines, flush=False)
+                if always:
+                    seq, lines = self._put_seq, self._pending
+                    self._pending = []
+                else:  # as ``sync`` writes, under the lock: the same order on disk
+                    self._write_pending(flush=False)
+                    seq, lines = self._synced_seq, []
                 fd = self._segment.file.fileno()
-            if always and lines:  # outside the lock: ``put`` never waits for the disk
+            if lines:  # outside the lock: ``put`` never waits for the disk
                 self._write(lines, flush=True)  # (only this thread rotates in this mode)
             with self._cond:
                 self._synced_seq = max(self._synced_seq, seq)
@@ -211,8 +213,6 @@ class RequestJournal:
         self._synced_seq = seq
 
     def _write(self, lines: list[bytes], *, flush: bool) -> None:
-        if not lines:
-            return
         seg = self._segment
         data = memoryview(b"".join(lines))
         try:

@@ -7,7 +7,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from governance.audit import AuditLog
 from governance.audit_process import ProcessRedaction
+from governance.audit_record import JsonRedactor
+from governance.audit_verify import verify
+from governance.audit_writer import AuditWriter
+from loregate.database import writer_engine
 
 
 def test_the_redaction_process_redacts_each_record_of_a_batch() -> None:
@@ -56,16 +61,18 @@ def pii_record(n: int) -> tuple[str, datetime, dict[str, object]]:
     )
 
 
-def test_the_audit_process_redacts_chains_and_appends_on_its_own(engine: Engine) -> None:
-    from governance.audit import AuditLog
-    from governance.audit_verify import verify
-    from governance.audit_writer import AuditWriter
-    from loregate.database import writer_engine
-
+def appending_in_a_child(
+    engine: Engine, redactor: JsonRedactor
+) -> tuple[ProcessRedaction, AuditLog, AuditWriter]:
+    """An audit writer whose child process appends to ``engine``'s database itself."""
     url = engine.url.render_as_string(hide_password=False)
     stage = ProcessRedaction(engine_factory=functools.partial(writer_engine, url))
     log = AuditLog(engine)
-    writer = AuditWriter(log, MustNotRedact(), redaction=stage, max_delay_s=0.01)
+    return stage, log, AuditWriter(log, redactor, redaction=stage, max_delay_s=0.01)
+
+
+def test_the_audit_process_redacts_chains_and_appends_on_its_own(engine: Engine) -> None:
+    _, log, writer = appending_in_a_child(engine, MustNotRedact())
     try:
         for n in range(30):
             writer.submit(pii_record(n))
@@ -79,15 +86,9 @@ def test_the_audit_process_redacts_chains_and_appends_on_its_own(engine: Engine)
 
 
 def test_when_the_audit_process_dies_the_writer_appends_the_batch_itself(engine: Engine) -> None:
-    from governance.audit import AuditLog
-    from governance.audit_writer import AuditWriter
     from governance.redaction import PiiRedactor
-    from loregate.database import writer_engine
 
-    url = engine.url.render_as_string(hide_password=False)
-    stage = ProcessRedaction(engine_factory=functools.partial(writer_engine, url))
-    log = AuditLog(engine)
-    writer = AuditWriter(log, PiiRedactor(), redaction=stage, max_delay_s=0.01)
+    stage, log, writer = appending_in_a_child(engine, PiiRedactor())
     try:
         writer.submit(pii_record(0))
         assert writer.flush(timeout=120)
