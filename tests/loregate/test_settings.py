@@ -33,6 +33,7 @@ def test_postgres_url_uses_psycopg3(loregate_env: Path, monkeypatch: pytest.Monk
         ("LOREGATE_EMBEDDINGS_URL", "gpu-box:8000/v1"),
         ("LOREGATE_EMBEDDINGS_URL", "http://gpu-box:8000/v1"),  # without the served model id
         ("LOREGATE_CHUNK_CONTEXT", "llm"),
+        ("LOREGATE_JOURNAL_FSYNC", "sometimes"),
     ],
 )
 def test_bad_value_names_the_variable(
