@@ -20,11 +20,9 @@ from typing import Any, Protocol
 
 from gateway.hooks import RequestFacts
 from gateway.ledger.writer import LedgerSink
-from governance.pii_rules import merge, quick_redact, replace_spans, suspect
+from governance.pii_rules import merge, possible_entities, quick_redact, replace_spans
 
 DEFAULT_PHONE_REGIONS = ("US", "GB", "DE", "FR", "CN", "IN", "JP", "AU", "CA", "SG", "HK")
-ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CN_RESIDENT_ID", "CREDIT_CARD", "IBAN_CODE", "SECRET")
-DIGIT_ENTITIES = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "CN_RESIDENT_ID"})
 
 # JSON keys whose string values are structure, not content (kept as they are).
 STRUCTURAL_KEYS = frozenset(
@@ -32,6 +30,7 @@ STRUCTURAL_KEYS = frozenset(
         "type",
         "role",
         "model",
+        "model_id",
         "stop_reason",
         "media_type",
         "id",
@@ -92,11 +91,11 @@ class PiiRedactor:
 
     def findings(self, text: str) -> list[tuple[str, int, int]]:
         """(entity type, start, end) of everything found, overlaps merged, in order."""
-        if len(text) < MIN_LENGTH or not suspect(text):
+        if len(text) < MIN_LENGTH:
             return []
-        entities = list(ENTITIES)
-        if not any(c.isdigit() for c in text):
-            entities = [e for e in entities if e not in DIGIT_ENTITIES]
+        entities = possible_entities(text)
+        if not entities:
+            return []
         results = self.analyzer.analyze(
             text=text, language="en", entities=entities, score_threshold=self.score_threshold
         )

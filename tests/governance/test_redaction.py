@@ -17,6 +17,7 @@ from governance.pii_rules import (
     cn_resident_id_valid,
     iban_valid,
     luhn_valid,
+    possible_entities,
     quick_redact,
     suspect,
 )
@@ -56,7 +57,25 @@ def test_each_kind_is_replaced_by_its_placeholder(
     redactor: PiiRedactor, sample: str, expected: str
 ) -> None:
     assert suspect(sample)  # the cheap pre-filter never hides anything a rule would find
+    entity = expected.split("<", 1)[1].split(">", 1)[0]
+    assert entity in possible_entities(sample)  # nor does its entity type's sign
     assert redactor.redact(sample) == expected
+
+
+def test_only_the_entity_types_whose_sign_is_there_are_analysed() -> None:
+    assert possible_entities("answered by claude-haiku-4-5 in 12 ms") == []
+    assert possible_entities("model claude-haiku-4-5-20251001") == ["PHONE_NUMBER"]
+    assert possible_entities("mail li@example.com") == ["EMAIL_ADDRESS"]
+    found = possible_entities(f"{PII['IBAN_CODE']} {PII['CREDIT_CARD']} {PII['CN_RESIDENT_ID']}")
+    assert {"IBAN_CODE", "CREDIT_CARD", "CN_RESIDENT_ID", "PHONE_NUMBER"} <= set(found)
+
+
+def test_model_ids_in_a_record_are_structure_not_content(redactor: PiiRedactor) -> None:
+    body = {"model_id": "claude-haiku-4-5-20251001", "content": [{"text": "call 13912345678"}]}
+    assert redactor.redact_json(body) == {
+        "model_id": "claude-haiku-4-5-20251001",
+        "content": [{"text": "call <PHONE_NUMBER>"}],
+    }
 
 
 @pytest.mark.parametrize(
