@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from gateway.background import BatchOwner, BatchWorker
 from gateway.hooks import RequestFacts
-from gateway.ledger.rows import LedgerRow, ledger_rows
+from gateway.ledger.bulk_insert import BulkInsert
+from gateway.ledger.rows import ROW_FIELDS, LedgerRow, ledger_rows
 from gateway.ledger.tables import ledger
 
 log = logging.getLogger("gateway.ledger")
@@ -87,6 +88,7 @@ class LedgerWriter(BatchOwner):
         self.max_delay_s = max_delay_s
         self.retry_backoff_s = retry_backoff_s
         self.written = 0
+        self._bulk: BulkInsert | None = None  # compiled for the engine's dialect at first use
         # items are requests or row lists; each batch becomes one transaction of rows
         self._worker: BatchWorker[RequestFacts | list[LedgerRow], LedgerRow] = BatchWorker(
             self._insert,
@@ -137,6 +139,9 @@ class LedgerWriter(BatchOwner):
 
     def _insert(self, batch: list[LedgerRow]) -> None:
         if batch:
-            with self.engine().begin() as conn:
-                conn.execute(ledger.insert(), [row.as_dict() for row in batch])
+            engine = self.engine()
+            if self._bulk is None:
+                self._bulk = BulkInsert(ledger, ROW_FIELDS, engine.dialect)
+            with engine.begin() as conn:
+                self._bulk.execute(conn, batch)
         self.written += len(batch)

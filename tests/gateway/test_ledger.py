@@ -154,3 +154,65 @@ async def test_ledger_on_sqlite(tmp_path: Path, config: GatewayConfig) -> None:
 @pytest.mark.postgres
 async def test_ledger_on_postgresql(postgres_url: str, config: GatewayConfig) -> None:
     await _ledger_roundtrip(postgres_url, config)
+
+
+def _stored_both_ways(url: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """The same rows inserted by SQLAlchemy's ``execute`` and by the writer's bulk insert."""
+    from datetime import timedelta
+
+    from gateway.ledger.bulk_insert import BulkInsert
+    from gateway.ledger.rows import ROW_FIELDS
+
+    engine = make_engine(url)
+    migrate(engine)
+    started = datetime(2026, 6, 1, 12, 30, 5, 123456, tzinfo=UTC)
+    rows = [
+        LedgerRow(
+            kind="attempt",
+            request_id=f"rb{i}",
+            step=i,
+            created_at=started + timedelta(microseconds=i),
+            outcome="escalated",
+            tier=None if i % 2 else 1,
+            prompt_version=None if i % 2 else "qa@1",
+            latency_ms=1.5 + i,
+            ttft_ms=None if i % 2 else 0.25,
+            escalation_reason="weak: ünïcode ✓" if i else None,
+            stream=bool(i % 2),
+            tag="cc-7" if i else None,
+            saved_nano_usd=None if i else 10**15,
+            cost_nano_usd=10**14 + i,
+        )
+        for i in range(3)
+    ]
+    with engine.begin() as conn:
+        conn.execute(sa.delete(ledger).where(ledger.c.request_id.like("rb%")))
+        conn.execute(ledger.insert(), [r.as_dict() for r in rows])
+        BulkInsert(ledger, ROW_FIELDS, engine.dialect).execute(
+            conn, [LedgerRow(**{**r.as_dict(), "step": r.step + 10}) for r in rows]
+        )
+    with engine.connect() as conn:
+        stored = [
+            {k: v for k, v in m.items() if k != "id"}
+            for m in conn.execute(
+                sa.select(ledger).where(ledger.c.request_id.like("rb%")).order_by(ledger.c.step)
+            ).mappings()
+        ]
+    engine.dispose()
+    by_execute, by_bulk = stored[:3], stored[3:]
+    for row in by_bulk:
+        row["step"] = int(str(row["step"])) - 10
+    return by_execute, by_bulk
+
+
+def test_bulk_insert_stores_what_execute_stores_on_sqlite(tmp_path: Path) -> None:
+    by_execute, by_bulk = _stored_both_ways(f"sqlite:///{tmp_path / 'l.db'}")
+    assert by_bulk == by_execute
+    assert by_bulk[1]["escalation_reason"] == "weak: ünïcode ✓" and by_bulk[1]["stream"] is True
+
+
+@pytest.mark.postgres
+def test_bulk_insert_stores_what_execute_stores_on_postgresql(postgres_url: str) -> None:
+    by_execute, by_bulk = _stored_both_ways(postgres_url)
+    assert by_bulk == by_execute
+    assert by_bulk[0]["created_at"] == datetime(2026, 6, 1, 12, 30, 5, 123456, tzinfo=UTC)
