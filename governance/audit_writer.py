@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from gateway.background import BatchOwner, BatchWorker
 from governance.audit import AuditLog
-from governance.audit_process import ChildFailed, redact_one
+from governance.audit_process import ChildFailed, Packed, pack, redact_one, unpack
 from governance.audit_record import JsonRedactor
 
 log = logging.getLogger("gateway.audit")
@@ -46,7 +46,7 @@ class BatchRedaction(Protocol):
 
     def redact_batch(self, batch: list[Raw]) -> list[Raw]: ...
 
-    def append_batch(self, batch: list[Raw]) -> int: ...
+    def append_batch(self, batch: list[Packed]) -> int: ...
 
     def start(self) -> None: ...
 
@@ -71,7 +71,7 @@ class AuditWriter(BatchOwner):
         self.max_delay_s = max_delay_s
         self.retry_backoff_s = retry_backoff_s
         self.written = 0
-        self._worker: BatchWorker[Pending, Raw] = BatchWorker(
+        self._worker: BatchWorker[Pending | bytes, Packed] = BatchWorker(
             self._append,
             prepare=self._prepare,
             name="loregate-audit",
@@ -92,7 +92,12 @@ class AuditWriter(BatchOwner):
             self.audit.append([self._redacted(raw)])
             self.written += 1
             return
-        self._worker.put(raw)
+        # packed here, on the caller's thread: see ``audit_process.pack``
+        self._worker.put(pack(raw) if self._packs and not callable(raw) else raw)
+
+    @property
+    def _packs(self) -> bool:
+        return self.redaction is not None and self.redaction.appends
 
     def close(self, timeout: float | None = None) -> None:
         self._worker.close(timeout)
@@ -104,13 +109,13 @@ class AuditWriter(BatchOwner):
         if self.redaction is not None:
             self.redaction.close()
 
-    def _prepare(self, batch: list[Pending]) -> list[Raw]:
+    def _prepare(self, batch: list[Pending | bytes]) -> list[Packed]:
+        if self._packs:  # redacted and appended in the child (``_append``)
+            return [item if isinstance(item, bytes) else self._built(item) for item in batch]
         raws = [self._built(item) for item in batch]
-        if self.redaction is not None and self.redaction.appends:
-            return raws  # redacted and appended in the child (``_append``)
         if self.redaction is not None:
             try:
-                return self.redaction.redact_batch(raws)
+                return list(self.redaction.redact_batch(raws))
             except Exception:
                 log.warning("audit: the redaction process failed; redacting here", exc_info=True)
         return [redact_one(raw, self.redactor) for raw in raws]
@@ -118,7 +123,9 @@ class AuditWriter(BatchOwner):
     def _redacted(self, item: Pending) -> Raw:
         return redact_one(self._built(item), self.redactor)
 
-    def _built(self, item: Pending) -> Raw:
+    def _built(self, item: Pending | bytes) -> Raw:
+        if isinstance(item, bytes):
+            return unpack(item)
         if callable(item):
             try:
                 item = item()
@@ -127,13 +134,15 @@ class AuditWriter(BatchOwner):
                 item = ("unknown", datetime.now(UTC), {"record_build_failed": True})
         return item
 
-    def _append(self, batch: list[Raw]) -> None:  # on the thread
+    def _append(self, batch: list[Packed]) -> None:  # on the thread
         if self.redaction is not None and self.redaction.appends:
             try:
                 self.written += self.redaction.append_batch(batch)
                 return
             except ChildFailed:
                 log.warning("audit: the audit process failed; appending here", exc_info=True)
-            batch = [redact_one(raw, self.redactor) for raw in batch]
-        self.audit.append(batch)
-        self.written += len(batch)
+            records = [redact_one(unpack(raw), self.redactor) for raw in batch]
+        else:
+            records = [unpack(raw) for raw in batch]
+        self.audit.append(records)
+        self.written += len(records)
