@@ -106,3 +106,22 @@ def test_openapi_docs(loregate_env: Path) -> None:
     with _client() as client:
         assert client.get("/openapi.json").json()["info"]["title"] == "loregate"
         assert client.get("/docs").status_code == 200
+
+
+def test_a_serving_process_is_tuned() -> None:
+    """What ``loregate serve`` runs after start-up: start-up's objects frozen, the youngest
+    generation's threshold raised (the older ones kept), a short switch interval."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, sys\n"
+        "from loregate.app import GC_YOUNG_THRESHOLD, tune_process\n"
+        "before = gc.get_threshold()\n"
+        "tune_process()\n"
+        "after = gc.get_threshold()\n"
+        "assert after == (GC_YOUNG_THRESHOLD, *before[1:]), (before, after)\n"
+        "assert sys.getswitchinterval() < 0.001\n"
+        "assert gc.get_freeze_count() > 0\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
