@@ -12,17 +12,15 @@ instead of falling behind them (and growing in memory). Without one it sends the
 batch back and the thread appends it. Raw records exist only in the two processes' memory and
 the pipe between them: nothing unredacted touches the disk.
 
-The child is started with ``spawn`` (never ``fork``: the server has threads) on first use and
-again if it dies; a batch it could not redact or append raises, so the writer retries it (its
-usual backoff), and a record whose redaction failed is still written as its skeleton only.
+The child (``kernel.child_worker``) is started on first use and again if it dies; a batch it
+could not redact or append raises, so the writer retries it (its usual backoff), and a record
+whose redaction failed is still written as its skeleton only.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
@@ -32,6 +30,9 @@ from sqlalchemy import Engine
 
 from governance.audit import AuditLog
 from governance.audit_record import JsonRedactor, redact_record
+from kernel.child_worker import ChildFailed, ChildWorker
+
+__all__ = ["AppendFailed", "ChildFailed", "ProcessRedaction", "pack", "unpack"]
 
 log = logging.getLogger("gateway.audit")
 
@@ -76,10 +77,6 @@ def redact_one(item: Raw, redactor: JsonRedactor) -> Raw:
 
 class AppendFailed(RuntimeError):
     """The child could not append a batch (its database): the writer retries it."""
-
-
-class ChildFailed(RuntimeError):
-    """The child did not start or died: the writer does the work itself."""
 
 
 def _serve(
@@ -135,40 +132,21 @@ class ProcessRedaction:
 
         self.phone_regions = phone_regions or DEFAULT_PHONE_REGIONS
         self.score_threshold = score_threshold
-        self.start_timeout_s = start_timeout_s
         self.engine_factory = engine_factory
-        self._conn: Connection | None = None
-        self._process: multiprocessing.process.BaseProcess | None = None
-        self._lock = threading.Lock()
+        self.child = ChildWorker(
+            _serve,
+            (self.phone_regions, score_threshold, engine_factory),
+            name="loregate-audit-redaction",
+            start_timeout_s=start_timeout_s,
+        )
 
     @property
     def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
+        return self.child.pid
 
     def start(self) -> None:
         """Start the child now (else the first batch does)."""
-        with self._lock:
-            self._ensure()
-
-    def _ensure(self) -> Connection:
-        if self._conn is not None and self._process is not None and self._process.is_alive():
-            return self._conn
-        self._stop()
-        ctx = multiprocessing.get_context("spawn")
-        ours, theirs = ctx.Pipe()
-        process = ctx.Process(
-            target=_serve,
-            args=(theirs, self.phone_regions, self.score_threshold, self.engine_factory),
-            name="loregate-audit-redaction",
-            daemon=True,
-        )
-        process.start()
-        theirs.close()
-        if not ours.poll(self.start_timeout_s) or ours.recv() != "ready":
-            process.kill()
-            raise ChildFailed("the audit redaction process did not start")
-        self._conn, self._process = ours, process
-        return ours
+        self.child.start()
 
     @property
     def appends(self) -> bool:
@@ -177,36 +155,16 @@ class ProcessRedaction:
 
     def redact_batch(self, batch: list[Raw]) -> list[Raw]:
         """The batch redacted by the child (raises if the child failed: the writer retries)."""
-        out: list[Raw] = self._exchange(batch)
+        out: list[Raw] = self.child.exchange(batch)
         return out
 
     def append_batch(self, batch: list[Packed]) -> int:
         """Redact and append ``batch`` in the child; the number of records written.
         ``AppendFailed``: its database refused (retry); ``ChildFailed``: it is gone."""
-        answer = self._exchange(batch)
+        answer = self.child.exchange(batch)
         if isinstance(answer, AppendFailed):
             raise answer
         return int(answer)
 
-    def _exchange(self, batch: Sequence[Packed]) -> Any:
-        with self._lock:
-            conn = self._ensure()
-            try:
-                conn.send(batch)
-                return conn.recv()
-            except (EOFError, OSError) as exc:
-                self._stop()
-                raise ChildFailed(f"the audit process failed: {type(exc).__name__}") from exc
-
-    def _stop(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        if self._process is not None:
-            self._process.join(5)
-            if self._process.is_alive():
-                self._process.kill()
-        self._conn = self._process = None
-
     def close(self) -> None:
-        with self._lock:
-            self._stop()
+        self.child.close()

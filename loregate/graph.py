@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from gateway.config import load_config
 from gateway.hooks import GovernanceHooks
 from gateway.journal import NullJournal, RequestJournal
+from gateway.ledger.insert_process import InsertProcess
 from gateway.ledger.journaled import JournaledLedger
 from gateway.ledger.writer import LedgerSink, LedgerWriter
 from gateway.route_catalogue import RouteCatalogue
@@ -46,7 +47,7 @@ from kernel.auth import Authenticate
 from kernel.clock import SYSTEM_CLOCK
 from kernel.errors import AllProvidersFailed
 from loregate.async_bridge import AsyncBridge
-from loregate.database import writer_engine
+from loregate.database import make_engine, writer_engine
 from loregate.embedding_wiring import build_embedder
 from loregate.graph_base import GraphBase
 from loregate.overrides import Overrides
@@ -103,8 +104,10 @@ class Loregate(GraphBase):
 
     @cached_property
     def ledger_writer(self) -> LedgerWriter:
-        """The batched writer of ledger rows (``flush`` waits for what was recorded)."""
-        return LedgerWriter(self.engine)
+        """The batched writer of ledger rows (``flush`` waits for what was recorded); with
+        ``LOREGATE_AUDIT_PROCESS`` on our own database, it inserts in a child process."""
+        factory = self._engine_factory(make_engine) if self.settings.audit_process else None
+        return LedgerWriter(self.engine, inserts=InsertProcess(factory) if factory else None)
 
     @cached_property
     def ledger(self) -> LedgerSink:
@@ -134,12 +137,12 @@ class Loregate(GraphBase):
         self.on_close(journal.close)  # built before the writers: closed after they flushed
         return journal
 
-    def _audit_engine_factory(self) -> Callable[[], Engine] | None:
-        """How the audit process makes its engine (the writers' engine for our database URL);
-        ``None`` for a caller's engine (a test's), whose records the thread appends."""
+    def _engine_factory(self, make: Callable[[str], Engine]) -> Callable[[], Engine] | None:
+        """How a writer process makes its engine for our database URL (the ledger's as
+        durable as ours); ``None`` for a caller's engine (a test's): the threads write."""
         if self.overrides.engine is not None:
             return None
-        return functools.partial(writer_engine, self.settings.resolved_database_url)
+        return functools.partial(make, self.settings.resolved_database_url)
 
     def _drain_writers(self) -> bool:
         """Everything handed to the ledger, budget and audit writers so far is written."""
@@ -247,7 +250,7 @@ class Loregate(GraphBase):
                 redaction=ProcessRedaction(
                     phone_regions=self.redactor.phone_regions,
                     score_threshold=self.redactor.score_threshold,
-                    engine_factory=self._audit_engine_factory(),
+                    engine_factory=self._engine_factory(writer_engine),
                 )
                 if self.settings.audit_process and isinstance(self.redactor, PiiRedactor)
                 else None,

@@ -94,8 +94,9 @@ class Settings(BaseSettings):
     redact_upstream: bool = False
     audit_process: bool = Field(
         default=False,
-        description="redact audit records in a worker process, off the serving process's "
-        "interpreter lock (`loregate serve` turns it on unless set)",
+        description="redact and append audit records, and insert ledger rows, in worker "
+        "processes, off the serving process's interpreter lock (`loregate serve` turns it on "
+        "unless set)",
     )
     passthrough: bool = Field(
         default=True,

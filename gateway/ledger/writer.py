@@ -13,15 +13,19 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from gateway.background import BatchOwner, BatchWorker
 from gateway.hooks import RequestFacts
 from gateway.ledger.bulk_insert import BulkInsert
+from gateway.ledger.insert_process import InsertProcess, pack_rows, unpack_rows
 from gateway.ledger.rows import ROW_FIELDS, LedgerRow, ledger_rows
 from gateway.ledger.tables import ledger
+from kernel.child_worker import ChildFailed
 
 log = logging.getLogger("gateway.ledger")
+
+Item = RequestFacts | list[LedgerRow] | bytes  # what the thread is handed
 
 
 class LedgerSink(Protocol):
@@ -82,15 +86,20 @@ class LedgerWriter(BatchOwner):
         batch_size: int = 500,
         max_delay_s: float = 0.25,
         retry_backoff_s: float = 0.5,
+        inserts: InsertProcess | None = None,
     ) -> None:
+        """With ``inserts`` (what ``loregate serve`` passes) the rows are packed where they are
+        written and inserted by a child process (``insert_process``); if the child dies, the
+        thread inserts the batch itself, without the rows the child had already committed."""
         self._engine = engine
+        self.inserts = inserts
         self.batch_size = batch_size
         self.max_delay_s = max_delay_s
         self.retry_backoff_s = retry_backoff_s
         self.written = 0
         self._bulk: BulkInsert | None = None  # compiled for the engine's dialect at first use
-        # items are requests or row lists; each batch becomes one transaction of rows
-        self._worker: BatchWorker[RequestFacts | list[LedgerRow], LedgerRow] = BatchWorker(
+        # items are requests, row lists or packed rows; each batch becomes one transaction
+        self._worker: BatchWorker[Item, LedgerRow | bytes] = BatchWorker(
             self._insert,
             prepare=self._rows,
             name="loregate-ledger",
@@ -113,22 +122,27 @@ class LedgerWriter(BatchOwner):
 
     # Producer side ---------------------------------------------------------------------------
     def record(self, facts: RequestFacts) -> None:
-        self._put(facts)
+        if self.inserts is not None:
+            self.write(ledger_rows(facts))
+        else:
+            self._put(facts)
 
     def write(self, rows: Sequence[LedgerRow]) -> None:
         if rows:
-            self._put(list(rows))
+            self._put(pack_rows(rows) if self.inserts is not None else list(rows))
 
-    def _put(self, item: RequestFacts | list[LedgerRow]) -> None:
+    def _put(self, item: Item) -> None:
         if self._worker.closed:
             raise RuntimeError("the ledger writer is closed")
         self._worker.put(item)
 
     # Writer thread ---------------------------------------------------------------------------
-    def _rows(self, items: list[RequestFacts | list[LedgerRow]]) -> list[LedgerRow]:
-        batch: list[LedgerRow] = []
+    def _rows(self, items: list[Item]) -> list[LedgerRow | bytes]:
+        batch: list[LedgerRow | bytes] = []
         for item in items:
-            if isinstance(item, RequestFacts):
+            if isinstance(item, bytes):
+                batch.append(item)
+            elif isinstance(item, RequestFacts):
                 try:
                     batch.extend(ledger_rows(item))
                 except Exception:  # a bug in row building must not take the batch down
@@ -137,11 +151,43 @@ class LedgerWriter(BatchOwner):
                 batch.extend(item)
         return batch
 
-    def _insert(self, batch: list[LedgerRow]) -> None:
-        if batch:
+    def _insert(self, batch: list[LedgerRow | bytes]) -> None:
+        packed = [item for item in batch if isinstance(item, bytes)]
+        rows = [item for item in batch if not isinstance(item, bytes)]
+        if packed and self.inserts is not None:
+            try:
+                self.written += self.inserts.insert(packed)
+                packed = []
+            except ChildFailed:
+                log.warning("ledger: the insert process failed; inserting here", exc_info=True)
+        if packed:
+            rows += self._not_yet_stored(unpack_rows(packed))
+        if rows:
             engine = self.engine()
             if self._bulk is None:
                 self._bulk = BulkInsert(ledger, ROW_FIELDS, engine.dialect)
             with engine.begin() as conn:
-                self._bulk.execute(conn, batch)
-        self.written += len(batch)
+                self._bulk.execute(conn, rows)
+        self.written += len(rows)
+
+    def _not_yet_stored(self, rows: list[LedgerRow]) -> list[LedgerRow]:
+        """``rows`` without those of requests already in the ledger (a child that died after
+        its commit, before its answer, wrote them)."""
+        ids = list({row.request_id for row in rows})
+        with self.engine().connect() as conn:
+            stored = set(
+                conn.execute(
+                    select(ledger.c.request_id).where(ledger.c.request_id.in_(ids)).distinct()
+                ).scalars()
+            )
+        return [row for row in rows if row.request_id not in stored]
+
+    def close(self, timeout: float | None = None) -> None:
+        self._worker.close(timeout)
+        if self.inserts is not None:
+            self.inserts.close()
+
+    async def aclose(self) -> None:
+        await self._worker.aclose()
+        if self.inserts is not None:
+            self.inserts.close()

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from governance.audit import AuditLog
-from governance.audit_process import ProcessRedaction
+from governance.audit_process import ProcessRedaction, pack, unpack
 from governance.audit_record import JsonRedactor
 from governance.audit_verify import verify
 from governance.audit_writer import AuditWriter
+from kernel.digest import canonical_json
 from loregate.database import writer_engine
 
 
@@ -92,13 +93,42 @@ def test_when_the_audit_process_dies_the_writer_appends_the_batch_itself(engine:
     try:
         writer.submit(pii_record(0))
         assert writer.flush(timeout=120)
-        process = stage._process
-        assert process is not None
-        process.kill()
-        process.join(10)
+        assert stage.pid is not None
+        stage.child.kill()
         writer.submit(pii_record(1))  # the child is gone: appended here (or by a new child)
         assert writer.flush(timeout=120)
     finally:
         writer.close()
     assert log.count() == 2
     assert "@example.com" not in " ".join(e.payload for e in log.entries())
+
+
+def test_a_packed_record_is_the_record_it_was() -> None:
+    at = datetime(2026, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    payload = {
+        "request": {"messages": [{"role": "user", "content": "ünï ✓ bob@example.com"}]},
+        "latency_ms": 1.5,
+        "error": None,
+        "models_tried": [{"usage": {"input_tokens": 3}, "outcome": "ok"}],
+    }
+    packed = pack(("req_1", at, payload))
+    assert isinstance(packed, bytes)
+    assert unpack(packed) == ("req_1", at, payload)
+    assert canonical_json(unpack(packed)[2]) == canonical_json(payload)  # the same hashes
+    huge = ("req_2", at, {"n": 2**70})  # beyond JSON's 64-bit integers: handed over as it is
+    assert pack(huge) is huge and unpack(huge) is huge
+
+
+def test_packed_and_unpackable_records_reach_the_chain_alike(engine: Engine) -> None:
+    _, log, writer = appending_in_a_child(engine, MustNotRedact())
+    try:
+        writer.submit(pii_record(0))
+        n, at, payload = pii_record(1)
+        writer.submit((n, at, {**payload, "cost_nano_usd": 2**70}))
+        assert writer.flush(timeout=120)
+    finally:
+        writer.close()
+    entries = list(log.entries())
+    assert [e.request_id for e in entries] == ["req_0", "req_1"]
+    assert str(2**70) in entries[1].payload and "<EMAIL_ADDRESS>" in entries[1].payload
+    assert verify(log).ok
