@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -33,12 +32,13 @@ from gateway.types import InvocationResult, Judge, ModelRequest, StreamEvent
 from kernel.clock import Clock, Sleep, real_sleep
 from kernel.errors import ApiError, ProviderError
 from kernel.principal import Principal
+from kernel.request_context import new_id
 
 log = logging.getLogger("gateway")
 
 
 def new_request_id() -> str:
-    return "req_" + uuid.uuid4().hex
+    return "req_" + new_id()
 
 
 class Gateway:
