@@ -219,15 +219,23 @@ class Gateway:
 
     async def finish(self, facts: RequestFacts) -> None:
         """Write the ledger rows, then let governance settle (exactly once per request), then
-        wait for the journal to hold both (a kill after this loses neither)."""
+        wait for the journal to hold both (a kill after this loses neither).
+
+        A stream's finish gives the event loop back between its parts: many streams ending
+        together would otherwise hold the others' last deltas back by every whole finish
+        before them (each part is a fraction of it)."""
         try:
             self.ledger.record(facts)
         except Exception:
             log.exception("ledger: could not accept the rows of %s", facts.ctx.request_id)
+        if facts.stream:
+            await asyncio.sleep(0)
         try:
             await self.hooks.settle(facts)
         except Exception:
             log.exception("governance: settle failed for %s", facts.ctx.request_id)
+        if facts.stream:
+            await asyncio.sleep(0)
         await self.journal.sync()  # durable before the response (gateway.journal)
 
 
@@ -334,6 +342,7 @@ class GatewayStream:
                 latency_ms=(clock.monotonic() - t0) * 1000.0,
                 ttft_ms=self.ttft_ms,
             )
+            await asyncio.sleep(0)  # the result built: let other streams' frames through
         except BaseException as exc:
             error = exc
             raise

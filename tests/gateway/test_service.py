@@ -232,3 +232,43 @@ async def test_a_request_governance_changed_never_carries_the_client_bytes(
     await redacting.gateway.invoke(again, principal=ALICE)
     sent = redacting.anthropic.calls[-1]
     assert sent.wire is None and sent.messages == [{"role": "user", "content": "x"}]
+
+
+async def test_streams_ending_together_let_each_other_through_between_finish_parts(
+    config: GatewayConfig,
+) -> None:
+    """A stream's end (result, ledger rows, settlement) gives the loop back between its parts,
+    so another stream's events still go out while it finishes, not after all of it."""
+    import asyncio
+
+    log: list[str] = []
+
+    class Settling(Recorder):
+        async def settle(self, facts: RequestFacts) -> None:
+            log.append(f"settle {facts.ctx.request_id}")
+            await super().settle(facts)
+
+    rig = Rig(config, hooks=Settling())
+    record = rig.ledger.record
+
+    def ledger(facts: RequestFacts) -> None:
+        log.append(f"ledger {facts.ctx.request_id}")
+        record(facts)
+
+    rig.ledger.record = ledger  # type: ignore[method-assign]
+    rig.anthropic.push(Reply("short"), model=HAIKU)
+    blocks = [{"type": "text", "text": f"w{i}"} for i in range(20)]
+    rig.anthropic.push(Reply(content=blocks), model=HAIKU)  # b: many more events than a
+
+    async def consume(request_id: str) -> None:
+        async for event in rig.gateway.stream(ask(), principal=ALICE, request_id=request_id):
+            log.append(f"{request_id} {event.type}")
+            await asyncio.sleep(0)  # as a client's socket write would
+
+    await asyncio.gather(consume("a"), consume("b"))
+    ledger_a, settle_a = log.index("ledger a"), log.index("settle a")
+    between = [entry for entry in log[ledger_a:settle_a] if entry.startswith("b ")]
+    assert between, " | ".join(
+        log
+    )  # b's events went out between a's ledger rows and its settlement
+    assert log.index("a message_stop") < ledger_a < settle_a
