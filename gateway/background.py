@@ -74,6 +74,12 @@ class BatchWorker(Generic[T, R]):
         if self._queue.qsize() >= self.batch_size:
             self._wake.set()
 
+    @property
+    def behind(self) -> bool:
+        """More than two batches' worth is waiting (the one in hand included): the thread
+        is not keeping up with the callers."""
+        return self._pending > 2 * self.batch_size
+
     def call_soon(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the thread as soon as it is free (waiting batches do not delay it)."""
         self._queue.put(_Call(fn))

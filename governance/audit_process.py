@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from multiprocessing.connection import Connection
 from typing import Any
 
 import orjson
@@ -79,40 +78,30 @@ class AppendFailed(RuntimeError):
     """The child could not append a batch (its database): the writer retries it."""
 
 
-def _serve(
-    conn: Connection,
+def _setup(
     phone_regions: tuple[str, ...],
     threshold: float,
     engine_factory: Callable[[], Engine] | None,
-) -> None:
-    """The child: redact each batch it receives and send it back, or append it and send back
-    how many records it wrote (or why it could not), until the pipe closes."""
+) -> Callable[[list[Packed]], Any]:
+    """In the child: what answers each batch. It redacts the batch and sends it back, or
+    appends it and sends back how many records it wrote (or why it could not)."""
     from governance.redaction import PiiRedactor
 
     redactor = PiiRedactor(phone_regions=phone_regions, score_threshold=threshold)
     _ = redactor.analyzer  # load presidio before the first batch, not during it
-    engine = engine_factory() if engine_factory is not None else None
-    audit = AuditLog(engine) if engine is not None else None
-    conn.send("ready")
-    try:
-        while True:
-            try:
-                batch: list[Packed] = conn.recv()
-            except (EOFError, OSError):
-                return
-            redacted = [redact_one(unpack(item), redactor) for item in batch]
-            if audit is None:
-                conn.send(redacted)
-                continue
-            try:
-                audit.append(redacted)
-            except Exception as exc:  # the database: the parent retries the batch
-                conn.send(AppendFailed(f"{type(exc).__name__}: {exc}"))
-            else:
-                conn.send(len(redacted))
-    finally:
-        if engine is not None:
-            engine.dispose()
+    audit = AuditLog(engine_factory()) if engine_factory is not None else None
+
+    def handle(batch: list[Packed]) -> Any:
+        redacted = [redact_one(unpack(item), redactor) for item in batch]
+        if audit is None:
+            return redacted
+        try:
+            audit.append(redacted)
+        except Exception as exc:  # the database: the parent retries the batch
+            return AppendFailed(f"{type(exc).__name__}: {exc}")
+        return len(redacted)
+
+    return handle
 
 
 class ProcessRedaction:
@@ -134,7 +123,7 @@ class ProcessRedaction:
         self.score_threshold = score_threshold
         self.engine_factory = engine_factory
         self.child = ChildWorker(
-            _serve,
+            _setup,
             (self.phone_regions, score_threshold, engine_factory),
             name="loregate-audit-redaction",
             start_timeout_s=start_timeout_s,
@@ -158,10 +147,11 @@ class ProcessRedaction:
         out: list[Raw] = self.child.exchange(batch)
         return out
 
-    def append_batch(self, batch: list[Packed]) -> int:
+    def append_batch(self, batch: list[Packed], *, urgent: bool = False) -> int:
         """Redact and append ``batch`` in the child; the number of records written.
-        ``AppendFailed``: its database refused (retry); ``ChildFailed``: it is gone."""
-        answer = self.child.exchange(batch)
+        ``AppendFailed``: its database refused (retry); ``ChildFailed``: it is gone.
+        ``urgent``: the writer is behind (``ChildWorker.exchange``)."""
+        answer = self.child.exchange(batch, urgent=urgent)
         if isinstance(answer, AppendFailed):
             raise answer
         return int(answer)

@@ -46,7 +46,7 @@ class BatchRedaction(Protocol):
 
     def redact_batch(self, batch: list[Raw]) -> list[Raw]: ...
 
-    def append_batch(self, batch: list[Packed]) -> int: ...
+    def append_batch(self, batch: list[Packed], *, urgent: bool = False) -> int: ...
 
     def start(self) -> None: ...
 
@@ -137,7 +137,7 @@ class AuditWriter(BatchOwner):
     def _append(self, batch: list[Packed]) -> None:  # on the thread
         if self.redaction is not None and self.redaction.appends:
             try:
-                self.written += self.redaction.append_batch(batch)
+                self.written += self.redaction.append_batch(batch, urgent=self._worker.behind)
                 return
             except ChildFailed:
                 log.warning("audit: the audit process failed; appending here", exc_info=True)

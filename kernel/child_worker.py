@@ -4,16 +4,20 @@ The serving process's writers (the audit log's, the ledger's) hand their batches
 child so that the CPU work of writing them (redaction, hashing, SQL) runs outside the serving
 process's interpreter lock: a thread there only sends a batch and waits, without the lock, for
 the answer. The child is started with ``spawn`` (never ``fork``: the server has threads) on
-first use and again after it died, in Linux's ``SCHED_IDLE`` class (elsewhere at ``nice`` 19):
-it runs on the cores the serving process, its clients and its upstreams leave idle, and a
-request's process that wakes takes a core from it at once. Writing a batch at normal priority
-took a core for milliseconds every quarter second and delayed the requests (and the upstream)
-waiting for one: most of the one-request-at-a-time p99 (benchmarks/gateway_overhead.py). The
-cost: on a machine whose every core is busy all the time, the writers fall behind (their
-records wait in the serving process's memory) until a core is free.
+first use and again after it died. ``setup(*args)`` runs in the child and returns the function
+that answers each message (it catches what it can answer; anything else ends the child, and
+the caller's ``exchange`` raises ``ChildFailed``).
 
-``target(conn, *args)`` runs in the child: it sends ``"ready"`` once it can take work, then
-answers each message it receives, until the pipe closes.
+Two priorities (``background``, the default). A batch that is on time is handled by a thread
+in Linux's ``SCHED_IDLE`` class: it runs only on cores that the serving process, its clients
+and its upstreams leave idle, and gives its core up the moment one of them wakes. Handled at
+normal priority, a batch took a core for milliseconds every quarter second and delayed the
+requests (and the upstream) waiting for one: most of the one-request-at-a-time p99
+(benchmarks/gateway_overhead.py). But idle cores alone do not keep up with a server that is
+busy all the time (the records then wait in the serving process's memory: +24 % RSS over
+60,000 requests at full load), so a batch sent as ``urgent`` (the writer is behind) is handled
+by the child's main thread at ``nice`` 19: a lower priority than any request, but a share of
+the CPU. An unprivileged process cannot leave ``SCHED_IDLE`` once in it, hence two threads.
 """
 
 from __future__ import annotations
@@ -21,40 +25,74 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import queue
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
+
+Handler = Callable[[Any], Any]
 
 
 class ChildFailed(RuntimeError):
     """The child did not start or died: the caller does the work itself."""
 
 
-def _lower_priority() -> None:
-    with contextlib.suppress(OSError, AttributeError):  # a platform without it: normal priority
-        os.nice(19)
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # Linux only
+class _IdleLane:
+    """A thread of the child in ``SCHED_IDLE`` that handles the batches that are on time."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="idle-lane", daemon=True).start()
+
+    def _run(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):  # not Linux: the thread's nice 19
+            os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
+        while True:
+            message = self._inbox.get()
+            try:
+                self._outbox.put((True, self.handler(message)))
+            except BaseException as exc:  # raised again on the child's main thread
+                self._outbox.put((False, exc))
+
+    def handle(self, message: Any) -> Any:
+        self._inbox.put(message)
+        ok, value = self._outbox.get()
+        if not ok:
+            raise value
+        return value
 
 
-def _run(target: Callable[..., None], background: bool, conn: Connection, *args: Any) -> None:
+def _serve(setup: Callable[..., Handler], background: bool, conn: Connection, *args: Any) -> None:
     if background:
-        _lower_priority()
-    target(conn, *args)
+        with contextlib.suppress(OSError):  # a platform or sandbox without it: normal priority
+            os.nice(19)  # this thread, and the idle lane started after it
+    handler = setup(*args)
+    lane = _IdleLane(handler) if background else None
+    conn.send("ready")
+    while True:
+        try:
+            urgent, message = conn.recv()
+        except (EOFError, OSError):
+            return
+        answer = handler(message) if lane is None or urgent else lane.handle(message)
+        conn.send(answer)
 
 
 class ChildWorker:
     def __init__(
         self,
-        target: Callable[..., None],
+        setup: Callable[..., Handler],
         args: tuple[Any, ...],
         *,
         name: str,
         background: bool = True,
         start_timeout_s: float = 120.0,
     ) -> None:
-        """``target`` and ``args`` must pickle (a module-level function, plain values)."""
-        self.target = target
+        """``setup`` and ``args`` must pickle (a module-level function, plain values)."""
+        self.setup = setup
         self.args = args
         self.name = name
         self.background = background
@@ -72,12 +110,13 @@ class ChildWorker:
         with self._lock:
             self._ensure()
 
-    def exchange(self, message: Any) -> Any:
-        """Send ``message`` and return the child's answer; ``ChildFailed`` if it is gone."""
+    def exchange(self, message: Any, *, urgent: bool = False) -> Any:
+        """Send ``message`` and return the child's answer; ``ChildFailed`` if it is gone.
+        ``urgent``: the caller is behind, handle it at the child's normal (nice) priority."""
         with self._lock:
             conn = self._ensure()
             try:
-                conn.send(message)
+                conn.send((urgent, message))
                 return conn.recv()
             except (EOFError, OSError) as exc:
                 self._stop()
@@ -90,8 +129,8 @@ class ChildWorker:
         ctx = multiprocessing.get_context("spawn")
         ours, theirs = ctx.Pipe()
         process = ctx.Process(
-            target=_run,
-            args=(self.target, self.background, theirs, *self.args),
+            target=_serve,
+            args=(self.setup, self.background, theirs, *self.args),
             name=self.name,
             daemon=True,
         )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from multiprocessing.connection import Connection
 from typing import Any
 
 import orjson
@@ -44,27 +43,21 @@ def unpack_rows(packed: Sequence[bytes]) -> list[LedgerRow]:
     return out
 
 
-def _serve(conn: Connection, engine_factory: Callable[[], Engine]) -> None:
+def _setup(engine_factory: Callable[[], Engine]) -> Callable[[list[bytes]], Any]:
+    """In the child: what inserts each batch (the number of rows, or why it could not)."""
     engine = engine_factory()
     bulk = BulkInsert(ledger, ROW_FIELDS, engine.dialect)
-    conn.send("ready")
-    try:
-        while True:
-            try:
-                packed: list[bytes] = conn.recv()
-            except (EOFError, OSError):
-                return
-            answer: Any
-            try:
-                rows = unpack_rows(packed)
-                with engine.begin() as db:
-                    bulk.execute(db, rows)
-                answer = len(rows)
-            except Exception as exc:  # the database: the parent retries the batch
-                answer = InsertFailed(f"{type(exc).__name__}: {exc}")
-            conn.send(answer)
-    finally:
-        engine.dispose()
+
+    def handle(packed: list[bytes]) -> Any:
+        try:
+            rows = unpack_rows(packed)
+            with engine.begin() as db:
+                bulk.execute(db, rows)
+        except Exception as exc:  # the database: the parent retries the batch
+            return InsertFailed(f"{type(exc).__name__}: {exc}")
+        return len(rows)
+
+    return handle
 
 
 class InsertProcess:
@@ -73,14 +66,14 @@ class InsertProcess:
     def __init__(self, engine_factory: Callable[[], Engine], start_timeout_s: float = 60.0):
         """``engine_factory`` must pickle (a module-level function or a ``partial`` of one)."""
         self.child = ChildWorker(
-            _serve, (engine_factory,), name="loregate-ledger", start_timeout_s=start_timeout_s
+            _setup, (engine_factory,), name="loregate-ledger", start_timeout_s=start_timeout_s
         )
 
-    def insert(self, packed: list[bytes]) -> int:
+    def insert(self, packed: list[bytes], *, urgent: bool = False) -> int:
         """Insert the rows of ``packed`` in the child; how many it wrote. ``InsertFailed``:
         its database refused (retry); ``ChildFailed``: it is gone (the rows may or may not
-        have been committed)."""
-        answer = self.child.exchange(packed)
+        have been committed). ``urgent``: the writer is behind (``ChildWorker.exchange``)."""
+        answer = self.child.exchange(packed, urgent=urgent)
         if isinstance(answer, InsertFailed):
             raise answer
         return int(answer)

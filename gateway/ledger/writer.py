@@ -156,7 +156,7 @@ class LedgerWriter(BatchOwner):
         rows = [item for item in batch if not isinstance(item, bytes)]
         if packed and self.inserts is not None:
             try:
-                self.written += self.inserts.insert(packed)
+                self.written += self.inserts.insert(packed, urgent=self._worker.behind)
                 packed = []
             except ChildFailed:
                 log.warning("ledger: the insert process failed; inserting here", exc_info=True)

@@ -91,3 +91,31 @@ def test_a_failing_batch_is_retried_not_dropped() -> None:
     assert seen == [[7]]
     assert worker.failures == 1
     worker.close()
+
+
+def test_a_worker_is_behind_while_more_than_two_batches_wait() -> None:
+    gate = threading.Event()
+
+    def handle(batch: list[int]) -> None:
+        gate.wait(10)
+
+    worker: BatchWorker[int, int] = BatchWorker(
+        handle,
+        prepare=lambda items: items,
+        name="test-batch-worker",
+        batch_size=10,
+        max_delay_s=0.01,
+        retry_backoff_s=0.01,
+        log=logging.getLogger("test"),
+        failed="failed %d (attempt %d)",
+        giving_up="giving up on %d",
+    )
+    worker.put(0)
+    assert not worker.behind
+    for i in range(1, 30):
+        worker.put(i)  # the first batch is held in ``handle``: the rest waits
+    assert worker.behind
+    gate.set()
+    assert worker.flush(timeout=10)
+    assert not worker.behind
+    worker.close()

@@ -113,7 +113,7 @@ class GoneAfterCommit:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def insert(self, packed: list[bytes]) -> int:
+    def insert(self, packed: list[bytes], *, urgent: bool = False) -> int:
         rows = unpack_rows(packed)[:2]  # it had committed the first request's rows
         with self.engine.begin() as conn:
             conn.execute(ledger.insert(), [r.as_dict() for r in rows])

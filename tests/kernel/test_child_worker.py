@@ -1,44 +1,52 @@
-"""A writer's child process: answers over its pipe, runs only on idle cores, comes back after
-a crash, and a child that cannot start is an error the caller can act on."""
+"""A writer's child process: answers over its pipe on idle cores when on time and at a low
+but real priority when urgent, comes back after a crash, and one that cannot start is an
+error the caller can act on."""
 
 from __future__ import annotations
 
 import os
 import sys
-from multiprocessing.connection import Connection
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from kernel.child_worker import ChildFailed, ChildWorker
 
-
-def _echo(conn: Connection, prefix: str) -> None:
-    conn.send("ready")
-    while True:
-        try:
-            message = conn.recv()
-        except EOFError:
-            return
-        policy = os.sched_getscheduler(0) if sys.platform == "linux" else None
-        conn.send((f"{prefix}{message}", os.getpid(), policy, os.nice(0)))
+LINUX = sys.platform == "linux"
 
 
-def _broken(conn: Connection) -> None:
+def _echo(prefix: str) -> Callable[[Any], Any]:
+    def handle(message: Any) -> Any:
+        if message == "crash":
+            raise RuntimeError("a bug in the handler")
+        policy = os.sched_getscheduler(0) if LINUX else None
+        return f"{prefix}{message}", os.getpid(), policy, os.nice(0)
+
+    return handle
+
+
+def _broken() -> Callable[[Any], Any]:
     raise RuntimeError("cannot start")
 
 
-def test_a_child_answers_at_background_priority_and_comes_back_after_a_crash() -> None:
+def test_on_time_on_idle_cores_urgent_at_nice_19_and_back_after_a_crash() -> None:
     worker = ChildWorker(_echo, ("got ",), name="test-echo")
     try:
         text, pid, policy, nice = worker.exchange("one")
         assert text == "got one" and pid == worker.pid != os.getpid()
-        if sys.platform == "linux":
+        if LINUX:
             assert policy == os.SCHED_IDLE  # only the cores nothing else wants
-        assert nice == 19
-        assert worker.exchange("two")[1] == pid  # one long-lived child
+        text, again, policy, nice = worker.exchange("two", urgent=True)
+        assert text == "got two" and again == pid  # one long-lived child
+        if LINUX:
+            assert policy == os.SCHED_OTHER and nice == 19  # a share of the CPU, lowest
         worker.kill()
-        text, again, _, _ = worker.exchange("three")  # a new child takes over
-        assert text == "got three" and again != pid
+        text, other, _, _ = worker.exchange("three")  # a new child takes over
+        assert text == "got three" and other != pid
+        with pytest.raises(ChildFailed, match="test-echo"):  # a handler's bug ends the child
+            worker.exchange("crash")
+        assert worker.exchange("four")[0] == "got four"
     finally:
         worker.close()
     assert worker.pid is None
@@ -51,7 +59,7 @@ def test_a_child_at_normal_priority_when_asked() -> None:
     finally:
         worker.close()
     assert nice == os.nice(0)
-    if sys.platform == "linux":
+    if LINUX:
         assert policy == os.SCHED_OTHER
 
 
