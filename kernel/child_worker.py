@@ -15,9 +15,10 @@ normal priority, a batch took a core for milliseconds every quarter second and d
 requests (and the upstream) waiting for one: most of the one-request-at-a-time p99
 (benchmarks/gateway_overhead.py). But idle cores alone do not keep up with a server that is
 busy all the time (the records then wait in the serving process's memory: +24 % RSS over
-60,000 requests at full load), so a batch sent as ``urgent`` (the writer is behind) is handled
-by the child's main thread at ``nice`` 19: a lower priority than any request, but a share of
-the CPU. An unprivileged process cannot leave ``SCHED_IDLE`` once in it, hence two threads.
+60,000 requests at full load; at ``nice`` 19 still +12 % over 100,000), so a batch sent as
+``urgent`` (the writer is behind) is handled by the child's main thread at normal priority: a
+fair share of the CPU until the writer has caught up. An unprivileged thread cannot leave
+``SCHED_IDLE`` (nor lower its nice value) once it is there, hence two threads.
 """
 
 from __future__ import annotations
@@ -48,7 +49,10 @@ class _IdleLane:
         threading.Thread(target=self._run, name="idle-lane", daemon=True).start()
 
     def _run(self) -> None:
-        with contextlib.suppress(OSError, AttributeError):  # not Linux: the thread's nice 19
+        # This thread only (Linux schedules threads, and its nice value is per thread too).
+        with contextlib.suppress(OSError):  # a sandbox that refuses: normal priority
+            os.nice(19)
+        with contextlib.suppress(OSError, AttributeError):  # not Linux: nice 19 only
             os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
         while True:
             message = self._inbox.get()
@@ -66,9 +70,6 @@ class _IdleLane:
 
 
 def _serve(setup: Callable[..., Handler], background: bool, conn: Connection, *args: Any) -> None:
-    if background:
-        with contextlib.suppress(OSError):  # a platform or sandbox without it: normal priority
-            os.nice(19)  # this thread, and the idle lane started after it
     handler = setup(*args)
     lane = _IdleLane(handler) if background else None
     conn.send("ready")
