@@ -231,7 +231,12 @@ class Governance:
         if self.audit is not None:
             # Built here: the writer's thread then only forwards it (``audit_process.pack``),
             # and the request's objects are freed now instead of after the next batch.
-            self.audit.submit(raw_record(facts, admitted=admitted, now=self.now()))
+            try:
+                record = raw_record(facts, admitted=admitted, now=self.now())
+            except Exception:  # a bug in record building: still a record, and the chain goes on
+                log.exception("audit: could not build the record of %s", ctx.request_id)
+                record = (ctx.request_id, self.now(), {"record_build_failed": True})
+            self.audit.submit(record)
         if self.journal is not None and ticket is not None and ticket.reservation is not None:
             # after the hand-offs above: the journal's segment outlives them (gateway.journal)
             self.journal.put(

@@ -59,13 +59,16 @@ def start_up(graph: Loregate) -> None:
 
 def warm_up(graph: Loregate) -> None:
     """Load now what the first request would otherwise wait seconds for: the redactor's
-    presidio engine. A failure is logged, not raised."""
+    presidio engine, the writers' processes. A failure is logged, not raised."""
     try:
         if isinstance(graph.redactor, PiiRedactor):
             _ = graph.redactor.analyzer
         audit = graph.governance.audit
         if audit is not None and audit.redaction is not None:
             audit.redaction.start()  # the redaction process loads presidio now, not mid-load
+        ledger = graph.__dict__.get("ledger_writer")  # only if the gateway's ledger uses it
+        if ledger is not None and ledger.inserts is not None:
+            ledger.inserts.start()
     except Exception:
         log.warning("start-up warm-up failed; the first requests will pay for it", exc_info=True)
 

@@ -69,6 +69,10 @@ class InsertProcess:
             _setup, (engine_factory,), name="loregate-ledger", start_timeout_s=start_timeout_s
         )
 
+    def start(self) -> None:
+        """Start the child now (else the first batch does)."""
+        self.child.start()
+
     def insert(self, packed: list[bytes], *, urgent: bool = False) -> int:
         """Insert the rows of ``packed`` in the child; how many it wrote. ``InsertFailed``:
         its database refused (retry); ``ChildFailed``: it is gone (the rows may or may not

@@ -247,3 +247,24 @@ async def test_each_request_leaves_a_complete_record(sqlite_engine: Engine) -> N
     assert record["cost_nano_usd"] == result.cost_nano_usd == 35_000
     rig.close()
     await rig.aclose()
+
+
+async def test_a_record_that_cannot_be_built_is_still_a_record(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in building one request's record leaves a skeleton in the chain, and the rest of
+    the request's settlement (metrics, journal) goes on."""
+    import governance.governor
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise KeyError("a field that is not there")
+
+    monkeypatch.setattr(governance.governor, "raw_record", broken)
+    rig = GovRig(sqlite_engine)
+    request = ModelRequest(model="default", messages=[{"role": "user", "content": "hi"}])
+    result = await rig.gateway.invoke(request, principal=ALICE)
+    rig.flush()
+    assert rig.audit_log.get(result.request_id).record["record_build_failed"] is True
+    assert verify(rig.audit_log).ok
+    rig.close()
+    await rig.aclose()

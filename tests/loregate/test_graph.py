@@ -99,3 +99,25 @@ async def test_a_callers_engine_serves_every_part_and_outlives_the_graph() -> No
     await graph.aclose()
     assert [k.user_id for k in KeyStore(engine).list_keys()] == ["lena"]
     engine.dispose()
+
+
+def test_with_worker_processes_the_ledger_is_written_by_its_child(loregate_env: Path) -> None:
+    """``LOREGATE_AUDIT_PROCESS`` (what ``loregate serve`` turns on): the app starts the
+    ledger's insert process at start-up and a request's rows reach the database through it."""
+    with EmulatorServer() as emu:
+        settings = load_settings(
+            anthropic_api_key="emulated", anthropic_base_url=emu.base_url, audit_process=True
+        )
+        graph = Loregate(settings, Overrides(embedder=FakeEmbedder(dim=64)))
+        graph.migrate()
+        key = graph.governance_parts.keys.create(user="lena", department="legal").key
+        with TestClient(create_app(graph=graph, serving=True)) as client:
+            inserts = graph.ledger_writer.inserts
+            assert inserts is not None and inserts.child.pid is not None  # started at start-up
+            called = client.post("/v1/messages", json=HELLO, headers={"x-api-key": key})
+            assert called.status_code == 200, called.text
+            assert graph.ledger_writer.flush(timeout=60)
+            assert graph.ledger_writer.written == 2  # the request's row and its attempt's
+        with graph.engine.connect() as conn:
+            kinds = conn.execute(sa.text("SELECT kind FROM gateway_ledger ORDER BY step")).all()
+    assert [k for (k,) in kinds] == ["request", "attempt"]
