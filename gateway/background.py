@@ -193,6 +193,11 @@ class BatchOwner:
     def close(self, timeout: float | None = None) -> None:
         """Handle everything enqueued, then stop the thread."""
         self._worker.close(timeout)
+        self._release()
 
     async def aclose(self) -> None:
         await self._worker.aclose()
+        self._release()
+
+    def _release(self) -> None:
+        """Once the thread has stopped: let go of what it wrote through (a child process)."""

@@ -29,9 +29,7 @@ from sqlalchemy import Engine
 
 from governance.audit import AuditLog
 from governance.audit_record import JsonRedactor, redact_record
-from kernel.child_worker import ChildFailed, ChildWorker
-
-__all__ = ["AppendFailed", "ChildFailed", "ProcessRedaction", "pack", "unpack"]
+from kernel.child_worker import ChildWorker
 
 log = logging.getLogger("gateway.audit")
 
@@ -151,10 +149,7 @@ class ProcessRedaction:
         """Redact and append ``batch`` in the child; the number of records written.
         ``AppendFailed``: its database refused (retry); ``ChildFailed``: it is gone.
         ``urgent``: the writer is behind (``ChildWorker.exchange``)."""
-        answer = self.child.exchange(batch, urgent=urgent)
-        if isinstance(answer, AppendFailed):
-            raise answer
-        return int(answer)
+        return int(self.child.exchange(batch, urgent=urgent))
 
     def close(self) -> None:
         self.child.close()

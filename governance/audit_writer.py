@@ -25,8 +25,9 @@ from typing import Any, Protocol
 
 from gateway.background import BatchOwner, BatchWorker
 from governance.audit import AuditLog
-from governance.audit_process import ChildFailed, Packed, pack, redact_one, unpack
+from governance.audit_process import Packed, pack, redact_one, unpack
 from governance.audit_record import JsonRedactor
+from kernel.child_worker import ChildFailed
 
 log = logging.getLogger("gateway.audit")
 
@@ -99,13 +100,7 @@ class AuditWriter(BatchOwner):
     def _packs(self) -> bool:
         return self.redaction is not None and self.redaction.appends
 
-    def close(self, timeout: float | None = None) -> None:
-        self._worker.close(timeout)
-        if self.redaction is not None:
-            self.redaction.close()
-
-    async def aclose(self) -> None:
-        await self._worker.aclose()
+    def _release(self) -> None:
         if self.redaction is not None:
             self.redaction.close()
 
@@ -135,7 +130,7 @@ class AuditWriter(BatchOwner):
         return item
 
     def _append(self, batch: list[Packed]) -> None:  # on the thread
-        if self.redaction is not None and self.redaction.appends:
+        if self.redaction is not None and self._packs:
             try:
                 self.written += self.redaction.append_batch(batch, urgent=self._worker.behind)
                 return

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from gateway.ledger.rows import row_from_json
 from gateway.ledger.tables import ledger
+from gateway.stored_ids import present
 from governance.audit import AuditLog
 from governance.budget_sql import SqlBudgetCounter
 from governance.budgets import BudgetBook, BudgetCounter, Reservation
@@ -36,7 +37,6 @@ log = logging.getLogger("governance.journal")
 
 SETTLEMENT = "settlement"
 LEDGER = "ledger"  # the kind gateway.ledger.journaled writes
-_DATES = ("created_at",)
 
 
 def settlement_record(reservation: Reservation, actual_nano: int) -> dict[str, Any]:
@@ -64,23 +64,8 @@ class ReplayReport:
         )
 
 
-def _present(engine: Engine, column: sa.Column[Any], ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    with engine.connect() as conn:
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            found.update(
-                conn.execute(sa.select(column).where(column.in_(part)).distinct()).scalars()
-            )
-    return found
-
-
 def _row(data: dict[str, Any]) -> dict[str, Any]:
-    out = dict(data)
-    for key in _DATES:
-        if isinstance(out.get(key), str):
-            out[key] = datetime.fromisoformat(out[key])
-    return out
+    return row_from_json(data).as_dict()
 
 
 def _stub(rows: list[dict[str, Any]]) -> tuple[str, datetime, dict[str, Any]]:
@@ -132,7 +117,7 @@ def replay(
     if not parts:
         return report
     rids = list(parts)
-    in_ledger = _present(engine, ledger.c.request_id, rids)
+    in_ledger = present(engine, ledger.c.request_id, rids)
     rows = [
         _row(r)
         for rid, p in parts.items()
@@ -144,7 +129,7 @@ def replay(
             conn.execute(ledger.insert(), rows)
     report.ledger_rows = len(rows)
 
-    audited = _present(engine, audit_log.c.request_id, rids)
+    audited = present(engine, audit_log.c.request_id, rids)
     stubs = [
         _stub([_row(r) for r in p[LEDGER]["rows"]])
         for rid, p in parts.items()
@@ -164,7 +149,7 @@ def _settle(
     if not settlements:
         return 0
     if isinstance(counter, SqlBudgetCounter):  # settle only what is still reserved
-        still_open = _present(
+        still_open = present(
             engine, budget_reservations.c.id, [s["reservation"] for s in settlements]
         )
         settlements = [s for s in settlements if s["reservation"] in still_open]

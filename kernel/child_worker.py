@@ -5,8 +5,9 @@ child so that the CPU work of writing them (redaction, hashing, SQL) runs outsid
 process's interpreter lock: a thread there only sends a batch and waits, without the lock, for
 the answer. The child is started with ``spawn`` (never ``fork``: the server has threads) on
 first use and again after it died. ``setup(*args)`` runs in the child and returns the function
-that answers each message (it catches what it can answer; anything else ends the child, and
-the caller's ``exchange`` raises ``ChildFailed``).
+that answers each message. An answer that is an exception (a database that refused a batch)
+is raised by the caller's ``exchange``, the child going on; an exception the function raises
+instead ends the child, and ``exchange`` raises ``ChildFailed``.
 
 Two priorities (``background``, the default). A batch that is on time is handled by a thread
 in Linux's ``SCHED_IDLE`` class: it runs only on cores that the serving process, its clients
@@ -14,10 +15,10 @@ and its upstreams leave idle, and gives its core up the moment one of them wakes
 normal priority, a batch took a core for milliseconds every quarter second and delayed the
 requests (and the upstream) waiting for one: most of the one-request-at-a-time p99
 (benchmarks/gateway_overhead.py). But idle cores alone do not keep up with a server that is
-busy all the time (the records then wait in the serving process's memory: +24 % RSS over
-60,000 requests at full load; at ``nice`` 19 still +12 % over 100,000), so a batch sent as
-``urgent`` (the writer is behind) is handled by the child's main thread at normal priority: a
-fair share of the CPU until the writer has caught up. An unprivileged thread cannot leave
+busy all the time (its records would pile up in the serving process's memory, and a low
+``nice`` value is not enough either), so a batch sent as ``urgent`` (the writer is behind)
+is handled by the child's main thread at normal priority: a fair share of the CPU until the
+writer has caught up. An unprivileged thread cannot leave
 ``SCHED_IDLE`` (nor lower its nice value) once it is there, hence two threads.
 """
 
@@ -112,16 +113,20 @@ class ChildWorker:
             self._ensure()
 
     def exchange(self, message: Any, *, urgent: bool = False) -> Any:
-        """Send ``message`` and return the child's answer; ``ChildFailed`` if it is gone.
-        ``urgent``: the caller is behind, handle it at the child's normal (nice) priority."""
+        """Send ``message`` and return the child's answer (raised if it is an exception);
+        ``ChildFailed`` if the child is gone. ``urgent``: the caller is behind, handle it at
+        the child's normal priority."""
         with self._lock:
             conn = self._ensure()
             try:
                 conn.send((urgent, message))
-                return conn.recv()
+                answer = conn.recv()
             except (EOFError, OSError) as exc:
                 self._stop()
                 raise ChildFailed(f"the {self.name} process failed: {type(exc).__name__}") from exc
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     def _ensure(self) -> Connection:
         if self._conn is not None and self._process is not None and self._process.is_alive():

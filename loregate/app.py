@@ -84,9 +84,7 @@ def tune_process() -> None:
 
     The youngest generation is collected every ``GC_YOUNG_THRESHOLD`` container allocations
     instead of CPython's 700: a request allocates hundreds, so the default ran a collection
-    for nearly every request, and objects still referenced by the writers' queues were
-    promoted and scanned again and again (measured: 32-connection throughput +2 to 3 points
-    of the direct upstream's, A/B in one run)."""
+    for nearly every request."""
     gc.collect()
     gc.freeze()
     _, older, oldest = gc.get_threshold()

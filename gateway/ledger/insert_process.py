@@ -14,14 +14,13 @@ refused (the writer then retries the batch, as it does its own).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import Engine
 
 from gateway.ledger.bulk_insert import BulkInsert
-from gateway.ledger.rows import ROW_FIELDS, LedgerRow
+from gateway.ledger.rows import ROW_FIELDS, LedgerRow, row_from_json
 from gateway.ledger.tables import ledger
 from kernel.child_worker import ChildWorker
 
@@ -35,12 +34,7 @@ def pack_rows(rows: Sequence[LedgerRow]) -> bytes:
 
 
 def unpack_rows(packed: Sequence[bytes]) -> list[LedgerRow]:
-    out: list[LedgerRow] = []
-    for blob in packed:
-        for row in orjson.loads(blob):
-            row["created_at"] = datetime.fromisoformat(row["created_at"])
-            out.append(LedgerRow(**row))
-    return out
+    return [row_from_json(row) for blob in packed for row in orjson.loads(blob)]
 
 
 def _setup(engine_factory: Callable[[], Engine]) -> Callable[[list[bytes]], Any]:
@@ -77,10 +71,7 @@ class InsertProcess:
         """Insert the rows of ``packed`` in the child; how many it wrote. ``InsertFailed``:
         its database refused (retry); ``ChildFailed``: it is gone (the rows may or may not
         have been committed). ``urgent``: the writer is behind (``ChildWorker.exchange``)."""
-        answer = self.child.exchange(packed, urgent=urgent)
-        if isinstance(answer, InsertFailed):
-            raise answer
-        return int(answer)
+        return int(self.child.exchange(packed, urgent=urgent))
 
     def close(self) -> None:
         self.child.close()

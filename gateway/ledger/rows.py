@@ -57,6 +57,15 @@ class LedgerRow:
 ROW_FIELDS = tuple(f.name for f in fields(LedgerRow))
 
 
+def row_from_json(data: dict[str, Any]) -> LedgerRow:
+    """A row as orjson wrote it (the request journal's lines, the insert process's batches):
+    its time, written as RFC 3339 text, a ``datetime`` again."""
+    created = data["created_at"]
+    if isinstance(created, str):
+        data = {**data, "created_at": datetime.fromisoformat(created)}
+    return LedgerRow(**data)
+
+
 def _with_tokens(row: LedgerRow, usage: Usage) -> LedgerRow:
     writes = cache_write_split(usage)
     row.input_tokens = usage.input_tokens

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from gateway.background import BatchOwner, BatchWorker
 from gateway.hooks import RequestFacts
@@ -21,6 +21,7 @@ from gateway.ledger.bulk_insert import BulkInsert
 from gateway.ledger.insert_process import InsertProcess, pack_rows, unpack_rows
 from gateway.ledger.rows import ROW_FIELDS, LedgerRow, ledger_rows
 from gateway.ledger.tables import ledger
+from gateway.stored_ids import present
 from kernel.child_worker import ChildFailed
 
 log = logging.getLogger("gateway.ledger")
@@ -174,20 +175,9 @@ class LedgerWriter(BatchOwner):
         """``rows`` without those of requests already in the ledger (a child that died after
         its commit, before its answer, wrote them)."""
         ids = list({row.request_id for row in rows})
-        with self.engine().connect() as conn:
-            stored = set(
-                conn.execute(
-                    select(ledger.c.request_id).where(ledger.c.request_id.in_(ids)).distinct()
-                ).scalars()
-            )
+        stored = present(self.engine(), ledger.c.request_id, ids)
         return [row for row in rows if row.request_id not in stored]
 
-    def close(self, timeout: float | None = None) -> None:
-        self._worker.close(timeout)
-        if self.inserts is not None:
-            self.inserts.close()
-
-    async def aclose(self) -> None:
-        await self._worker.aclose()
+    def _release(self) -> None:
         if self.inserts is not None:
             self.inserts.close()

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from gateway.background import BatchWorker
 
 
 def _worker(
-    batches: list[list[int]], *, batch_size: int = 100, max_delay_s: float = 30.0
+    batches: list[list[int]],
+    *,
+    batch_size: int = 100,
+    max_delay_s: float = 30.0,
+    handle: Callable[[list[int]], None] | None = None,
 ) -> BatchWorker[int, int]:
+    """A worker that appends each batch to ``batches`` (or hands it to ``handle``)."""
     return BatchWorker(
-        lambda batch: batches.append(list(batch)),
+        handle or (lambda batch: batches.append(list(batch))),
         prepare=lambda items: items,
         name="test-batch-worker",
         batch_size=batch_size,
@@ -99,17 +105,7 @@ def test_a_worker_is_behind_while_more_than_two_batches_wait() -> None:
     def handle(batch: list[int]) -> None:
         gate.wait(10)
 
-    worker: BatchWorker[int, int] = BatchWorker(
-        handle,
-        prepare=lambda items: items,
-        name="test-batch-worker",
-        batch_size=10,
-        max_delay_s=0.01,
-        retry_backoff_s=0.01,
-        log=logging.getLogger("test"),
-        failed="failed %d (attempt %d)",
-        giving_up="giving up on %d",
-    )
+    worker = _worker([], batch_size=10, max_delay_s=0.01, handle=handle)
     worker.put(0)
     assert not worker.behind
     for i in range(1, 30):

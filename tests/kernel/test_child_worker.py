@@ -39,6 +39,8 @@ def _echo(prefix: str) -> Callable[[Any], Any]:
     def handle(message: Any) -> Any:
         if message == "crash":
             raise RuntimeError("a bug in the handler")
+        if message == "refuse":
+            return ValueError("the database refused it")  # an answer: raised by exchange
         policy = os.sched_getscheduler(0) if LINUX else None
         return f"{prefix}{message}", os.getpid(), policy, os.nice(0)
 
@@ -64,6 +66,9 @@ def test_on_time_on_idle_cores_urgent_at_normal_priority_and_back_after_a_crash(
         worker.kill()
         text, other, _, _ = worker.exchange("three")  # a new child takes over
         assert text == "got three" and other != pid
+        with pytest.raises(ValueError, match="refused"):
+            worker.exchange("refuse")
+        assert worker.pid == other  # an answered failure leaves the child as it was
         with pytest.raises(ChildFailed, match="test-echo"):  # a handler's bug ends the child
             worker.exchange("crash")
         assert worker.exchange("four")[0] == "got four"
