@@ -9,9 +9,9 @@ them without serialising again. Usage is still read from those bytes on the way 
 budgets and audit see the same facts as on the SDK path), and every failure maps onto the same
 ``kernel.errors`` classes, so the resilience wrappers (retry, breaker, fallback) behave alike.
 
-The pool is aiohttp's: on loopback one POST costs about 0.25 ms with it against 1.4 ms with
-httpx's (measured side by side against the wire emulator), and its transport is what the
-SDK clients here already use.
+The pool is loregate's own HTTP/1.1 client (gateway/providers/http1_client.py: a fraction of
+a general client's cost a call, measured by benchmarks/upstream_client.py); an upstream reached
+through an HTTP(S) proxy goes through aiohttp's, which speaks CONNECT and proxy credentials.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import aiohttp
 import orjson
 
+from gateway.providers.http1_client import Http1Pool, UpstreamDisconnected, UpstreamTimeout
 from gateway.providers.wire import (
     broken_stream,
     forwardable_headers,
@@ -90,6 +91,25 @@ def wire_body(request: ModelRequest, *, stream: bool, include_usage: bool = Fals
         return json.dumps(out, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+class Body(Protocol):
+    def iter_any(self) -> AsyncIterator[bytes]: ...
+
+
+class UpstreamResponse(Protocol):
+    """What the providers read of an answer (``Http1Response`` and aiohttp's alike)."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def content(self) -> Body: ...
+    async def read(self) -> bytes: ...
+    def release(self) -> Any: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SseFrame:
     event: str | None
@@ -111,14 +131,14 @@ def parse_frame(frame: bytes) -> SseFrame | None:
     return SseFrame(event, b"\n".join(data), frame + b"\n\n")
 
 
-async def sse_frames(content: aiohttp.StreamReader) -> AsyncIterator[SseFrame]:
+async def sse_frames(content: Body) -> AsyncIterator[SseFrame]:
     """The frames of an SSE body as they arrive (each yielded as soon as its blank line is)."""
     async for batch in sse_batches(content):
         for frame in batch:
             yield frame
 
 
-async def sse_batches(content: aiohttp.StreamReader) -> AsyncIterator[list[SseFrame]]:
+async def sse_batches(content: Body) -> AsyncIterator[list[SseFrame]]:
     """The frames of an SSE body, those that arrived together as one list (as soon as the
     last one's blank line is there): a relay can send them to its client in one write."""
     buffer = b""
@@ -172,11 +192,28 @@ class UpstreamPool:
         self.timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=timeout_s, sock_read=timeout_s
         )
+        self.timeout_s = timeout_s
         self.proxy = env_proxy(self.base_url)
         self._session: aiohttp.ClientSession | None = None
+        self._direct: Http1Pool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
+    def direct(self) -> Http1Pool:
+        """The pool of direct connections (no proxy) for the running loop."""
+        loop = asyncio.get_running_loop()
+        if self._direct is None or self._loop is not loop:
+            self._direct = Http1Pool(
+                self.base_url,
+                headers={**self.headers, "accept-encoding": "identity"},
+                limit=POOL_SIZE,
+                connect_timeout_s=self.timeout_s,
+                read_timeout_s=self.timeout_s,
+            )
+            self._loop = loop
+        return self._direct
+
     def session(self) -> aiohttp.ClientSession:
+        """aiohttp's pool, for an upstream behind a proxy."""
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop or self._session.closed:
             connector = aiohttp.TCPConnector(limit=POOL_SIZE, ttl_dns_cache=300)
@@ -191,16 +228,23 @@ class UpstreamPool:
             return self.headers
         return {**self.headers, **forwardable_headers(request.extra_headers)}
 
-    async def open(self, path: str, body: bytes, request: ModelRequest) -> aiohttp.ClientResponse:
+    async def open(self, path: str, body: bytes, request: ModelRequest) -> UpstreamResponse:
         """POST ``body``; the response with a 2xx status (headers read, body not yet), else the
         mapped ``ProviderError``."""
+        response: UpstreamResponse
         try:
-            response = await self.session().post(
-                self.base_url + path,
-                data=body,
-                headers=self.request_headers(request),
-                proxy=self.proxy,
-            )
+            if self.proxy is None:
+                extra = request.extra_headers
+                response = await self.direct().post(
+                    path, body, forwardable_headers(extra) if extra else None
+                )
+            else:
+                response = await self.session().post(
+                    self.base_url + path,
+                    data=body,
+                    headers=self.request_headers(request),
+                    proxy=self.proxy,
+                )
         except Exception as exc:
             self.raise_transport(exc, request)
         if response.status >= 400:
@@ -231,7 +275,7 @@ class UpstreamPool:
             self.raise_transport(exc, request)
 
     def status(
-        self, response: aiohttp.ClientResponse, raw: bytes, request: ModelRequest
+        self, response: UpstreamResponse, raw: bytes, request: ModelRequest
     ) -> ProviderError:
         try:
             body: Any = orjson.loads(raw) if raw else None
@@ -251,8 +295,8 @@ class UpstreamPool:
             exc,
             provider=self.name,
             model=request.model,
-            timeouts=(asyncio.TimeoutError, aiohttp.ServerTimeoutError),
-            connections=(aiohttp.ClientError,),
+            timeouts=(asyncio.TimeoutError, aiohttp.ServerTimeoutError, UpstreamTimeout),
+            connections=(aiohttp.ClientError, UpstreamDisconnected),
         )
         if mapped is None:
             raise exc
@@ -266,6 +310,9 @@ class UpstreamPool:
         self.raise_transport(exc, request)
 
     async def aclose(self) -> None:
+        if self._direct is not None:
+            await self._direct.aclose()
+            self._direct = None
         if self._session is not None and not self._session.closed:
             # Its loop may be gone (a test's): then there is nothing left to close.
             with contextlib.suppress(RuntimeError):
