@@ -36,6 +36,7 @@ from governance.estimate import estimate_prompt_tokens, worst_case_nano
 from governance.journal_replay import SETTLEMENT, settlement_record
 from governance.metrics import GovernanceMetrics
 from governance.ratelimit import RateLimiter, RateTicket
+from kernel.after_response import later
 from kernel.errors import PermissionDenied, UnknownModel
 from kernel.principal import Principal
 
@@ -194,12 +195,11 @@ class Governance:
 
     # settle -----------------------------------------------------------------------------------
     async def settle(self, facts: RequestFacts) -> None:
-        ctx, result, error = facts.ctx, facts.result, facts.error
+        ctx, result = facts.ctx, facts.result
         ticket = ctx.reservation if isinstance(ctx.reservation, Ticket) else None
         admitted = ticket is not None
         attempts = facts.attempts
         actual = sum(a.cost_nano_usd for a in attempts)
-        route = facts.route
         if ticket is not None and ticket.reservation is not None:
             await self._settle_budget(ticket.reservation, actual, ctx.request_id)
         if ticket is not None and ticket.rate is not None and self.limiter is not None:
@@ -210,13 +210,24 @@ class Governance:
                 )
             except Exception:
                 log.exception("rate-limit charge failed for %s", ctx.request_id)
+        # Neither is journaled nor read by the answer: after the response (kernel.after_response).
+        later(lambda: self._observe(facts, admitted))
+        if self.journal is not None and ticket is not None and ticket.reservation is not None:
+            # after the hand-offs above: the journal's segment outlives them (gateway.journal)
+            self.journal.put(
+                ctx.request_id, SETTLEMENT, settlement_record(ticket.reservation, actual)
+            )
+
+    def _observe(self, facts: RequestFacts, admitted: bool) -> None:
+        """The request's metrics and audit record."""
+        ctx, attempts = facts.ctx, facts.attempts
         try:
             self.metrics.record(
-                route=route,
+                route=facts.route,
                 principal=ctx.principal,
                 attempts=attempts,
-                result=result,
-                error=error,
+                result=facts.result,
+                error=facts.error,
                 admitted=admitted,
             )
             # A circuit changes state only on a failed attempt, or while one is not closed.
@@ -237,11 +248,6 @@ class Governance:
                 log.exception("audit: could not build the record of %s", ctx.request_id)
                 record = (ctx.request_id, self.now(), {"record_build_failed": True})
             self.audit.submit(record)
-        if self.journal is not None and ticket is not None and ticket.reservation is not None:
-            # after the hand-offs above: the journal's segment outlives them (gateway.journal)
-            self.journal.put(
-                ctx.request_id, SETTLEMENT, settlement_record(ticket.reservation, actual)
-            )
 
     async def _reserve(self, budgets: list[Budget], amount: int, now: datetime) -> Reservation:
         if self.worker is not None:

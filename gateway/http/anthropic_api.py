@@ -18,6 +18,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from gateway.http.common import (
     OVERHEAD_HEADER,
+    DeferringResponse,
     json_body,
     model_request,
     overhead_ms,
@@ -29,6 +30,7 @@ from gateway.http.errors import anthropic_error_body
 from gateway.service import Gateway, GatewayStream
 from gateway.types import InvocationResult, ModelRequest, StreamEvent, WireBody
 from gateway.usage import usage_to_anthropic
+from kernel.after_response import Deferred
 from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
 from kernel.request_context import started_at
@@ -135,10 +137,11 @@ def anthropic_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
         model_req.with_wire(WireBody("anthropic", raw, body))
         rid = request_id_of(request)
         if not stream:
-            result = await gateway.invoke(model_req, principal=principal, request_id=rid)
+            with Deferred() as deferred:  # the metrics and audit record: after the answer
+                result = await gateway.invoke(model_req, principal=principal, request_id=rid)
             headers = result_headers(result)
             headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
-            return Response(message_bytes(result), media_type="application/json", headers=headers)
+            return DeferringResponse(message_bytes(result), headers, deferred)
         events = gateway.stream(model_req, principal=principal, request_id=rid)
         first = await events.__anext__()  # errors before the first content byte: HTTP status
         headers = {

@@ -7,9 +7,12 @@ from typing import Any
 
 import orjson
 from fastapi import Request
+from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.types import Receive, Scope, Send
 
 from gateway.types import AttemptRecord, ModelRequest
+from kernel.after_response import Deferred
 from kernel.errors import InvalidRequest
 from kernel.request_context import request_id
 
@@ -56,3 +59,20 @@ def overhead_ms(started: float, upstream: float) -> str:
     """The gateway's own time: everything since arrival that was not spent upstream."""
     total = (time.perf_counter() - started) * 1000.0
     return f"{max(0.0, total - upstream):.3f}"
+
+
+class DeferringResponse(Response):
+    """A JSON answer that runs the work its call deferred (``kernel.after_response``) once it
+    is sent, or once sending it failed (a client that hung up still gets audited)."""
+
+    media_type = "application/json"
+
+    def __init__(self, content: bytes | str, headers: dict[str, str], deferred: Deferred) -> None:
+        super().__init__(content, headers=headers)
+        self.deferred = deferred
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.deferred.run_now()

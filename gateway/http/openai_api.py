@@ -17,6 +17,7 @@ from fastapi.responses import Response, StreamingResponse
 from gateway.http.anthropic_api import result_headers
 from gateway.http.common import (
     OVERHEAD_HEADER,
+    DeferringResponse,
     overhead_ms,
     raw_json_body,
     request_id_of,
@@ -27,6 +28,7 @@ from gateway.http.openai_translate import ChunkTranslator, chat_request, complet
 from gateway.service import Gateway, GatewayStream
 from gateway.types import InvocationResult, StreamEvent, WireBody
 from gateway.usage import CumulativeUsage
+from kernel.after_response import Deferred
 from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
 from kernel.request_context import started_at
@@ -85,12 +87,11 @@ def openai_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
         model_req.with_wire(WireBody("openai", raw, body))  # for an OpenAI-format upstream
         rid = request_id_of(request)
         if not stream:
-            result = await gateway.invoke(model_req, principal=principal, request_id=rid)
+            with Deferred() as deferred:  # the metrics and audit record: after the answer
+                result = await gateway.invoke(model_req, principal=principal, request_id=rid)
             headers = result_headers(result)
             headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
-            return Response(
-                completion_bytes(result), media_type="application/json", headers=headers
-            )
+            return DeferringResponse(completion_bytes(result), headers, deferred)
         events = gateway.stream(model_req, principal=principal, request_id=rid)
         first = await events.__anext__()
         headers = {
