@@ -91,10 +91,11 @@ class Usage(BaseModel):
 
     @staticmethod
     def total(usages: Iterable[Usage]) -> Usage:
-        """The sum of ``usages`` (a new ``Usage``: zero for none)."""
+        """The sum of ``usages`` (zero for none; the one itself when there is one: a call's
+        usage is never changed once its answer is made)."""
         found = list(usages)
         if len(found) == 1:
-            return found[0].model_copy()
+            return found[0]
         total = Usage()
         for u in found:
             total = total + u

@@ -139,9 +139,10 @@ def anthropic_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
         if not stream:
             with Deferred() as deferred:  # the metrics and audit record: after the answer
                 result = await gateway.invoke(model_req, principal=principal, request_id=rid)
-            headers = result_headers(result)
-            headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
-            return DeferringResponse(message_bytes(result), headers, deferred)
+                content = message_bytes(result)
+                headers = result_headers(result)
+                headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
+            return DeferringResponse(content, headers, deferred)
         events = gateway.stream(model_req, principal=principal, request_id=rid)
         first = await events.__anext__()  # errors before the first content byte: HTTP status
         headers = {

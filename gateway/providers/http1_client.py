@@ -29,6 +29,7 @@ KEEPALIVE_S = 15.0
 # Body bytes held before the socket is no longer read (a consumer slower than its upstream).
 HIGH_WATER = 1 << 20
 _NO_BODY_STATUS = frozenset({204, 304})
+_LENGTH_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
 
 
 class UpstreamTimeout(TimeoutError):
@@ -63,7 +64,8 @@ class _Connection(asyncio.Protocol):
     def send(self, head: bytes, body: bytes) -> None:
         self.active = True
         self.reason, self.headers = b"", []
-        self.head_done = self.complete = self.eof_body = self.keep_alive = False
+        self.head_done = self.complete = self.keep_alive = False
+        self.eof_body = True  # until a length header says otherwise
         self.chunks.clear()
         self.buffered = 0
         assert self.transport is not None
@@ -119,7 +121,7 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self.complete or not self.active:
             return
-        if self.eof_body and exc is None:  # a body without a length ends with the connection
+        if self.head_done and self.eof_body and exc is None:  # no length: ends with the close
             self.complete = True
             self._wake()
             return
@@ -132,14 +134,12 @@ class _Connection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
+        if self.eof_body and name.lower() in _LENGTH_HEADERS:
+            self.eof_body = False
 
     def on_headers_complete(self) -> None:
-        names = {name.lower() for name, _ in self.headers}
-        self.eof_body = (
-            b"content-length" not in names
-            and b"transfer-encoding" not in names
-            and self.parser.get_status_code() not in _NO_BODY_STATUS
-        )
+        if self.parser.get_status_code() in _NO_BODY_STATUS:
+            self.eof_body = False
         self.head_done = True
         self._wake()
 
@@ -181,13 +181,21 @@ class Http1Response:
         self._pool, self._conn, self._timeout_s = pool, conn, timeout_s
         self.status = conn.parser.get_status_code()
         self.reason = conn.reason.decode("latin-1")
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in conn.headers:
-            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        self.headers: Mapping[str, str] = headers
+        self._raw_headers = conn.headers
+        self._headers: dict[str, str] | None = None
         self.content = self  # aiohttp's shape: ``response.content.iter_any()``
         self._released = False
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Decoded when first read (an answer that succeeds is never asked for them)."""
+        if self._headers is None:
+            headers: dict[str, str] = {}
+            for raw_name, raw_value in self._raw_headers:
+                name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+                headers[name] = f"{headers[name]}, {value}" if name in headers else value
+            self._headers = headers
+        return self._headers
 
     async def read(self) -> bytes:
         conn = self._conn
