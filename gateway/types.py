@@ -125,7 +125,7 @@ class ModelResponse(BaseModel):
 
     @property
     def raw(self) -> WireBytes | None:
-        return self._raw
+        return _raw_of(self)
 
     def with_raw(self, raw: WireBytes | None) -> ModelResponse:
         self._raw = raw
@@ -134,6 +134,13 @@ class ModelResponse(BaseModel):
     @property
     def text(self) -> str:
         return "".join(b.get("text", "") for b in self.content if b.get("type") == "text")
+
+
+def _raw_of(model: BaseModel) -> WireBytes | None:
+    """A model's ``_raw``, read from pydantic's store of private attributes directly: through
+    the attribute (pydantic's ``__getattr__``) it cost a microsecond, for every stream event."""
+    private = model.__pydantic_private__
+    return private.get("_raw") if private else None
 
 
 StreamEventType = Literal[
@@ -158,7 +165,7 @@ class StreamEvent(BaseModel):
 
     @property
     def raw(self) -> WireBytes | None:
-        return self._raw
+        return _raw_of(self)
 
     def with_raw(self, raw: WireBytes | None) -> StreamEvent:
         self._raw = raw

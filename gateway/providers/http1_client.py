@@ -53,7 +53,7 @@ class _Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self.reason = b""
         self.headers: list[tuple[bytes, bytes]] = []
-        self.head_done = self.complete = self.eof_body = self.keep_alive = False
+        self.head_done = self.complete = self.keep_alive = False
         self.chunks: collections.deque[bytes] = collections.deque()
         self.buffered = 0
         self.paused = False
@@ -65,7 +65,6 @@ class _Connection(asyncio.Protocol):
         self.active = True
         self.reason, self.headers = b"", []
         self.head_done = self.complete = self.keep_alive = False
-        self.eof_body = True  # until a length header says otherwise
         self.chunks.clear()
         self.buffered = 0
         assert self.transport is not None
@@ -121,7 +120,7 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self.complete or not self.active:
             return
-        if self.head_done and self.eof_body and exc is None:  # no length: ends with the close
+        if exc is None and self.head_done and self._ends_with_close():
             self.complete = True
             self._wake()
             return
@@ -132,14 +131,16 @@ class _Connection(asyncio.Protocol):
     def on_status(self, status: bytes) -> None:
         self.reason += status
 
+    def _ends_with_close(self) -> bool:
+        """A body with neither a length nor chunks: it ends when the connection does."""
+        if self.parser.get_status_code() in _NO_BODY_STATUS:
+            return False
+        return not any(name.lower() in _LENGTH_HEADERS for name, _ in self.headers)
+
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
-        if self.eof_body and name.lower() in _LENGTH_HEADERS:
-            self.eof_body = False
 
     def on_headers_complete(self) -> None:
-        if self.parser.get_status_code() in _NO_BODY_STATUS:
-            self.eof_body = False
         self.head_done = True
         self._wake()
 
