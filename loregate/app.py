@@ -21,6 +21,7 @@ from governance.billing_api import billing_router
 from governance.redaction import PiiRedactor
 from governance.usage_api import usage_router
 from ingest.api import in_thread, ingest_router
+from kernel.heap_trim import HeapTrim
 from kernel.request_context import RequestIdMiddleware
 from loregate import __version__
 from loregate.errors_http import install_error_handlers
@@ -35,6 +36,7 @@ log = logging.getLogger("loregate")
 
 # Container allocations between collections of the youngest generation (see tune_process).
 GC_YOUNG_THRESHOLD = 10_000
+HEAP_TRIM = HeapTrim()  # started by ``tune_process``: serving workers only
 
 
 def start_up(graph: Loregate) -> None:
@@ -84,12 +86,14 @@ def tune_process() -> None:
 
     The youngest generation is collected every ``GC_YOUNG_THRESHOLD`` container allocations
     instead of CPython's 700: a request allocates hundreds, so the default ran a collection
-    for nearly every request."""
+    for nearly every request. What the C library's ``malloc`` keeps after load peaks goes back
+    to the system every few seconds (``kernel.heap_trim``)."""
     gc.collect()
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
     sys.setswitchinterval(0.0002)
+    HEAP_TRIM.start()
 
 
 def fastapi_telemetry() -> TelemetryConfig | None:

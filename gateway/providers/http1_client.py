@@ -184,8 +184,13 @@ class Http1Response:
         self.reason = conn.reason.decode("latin-1")
         self._raw_headers = conn.headers
         self._headers: dict[str, str] | None = None
-        self.content = self  # aiohttp's shape: ``response.content.iter_any()``
         self._released = False
+
+    @property
+    def content(self) -> Http1Response:
+        """aiohttp's shape: ``response.content.iter_any()`` (a property: an attribute holding
+        the response itself would make every response a cycle for the collector to find)."""
+        return self
 
     @property
     def headers(self) -> Mapping[str, str]:

@@ -123,5 +123,8 @@ def test_a_serving_process_is_tuned() -> None:
         "assert after == (GC_YOUNG_THRESHOLD, *before[1:]), (before, after)\n"
         "assert sys.getswitchinterval() < 0.001\n"
         "assert gc.get_freeze_count() > 0\n"
+        "from loregate.app import HEAP_TRIM\n"
+        "assert HEAP_TRIM.available and HEAP_TRIM._thread is not None\n"
+        "assert HEAP_TRIM._thread.is_alive() and HEAP_TRIM._thread.daemon\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
