@@ -22,18 +22,18 @@ from types import TracebackType
 
 log = logging.getLogger("kernel.after_response")
 
-_pending: ContextVar[list[Callable[[], None]] | None] = ContextVar(
-    "loregate_after_response", default=None
-)
+_collector: ContextVar[Deferred | None] = ContextVar("loregate_after_response", default=None)
 
 
 def later(fn: Callable[[], None]) -> None:
-    """Run ``fn`` after the response when an endpoint collects deferred work, else now."""
-    pending = _pending.get()
-    if pending is None:
+    """Run ``fn`` after the response when an endpoint collects deferred work, else now (also
+    in a task that outlived its request: its copy of the context still names the collector,
+    whose work already ran)."""
+    deferred = _collector.get()
+    if deferred is None or deferred.done:
         fn()
     else:
-        pending.append(fn)
+        deferred.pending.append(fn)
 
 
 class Deferred:
@@ -41,10 +41,11 @@ class Deferred:
 
     def __init__(self) -> None:
         self.pending: list[Callable[[], None]] = []
+        self.done = False
         self._token: object = None
 
     def __enter__(self) -> Deferred:
-        self._token = _pending.set(self.pending)
+        self._token = _collector.set(self)
         return self
 
     def __exit__(
@@ -53,11 +54,12 @@ class Deferred:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        _pending.reset(self._token)  # type: ignore[arg-type]
+        _collector.reset(self._token)  # type: ignore[arg-type]
         if exc is not None:  # no response will run it
             self.run_now()
 
     def run_now(self) -> None:
+        self.done = True
         pending, self.pending = self.pending, []
         for fn in pending:
             try:

@@ -297,7 +297,8 @@ class Http1Pool:
         now = time.monotonic()
         while self._idle:
             conn = self._idle.pop()  # the most recent: the likeliest still open
-            if not conn.closed and now - conn.idle_since < KEEPALIVE_S:
+            closing = conn.transport is None or conn.transport.is_closing()
+            if not conn.closed and not closing and now - conn.idle_since < KEEPALIVE_S:
                 return conn
             conn.close()
         return None

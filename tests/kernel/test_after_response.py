@@ -43,6 +43,24 @@ def test_a_call_that_raises_runs_what_it_deferred() -> None:
     assert done == ["settled"]
 
 
+async def test_a_task_that_outlives_its_request_runs_its_work_at_once() -> None:
+    import asyncio
+
+    done: list[str] = []
+    go = asyncio.Event()
+
+    async def background() -> None:  # started inside the block: its context names it
+        await go.wait()
+        later(lambda: done.append("late"))
+
+    with Deferred() as deferred:
+        task = asyncio.create_task(background())
+    deferred.run_now()
+    go.set()
+    await task
+    assert done == ["late"]
+
+
 async def test_the_response_is_sent_before_the_deferred_work_runs() -> None:
     order: list[str] = []
     app = FastAPI()
