@@ -14,7 +14,6 @@ musl or macOS, it does nothing).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import threading
 from collections.abc import Callable
@@ -23,12 +22,11 @@ log = logging.getLogger("kernel.heap_trim")
 
 
 def glibc_malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or ``None`` where the C library has none."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
+    """glibc's ``malloc_trim``, or ``None`` where the C library has none. Looked up among the
+    symbols the process already has loaded: ``ctypes.util.find_library`` would run
+    ``ldconfig`` in a subprocess, at the import of every process that builds the app."""
     try:
-        trim = ctypes.CDLL(name).malloc_trim
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
     trim.argtypes = [ctypes.c_size_t]

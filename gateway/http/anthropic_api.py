@@ -9,7 +9,7 @@ An error before the first content event is an HTTP error in Anthropic's shape; a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -33,6 +33,7 @@ from gateway.usage import usage_to_anthropic
 from kernel.after_response import Deferred
 from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
+from kernel.principal import Principal
 from kernel.request_context import started_at
 from kernel.sse import SSE_HEADERS, compact_json, sse_frame
 
@@ -89,6 +90,25 @@ def result_headers(result: InvocationResult) -> dict[str, str]:
     }
 
 
+async def answer(
+    gateway: Gateway,
+    request: ModelRequest,
+    principal: Principal,
+    request_id: str | None,
+    started: float,
+    content_of: Callable[[InvocationResult], bytes | str],
+) -> DeferringResponse:
+    """A non-streamed call's answer (both compatible APIs): the body ``content_of`` makes, the
+    result's headers and loregate's own time; its metrics and audit record run after it is
+    sent (``kernel.after_response``)."""
+    with Deferred() as deferred:
+        result = await gateway.invoke(request, principal=principal, request_id=request_id)
+        content = content_of(result)
+        headers = result_headers(result)
+        headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
+    return DeferringResponse(content, headers, deferred)
+
+
 def message_bytes(result: InvocationResult) -> bytes | str:
     """The upstream's own body when it is already a Messages API answer (pass-through)."""
     raw = result.response.raw
@@ -137,12 +157,7 @@ def anthropic_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
         model_req.with_wire(WireBody("anthropic", raw, body))
         rid = request_id_of(request)
         if not stream:
-            with Deferred() as deferred:  # the metrics and audit record: after the answer
-                result = await gateway.invoke(model_req, principal=principal, request_id=rid)
-                content = message_bytes(result)
-                headers = result_headers(result)
-                headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
-            return DeferringResponse(content, headers, deferred)
+            return await answer(gateway, model_req, principal, rid, started, message_bytes)
         events = gateway.stream(model_req, principal=principal, request_id=rid)
         first = await events.__anext__()  # errors before the first content byte: HTTP status
         headers = {

@@ -14,21 +14,18 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from gateway.http.anthropic_api import result_headers
+from gateway.http.anthropic_api import answer
 from gateway.http.common import (
     OVERHEAD_HEADER,
-    DeferringResponse,
     overhead_ms,
     raw_json_body,
     request_id_of,
-    upstream_ms,
 )
 from gateway.http.errors import openai_error_body
 from gateway.http.openai_translate import ChunkTranslator, chat_request, completion_json
 from gateway.service import Gateway, GatewayStream
 from gateway.types import InvocationResult, StreamEvent, WireBody
 from gateway.usage import CumulativeUsage
-from kernel.after_response import Deferred
 from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
 from kernel.request_context import started_at
@@ -87,12 +84,7 @@ def openai_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
         model_req.with_wire(WireBody("openai", raw, body))  # for an OpenAI-format upstream
         rid = request_id_of(request)
         if not stream:
-            with Deferred() as deferred:  # the metrics and audit record: after the answer
-                result = await gateway.invoke(model_req, principal=principal, request_id=rid)
-                content = completion_bytes(result)
-                headers = result_headers(result)
-                headers[OVERHEAD_HEADER] = overhead_ms(started, upstream_ms(result.attempts))
-            return DeferringResponse(content, headers, deferred)
+            return await answer(gateway, model_req, principal, rid, started, completion_bytes)
         events = gateway.stream(model_req, principal=principal, request_id=rid)
         first = await events.__anext__()
         headers = {
