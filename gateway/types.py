@@ -61,7 +61,8 @@ class ModelRequest(BaseModel):
 
     @property
     def wire(self) -> WireBody | None:
-        return self._wire
+        private = self.__pydantic_private__  # not through pydantic's __getattr__: see _raw_of
+        return private.get("_wire") if private else None
 
     def with_wire(self, wire: WireBody | None) -> ModelRequest:
         self._wire = wire
@@ -138,7 +139,8 @@ class ModelResponse(BaseModel):
 
 def _raw_of(model: BaseModel) -> WireBytes | None:
     """A model's ``_raw``, read from pydantic's store of private attributes directly: through
-    the attribute (pydantic's ``__getattr__``) it cost a microsecond, for every stream event."""
+    the attribute, pydantic's ``__getattr__`` first fails to find it on the class (an
+    exception caught inside pydantic) and cost a microsecond, for every stream event."""
     private = model.__pydantic_private__
     return private.get("_raw") if private else None
 

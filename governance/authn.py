@@ -14,16 +14,17 @@ from governance.keys import KeyStore, check_tag
 from kernel.auth import Authenticate
 from kernel.errors import AuthenticationError
 from kernel.principal import Principal
+from kernel.request_context import header_value
 
 STATE_KEY = "loregate_principal"
 TAG_HEADER = "x-loregate-tag"
 
 
 def key_from_headers(request: Request) -> str | None:
-    key = request.headers.get("x-api-key")
+    key = header_value(request, "x-api-key")
     if key:
         return key.strip()
-    auth = request.headers.get("authorization")
+    auth = header_value(request, "authorization")
     if auth:
         scheme, _, value = auth.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
@@ -33,7 +34,9 @@ def key_from_headers(request: Request) -> str | None:
 
 def api_key_auth(store: KeyStore) -> Authenticate:
     async def authenticate(request: Request) -> Principal:
-        known = getattr(request.state, STATE_KEY, None)
+        # request.state's dict, read directly: a missing attribute of ``State`` is two caught
+        # exceptions, on every request
+        known = (request.scope.get("state") or {}).get(STATE_KEY)
         if isinstance(known, Principal):
             return known
         key = key_from_headers(request)
@@ -45,7 +48,7 @@ def api_key_auth(store: KeyStore) -> Authenticate:
         principal = store.cached(key)
         if principal is None:
             principal = await anyio.to_thread.run_sync(store.lookup, key)
-        tag = request.headers.get(TAG_HEADER)
+        tag = header_value(request, TAG_HEADER)
         if tag is not None and tag.strip():
             # the request's own allocation tag wins over its key's default
             principal = principal.model_copy(update={"tag": check_tag(tag, "X-Loregate-Tag")})

@@ -39,6 +39,18 @@ def started_at(request: Any) -> float:
     return started
 
 
+def header_value(request: Any, name: str) -> str | None:
+    """The first value of header ``name`` (lower case) of a Starlette ``Request`` or an ASGI
+    scope, or None. Starlette's ``Headers.get`` finds a missing header by raising and catching
+    a ``KeyError``; the hot path asks for several that are usually absent."""
+    scope = request if isinstance(request, dict) else request.scope
+    key = name.encode("latin-1")
+    for k, v in scope.get("headers") or ():
+        if k == key:
+            return str(v.decode("latin-1"))
+    return None
+
+
 def new_id() -> str:
     """32 random hex digits, as random as a UUID4's (without its version bits): five times
     cheaper than ``uuid.uuid4().hex``, and made for every request."""

@@ -14,14 +14,14 @@ from starlette.types import Receive, Scope, Send
 from gateway.types import AttemptRecord, ModelRequest
 from kernel.after_response import Deferred
 from kernel.errors import InvalidRequest
-from kernel.request_context import request_id
+from kernel.request_context import header_value, request_id
 
 OVERHEAD_HEADER = "x-loregate-overhead-ms"
 
 
 def request_id_of(request: Request) -> str | None:
     """The request id the middleware set, else the caller's header (a bare gateway app)."""
-    return request_id(request) or request.headers.get("x-request-id") or None
+    return request_id(request) or header_value(request, "x-request-id") or None
 
 
 async def json_body(request: Request) -> dict[str, Any]:

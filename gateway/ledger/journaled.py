@@ -9,8 +9,11 @@ instead of on the writer's thread, so both receive the same rows.
 
 from __future__ import annotations
 
+import orjson
+
 from gateway.hooks import RequestFacts
 from gateway.journal import JournalSink
+from gateway.ledger.insert_process import pack_rows
 from gateway.ledger.rows import ledger_rows
 from gateway.ledger.writer import LedgerWriter
 
@@ -24,9 +27,11 @@ class JournaledLedger:
 
     def record(self, facts: RequestFacts) -> None:
         rows = ledger_rows(facts)
-        self.writer.write(rows)  # first: a journal segment is deleted once the writer flushed
-        # orjson writes the dataclass rows itself (the same fields as ``as_dict``)
-        self.journal.put(facts.ctx.request_id, LEDGER, {"rows": rows})
+        # Serialized once for both: the insert process's batch and the journal's line hold the
+        # same JSON (orjson writes the dataclass rows itself, the fields of ``as_dict``).
+        packed = pack_rows(rows)
+        self.writer.write(rows, packed)  # first: a segment is deleted once the writer flushed
+        self.journal.put(facts.ctx.request_id, LEDGER, {"rows": orjson.Fragment(packed)})
 
     async def aclose(self) -> None:
         await self.writer.aclose()

@@ -128,9 +128,13 @@ class LedgerWriter(BatchOwner):
         else:
             self._put(facts)
 
-    def write(self, rows: Sequence[LedgerRow]) -> None:
+    def write(self, rows: Sequence[LedgerRow], packed: bytes | None = None) -> None:
+        """``packed``: ``pack_rows(rows)`` if the caller has made it already."""
         if rows:
-            self._put(pack_rows(rows) if self.inserts is not None else list(rows))
+            if self.inserts is None:
+                self._put(list(rows))
+            else:
+                self._put(packed if packed is not None else pack_rows(rows))
 
     def _put(self, item: Item) -> None:
         if self._worker.closed:
