@@ -9,7 +9,8 @@ One run, same machine, same loopback, same client, the direct baseline beside ev
   - this process as the client (httpx one request at a time, aiohttp for concurrency).
 
 Prints, against the targets of issue 14:
-  1. added p50/p99 one request at a time (<= 0.5 ms / <= 2 ms);
+  1. added p50/p99 one request at a time (<= 0.5 ms / <= 2 ms), beside a bare ASGI forwarder
+     on the same server stack (``bare_hop.py``: the floor of any Python hop);
   2. requests per second at 32 connections, through vs direct (>= 20 %);
   3. streams at 1 and 100 at once: added time to first delta, largest gap between deltas
      (no stall: never more than 10 ms over the upstream's 20 ms);
@@ -198,32 +199,94 @@ def verdict(ok: bool) -> str:
 
 
 # 1. One request at a time --------------------------------------------------------------------
-def sequential_pair(
-    direct_url: str, url: str, n: int, key: str
-) -> tuple[list[float], list[float], list[float]]:
-    """``n`` requests one at a time to each, in alternating blocks of 50 (the machine's drift
-    hits both alike); also loregate's own time as it reports it (x-loregate-overhead-ms)."""
-    direct_body = {**BODY, "model": "claude-haiku-4-5"}
-    body = {**BODY, "model": "bench"}
-    times: tuple[list[float], list[float]] = ([], [])
+def start_bare_hop(port: int, emulator_url: str) -> subprocess.Popen[bytes]:
+    """``bare_hop.py`` on the server `loregate serve` uses (uvicorn; uvloop and httptools)."""
+    argv = [PY, "-m", "uvicorn", "bare_hop:app", "--port", str(port), "--log-level", "error"]
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'benchmarks'}{os.pathsep}{ROOT}",
+        "BARE_HOP_UPSTREAM": emulator_url,
+    }
+    return subprocess.Popen([*argv, "--no-access-log"], cwd=ROOT, env=env)
+
+
+Target = tuple[str, dict[str, str], dict[str, object]]  # base URL, headers, body
+
+
+def one_at_a_time(targets: list[Target], n: int) -> tuple[list[list[float]], list[float]]:
+    """``n`` requests one at a time to each target (ms), in alternating blocks of 50 so the
+    machine's drift hits all alike; the last target is loregate, whose own time as it reports
+    it (x-loregate-overhead-ms) comes back too."""
+    times: list[list[float]] = [[] for _ in targets]
     own: list[float] = []
-    with (
-        httpx.Client(base_url=direct_url, headers=HEADERS, timeout=30) as d,
-        httpx.Client(base_url=url, headers={**HEADERS, "x-api-key": key}, timeout=30) as t,
-    ):
+    clients = [httpx.Client(base_url=u, headers=h, timeout=30) for u, h, _ in targets]
+    try:
         for _ in range(200):  # warm up connections, imports, caches
-            d.post("/v1/messages", json=direct_body).raise_for_status()
-            t.post("/v1/messages", json=body).raise_for_status()
+            for client, (_u, _h, payload) in zip(clients, targets, strict=True):
+                client.post("/v1/messages", json=payload).raise_for_status()
         for block in range(0, n, 50):
-            for client, payload, out in ((d, direct_body, times[0]), (t, body, times[1])):
+            for i, (client, (_u, _h, payload)) in enumerate(zip(clients, targets, strict=True)):
                 for _ in range(min(50, n - block)):
                     t0 = time.perf_counter()
                     r = client.post("/v1/messages", json=payload)
-                    out.append((time.perf_counter() - t0) * 1000)
+                    times[i].append((time.perf_counter() - t0) * 1000)
                     r.raise_for_status()
-                    if client is t:
+                    if i == len(targets) - 1:
                         own.append(float(r.headers["x-loregate-overhead-ms"]))
-    return times[0], times[1], own
+    finally:
+        for client in clients:
+            client.close()
+    return times, own
+
+
+DIRECT_BODY = {**BODY, "model": "claude-haiku-4-5"}
+THROUGH_BODY = {**BODY, "model": "bench"}
+
+
+def sequential_pair(
+    direct_url: str, url: str, n: int, key: str
+) -> tuple[list[float], list[float], list[float]]:
+    """The upstream direct and loregate one request at a time (``one_at_a_time``)."""
+    (direct, through), own = one_at_a_time(
+        [(direct_url, HEADERS, DIRECT_BODY), (url, {**HEADERS, "x-api-key": key}, THROUGH_BODY)],
+        n,
+    )
+    return direct, through, own
+
+
+def report_sequential(emu_url: str, url: str, key: str, n: int) -> None:
+    port = free_port()
+    hop_url = f"http://127.0.0.1:{port}"
+    hop = start_bare_hop(port, emu_url)
+    try:
+        wait_up(hop_url, "/healthz", hop)
+        (direct, bare, through), own = one_at_a_time(
+            [
+                (emu_url, HEADERS, DIRECT_BODY),
+                (hop_url, HEADERS, DIRECT_BODY),
+                (url, {**HEADERS, "x-api-key": key}, THROUGH_BODY),
+            ],
+            n,
+        )
+    finally:
+        stop(hop)
+    print(f"one request at a time, {len(direct)} each (ms):")
+    print(f"  {'':>16} {'p50':>8} {'p99':>8}")
+    for label, t in (("direct", direct), ("bare hop", bare), ("through loregate", through)):
+        print(f"  {label:>16} {pct(t, 0.5):8.3f} {pct(t, 0.99):8.3f}")
+    add50 = pct(through, 0.5) - pct(direct, 0.5)
+    add99 = pct(through, 0.99) - pct(direct, 0.99)
+    ok = add50 <= 0.5 and add99 <= 2
+    print(f"  {'added':>16} {add50:8.3f} {add99:8.3f}   (targets 0.5 / 2 ms: {verdict(ok)})")
+    hop50 = pct(bare, 0.5) - pct(direct, 0.5)
+    print(
+        f"  {'of which the hop':>16} {hop50:8.3f} {'':>8}   (a bare ASGI forwarder on the same "
+        "server and upstream client: the floor of any Python hop here)"
+    )
+    print(
+        f"  {'own time':>16} {pct(own, 0.5):8.3f} {pct(own, 0.99):8.3f}   (loregate's "
+        "x-loregate-overhead-ms: arrival to answer minus the upstream call)"
+    )
 
 
 # 2. Throughput ---------------------------------------------------------------------------------
@@ -343,22 +406,7 @@ def measure(emu_url: str, args: argparse.Namespace, workers: int) -> float:
                 time.sleep(5)  # every worker up and warmed
             print(f"\n=== `loregate serve --workers {workers}` (governance and audit on) ===")
             if workers == 1:
-                direct, through, own = sequential_pair(emu_url, url, args.sequential, key)
-                print(f"one request at a time, {len(direct)} each (ms):")
-                print(f"  {'':>16} {'p50':>8} {'p99':>8}")
-                for label, t in (("direct", direct), ("through loregate", through)):
-                    print(f"  {label:>16} {pct(t, 0.5):8.3f} {pct(t, 0.99):8.3f}")
-                add50 = pct(through, 0.5) - pct(direct, 0.5)
-                add99 = pct(through, 0.99) - pct(direct, 0.99)
-                ok = add50 <= 0.5 and add99 <= 2
-                print(
-                    f"  {'added':>16} {add50:8.3f} {add99:8.3f}   "
-                    f"(targets 0.5 / 2 ms: {verdict(ok)})"
-                )
-                print(
-                    f"  {'own time':>16} {pct(own, 0.5):8.3f} {pct(own, 0.99):8.3f}   (loregate's "
-                    "x-loregate-overhead-ms: arrival to answer minus the upstream call)"
-                )
+                report_sequential(emu_url, url, key, args.sequential)
             rps_d = asyncio.run(concurrent(emu_url, args.concurrent, 32, "claude-haiku-4-5", "b"))
             pids = tree(proc.pid)
             cpu0 = cpu_seconds(pids)
