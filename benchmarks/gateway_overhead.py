@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import signal
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,6 +142,19 @@ def start_emulator(port: int) -> subprocess.Popen[bytes]:
         f"port={port}, loop='asyncio', log_level='error', access_log=False)\n"
     )
     return subprocess.Popen([PY, "-c", code], cwd=ROOT)
+
+
+@contextlib.contextmanager
+def emulator_running() -> Iterator[str]:
+    """The emulator (``start_emulator``) on a free port, up: its URL; stopped afterwards."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    emulator = start_emulator(port)
+    try:
+        wait_up(url, "/v1/models", emulator)
+        yield url
+    finally:
+        stop(emulator)
 
 
 def bench_env(emulator_url: str, home: Path) -> dict[str, str]:
@@ -458,19 +473,13 @@ def main() -> None:
     if args.soak is None:
         args.soak = 20000 if quick else 100000
 
-    emu_port = free_port()
-    emu_url = f"http://127.0.0.1:{emu_port}"
-    emulator = start_emulator(emu_port)
-    try:
-        wait_up(emu_url, "/v1/models", emulator)
+    with emulator_running() as emu_url:
         print(f"emulator at {emu_url}; pass-through {os.environ.get('LOREGATE_PASSTHROUGH', 'on')}")
         rates = {w: measure(emu_url, args, w) for w in (int(x) for x in args.workers.split(","))}
         if len(rates) > 1:
             print(
                 "\nscaling: " + ", ".join(f"--workers {w}: {r:.0f} req/s" for w, r in rates.items())
             )
-    finally:
-        stop(emulator)
 
 
 if __name__ == "__main__":

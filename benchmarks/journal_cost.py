@@ -25,11 +25,11 @@ from gateway_overhead import (
     admin_key,
     bench_env,
     concurrent,
+    emulator_running,
     free_port,
     pct,
     sequential_pair,
     serve,
-    start_emulator,
     stop,
     wait_up,
 )
@@ -66,11 +66,7 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, default=1000)
     parser.add_argument("--concurrent", type=int, default=3000)
     args = parser.parse_args()
-    emu_port = free_port()
-    emu_url = f"http://127.0.0.1:{emu_port}"
-    emulator = start_emulator(emu_port)
-    try:
-        wait_up(emu_url, "/v1/models", emulator)
+    with emulator_running() as emu_url:
         off = run(None, emu_url, args)
         for fsync in ("interval", "always"):
             on = run(fsync, emu_url, args)
@@ -78,8 +74,6 @@ def main() -> None:
                 f"journal cost ({fsync}): p50 {on[0] - off[0]:+.3f} ms, "
                 f"p99 {on[1] - off[1]:+.3f} ms, throughput x{on[2] / off[2]:.2f}"
             )
-    finally:
-        stop(emulator)
 
 
 if __name__ == "__main__":

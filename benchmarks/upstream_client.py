@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from gateway_overhead import free_port, start_emulator, wait_up  # noqa: E402
+from gateway_overhead import emulator_running  # noqa: E402
 
 from gateway.providers.http1_client import Http1Pool  # noqa: E402
 
@@ -114,16 +114,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    emulator = start_emulator(port)
-    try:
-        wait_up(url, "/v1/models", emulator)
+    with emulator_running() as url:
         n = 1000 if args.quick else 5000
         uvloop.run(run(url, n, n))
-    finally:
-        emulator.terminate()
-        emulator.wait(10)
 
 
 if __name__ == "__main__":
