@@ -30,6 +30,8 @@ KEEPALIVE_S = 15.0
 HIGH_WATER = 1 << 20
 _NO_BODY_STATUS = frozenset({204, 304})
 _LENGTH_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
+# Distinct sets of a caller's headers whose lines are kept (anything beyond starts afresh).
+_EXTRA_LINES_KEPT = 256
 
 
 class UpstreamTimeout(TimeoutError):
@@ -51,8 +53,9 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.active = False
         self.idle_since = 0.0
-        self.reason = b""
-        self.headers: list[tuple[bytes, bytes]] = []
+        # The bytes fed to the parser until the head was whole: the head is read from them
+        # only when asked (an answer that succeeds never is), instead of a callback per header.
+        self.head: list[bytes] = []
         self.head_done = self.complete = self.keep_alive = False
         self.chunks: collections.deque[bytes] = collections.deque()
         self.buffered = 0
@@ -63,7 +66,7 @@ class _Connection(asyncio.Protocol):
     # The request ---------------------------------------------------------------------------
     def send(self, head: bytes, body: bytes) -> None:
         self.active = True
-        self.reason, self.headers = b"", []
+        self.head = []
         self.head_done = self.complete = self.keep_alive = False
         self.chunks.clear()
         self.buffered = 0
@@ -110,6 +113,8 @@ class _Connection(asyncio.Protocol):
         if not self.active:  # bytes nobody asked for: this connection cannot be trusted
             self.close()
             return
+        if not self.head_done:
+            self.head.append(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -127,19 +132,13 @@ class _Connection(asyncio.Protocol):
         why = f": {exc}" if exc is not None else ""
         self._fail(UpstreamDisconnected(f"the upstream closed the connection mid-answer{why}"))
 
-    # llhttp's callbacks --------------------------------------------------------------------
-    def on_status(self, status: bytes) -> None:
-        self.reason += status
-
     def _ends_with_close(self) -> bool:
         """A body with neither a length nor chunks: it ends when the connection does."""
         if self.parser.get_status_code() in _NO_BODY_STATUS:
             return False
-        return not any(name.lower() in _LENGTH_HEADERS for name, _ in self.headers)
+        return not any(name.lower() in _LENGTH_HEADERS for name, _ in head_lines(self.head)[1])
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
-
+    # llhttp's callbacks --------------------------------------------------------------------
     def on_headers_complete(self) -> None:
         self.head_done = True
         self._wake()
@@ -167,6 +166,19 @@ class _Connection(asyncio.Protocol):
             self.waiter.set_exception(exc)
 
 
+def head_lines(chunks: list[bytes]) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """The reason phrase and the header lines (name, value) of an answer's head, from the
+    bytes fed to the parser until it was whole (llhttp has validated them)."""
+    raw = b"".join(chunks)
+    lines = raw[: raw.find(b"\r\n\r\n")].split(b"\r\n")
+    status = lines[0].split(b" ", 2)
+    headers = []
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        headers.append((name.strip(), value.strip()))
+    return (status[2] if len(status) > 2 else b""), headers
+
+
 def _expire(waiter: asyncio.Future[None], timeout_s: float) -> None:
     if not waiter.done():
         waiter.set_exception(UpstreamTimeout(f"no answer from the upstream within {timeout_s}s"))
@@ -181,8 +193,8 @@ class Http1Response:
     def __init__(self, pool: Http1Pool, conn: _Connection, timeout_s: float) -> None:
         self._pool, self._conn, self._timeout_s = pool, conn, timeout_s
         self.status = conn.parser.get_status_code()
-        self.reason = conn.reason.decode("latin-1")
-        self._raw_headers = conn.headers
+        self._head_bytes = conn.head  # a request on the reused connection starts a new list
+        self._head: tuple[bytes, list[tuple[bytes, bytes]]] | None = None
         self._headers: dict[str, str] | None = None
         self._released = False
 
@@ -192,12 +204,21 @@ class Http1Response:
         the response itself would make every response a cycle for the collector to find)."""
         return self
 
+    def _head_lines(self) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        if self._head is None:
+            self._head = head_lines(self._head_bytes)
+        return self._head
+
+    @property
+    def reason(self) -> str:
+        return self._head_lines()[0].decode("latin-1")
+
     @property
     def headers(self) -> Mapping[str, str]:
         """Decoded when first read (an answer that succeeds is never asked for them)."""
         if self._headers is None:
             headers: dict[str, str] = {}
-            for raw_name, raw_value in self._raw_headers:
+            for raw_name, raw_value in self._head_lines()[1]:
                 name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
                 headers[name] = f"{headers[name]}, {value}" if name in headers else value
             self._headers = headers
@@ -252,6 +273,7 @@ class Http1Pool:
         self.connect_timeout_s, self.read_timeout_s = connect_timeout_s, read_timeout_s
         self.headers = {k.lower(): v for k, v in headers.items()}
         self._static = _header_lines({"host": self.netloc, **self.headers})
+        self._extra_lines: dict[tuple[tuple[str, str], ...], bytes] = {}
         self._idle: list[_Connection] = []
         self._slots = asyncio.Semaphore(limit)
         self._closed = False
@@ -260,11 +282,7 @@ class Http1Pool:
         self, path: str, body: bytes, extra_headers: Mapping[str, str] | None = None
     ) -> Http1Response:
         """Send the request; the answer once its head is there (any status)."""
-        if extra_headers:
-            merged = {**self.headers, **{k.lower(): v for k, v in extra_headers.items()}}
-            lines = _header_lines({"host": self.netloc, **merged})
-        else:
-            lines = self._static
+        lines = self._lines(extra_headers) if extra_headers else self._static
         head = b"POST %s HTTP/1.1\r\n%scontent-length: %d\r\n\r\n" % (
             (self.prefix + path).encode("latin-1"),
             lines,
@@ -283,6 +301,19 @@ class Http1Pool:
             self._slots.release()
             raise
         return Http1Response(self, conn, self.read_timeout_s)
+
+    def _lines(self, extra: Mapping[str, str]) -> bytes:
+        """The head's header lines with a caller's headers, built once per distinct set (a
+        client sends the same few, such as ``anthropic-version``, with every request)."""
+        key = tuple(extra.items())
+        lines = self._extra_lines.get(key)
+        if lines is None:
+            merged = {**self.headers, **{k.lower(): v for k, v in extra.items()}}
+            lines = _header_lines({"host": self.netloc, **merged})
+            if len(self._extra_lines) >= _EXTRA_LINES_KEPT:
+                self._extra_lines.clear()
+            self._extra_lines[key] = lines
+        return lines
 
     def put_back(self, conn: _Connection, reusable: bool) -> None:
         conn.active = False

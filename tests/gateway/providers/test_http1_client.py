@@ -279,3 +279,41 @@ def test_bad_urls_and_headers_are_refused_by_name() -> None:
             await p.post("/x", b"", {"anthropic-beta": "a\r\nx-api-key: stolen"})
 
     asyncio.run(main())
+
+
+def test_a_head_split_across_reads_is_read_whole_and_stays_with_its_answer(run: Any) -> None:
+    """The head is kept as the bytes that carried it and read only when asked: a head cut in
+    pieces by the network reads whole, and an answer's headers are still its own after the
+    connection went on to the next request."""
+    count = 0
+
+    async def in_pieces(writer: asyncio.StreamWriter, headers: dict[str, str], body: bytes) -> None:
+        nonlocal count
+        count += 1
+        head = b"HTTP/1.1 201 Made Here\r\nx-n: %d\r\nretry-after: 7\r\ncontent-length: 2\r\n\r\n"
+        head %= count
+        for i in range(0, len(head), 9):
+            writer.write(head[i : i + 9])
+            await writer.drain()
+            await asyncio.sleep(0.002)
+        writer.write(b"ok")
+
+    upstream = Upstream(in_pieces)
+
+    async def main() -> None:
+        async with upstream as url:
+            p = pool(url)
+            first = await p.post("/x", b"", {"anthropic-version": "a"})
+            assert await first.read() == b"ok"
+            first.release()
+            second = await p.post("/x", b"", {"anthropic-version": "b"})
+            assert await second.read() == b"ok"
+            second.release()
+            assert (first.status, first.reason) == (201, "Made Here")
+            assert first.headers == {"x-n": "1", "retry-after": "7", "content-length": "2"}
+            assert second.headers["x-n"] == "2"
+            await p.aclose()
+
+    run(main())
+    assert upstream.connections == 1
+    assert [h["anthropic-version"] for h, _ in upstream.requests] == ["a", "b"]
