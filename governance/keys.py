@@ -15,13 +15,11 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cachetools import TTLCache
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +27,7 @@ from governance.tables import api_keys
 from kernel.digest import sha256_hex
 from kernel.errors import AuthenticationError, InvalidRequest, NotFound
 from kernel.principal import Principal, Role
+from kernel.ttl_memo import TtlMemo
 
 KEY_PREFIX = "lg_"
 KEY_PATTERN = re.compile(r"^lg_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$")
@@ -180,10 +179,9 @@ class KeyStore:
         self.engine = engine
         self.cache_ttl_s = cache_ttl_s
         # key hash -> principal; a revocation here clears it, elsewhere it expires with the TTL
-        self._cache: TTLCache[str, Principal] = TTLCache(
-            maxsize=10_000, ttl=cache_ttl_s, timer=monotonic
+        self._cache: TtlMemo[str, Principal] = TtlMemo(
+            maxsize=10_000, ttl_s=cache_ttl_s, timer=monotonic
         )
-        self._lock = threading.Lock()
 
     # Management -------------------------------------------------------------------------------
     def create(
@@ -258,8 +256,7 @@ class KeyStore:
                 .values(revoked_at=datetime.now(UTC))
             )
         record = self.get(key_id)
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
         return record
 
     def count_active_admins(self) -> int:
@@ -275,9 +272,7 @@ class KeyStore:
     # The hot path -----------------------------------------------------------------------------
     def cached(self, key: str) -> Principal | None:
         """The principal of ``key`` if it was looked up recently (no I/O)."""
-        digest = hash_key(key)
-        with self._lock:
-            return self._cache.get(digest)
+        return self._cache.get(hash_key(key))
 
     def lookup(self, key: str) -> Principal:
         """The principal behind ``key``; ``AuthenticationError`` if unknown or revoked."""
@@ -295,7 +290,5 @@ class KeyStore:
         if not record.active:
             raise AuthenticationError(f"API key {record.id} was revoked")
         principal = record.principal()
-        if self.cache_ttl_s > 0:
-            with self._lock:
-                self._cache[digest] = principal
+        self._cache.put(digest, principal)
         return principal

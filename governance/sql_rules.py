@@ -8,14 +8,14 @@ writes (``_upsert``, ``invalidate``); another process's change shows here once t
 
 from __future__ import annotations
 
-import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Generic, TypeVar
 
-from cachetools import TTLCache
 from sqlalchemy import Connection, Engine, Table, insert, update
+
+from kernel.ttl_memo import TtlMemo
 
 T = TypeVar("T")
 _ALL = "all"
@@ -34,8 +34,7 @@ class SqlRules(ABC, Generic[T]):
         self.engine = engine
         self.cache_ttl_s = cache_ttl_s
         # One entry (every rule); ttl 0 caches nothing.
-        self._cache: TTLCache[str, T] = TTLCache(maxsize=1, ttl=cache_ttl_s, timer=monotonic)
-        self._lock = threading.Lock()
+        self._cache: TtlMemo[str, T] = TtlMemo(maxsize=1, ttl_s=cache_ttl_s, timer=monotonic)
 
     @abstractmethod
     def _read(self, conn: Connection) -> T:
@@ -48,19 +47,15 @@ class SqlRules(ABC, Generic[T]):
             return cached
         with self.engine.connect() as conn:
             found = self._read(conn)
-        if self.cache_ttl_s > 0:
-            with self._lock:
-                self._cache[_ALL] = found
+        self._cache.put(_ALL, found)
         return found
 
     def _fresh(self) -> T | None:
         """The cached rules without I/O, or ``None`` when there are none or they are stale."""
-        with self._lock:
-            return self._cache.get(_ALL)
+        return self._cache.get(_ALL)
 
     def invalidate(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
     def _upsert(
         self, table: Table, key: Mapping[str, object], values: Mapping[str, object]
