@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -57,6 +57,17 @@ def new_id() -> str:
     return os.urandom(16).hex()
 
 
+def stamp(scope: Scope) -> tuple[Token[str | None], tuple[bytes, bytes]]:
+    """Stamp an HTTP request's id (the caller's ``x-request-id``, else a new one) and arrival
+    time on its scope and set ``current_request_id``: the token that resets it and the header
+    that returns the id on the response. (``RequestIdMiddleware`` and ``kernel.hot_routes``.)"""
+    incoming = dict(scope.get("headers") or ()).get(REQUEST_ID_HEADER)
+    rid = incoming.decode("latin-1")[:128] if incoming else new_id()
+    scope[_ID] = rid
+    scope[_STARTED] = time.perf_counter()
+    return current_request_id.set(rid), (REQUEST_ID_HEADER, rid.encode("latin-1"))
+
+
 class RequestIdMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -65,12 +76,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or ()).get(REQUEST_ID_HEADER)
-        rid = incoming.decode("latin-1")[:128] if incoming else new_id()
-        scope[_ID] = rid
-        scope[_STARTED] = time.perf_counter()
-        token = current_request_id.set(rid)
-        header = (REQUEST_ID_HEADER, rid.encode("latin-1"))
+        token, header = stamp(scope)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

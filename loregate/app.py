@@ -22,6 +22,7 @@ from governance.redaction import PiiRedactor
 from governance.usage_api import usage_router
 from ingest.api import in_thread, ingest_router
 from kernel.heap_trim import HeapTrim
+from kernel.hot_routes import HotRoutesApp
 from kernel.request_context import RequestIdMiddleware
 from loregate import __version__
 from loregate.errors_http import install_error_handlers
@@ -135,7 +136,7 @@ def create_app(
             graph.async_bridge.unbind()
             await graph.aclose()
 
-    app = FastAPI(
+    app = HotRoutesApp(
         title="loregate",
         version=__version__,
         description=(
@@ -172,7 +173,7 @@ def create_app(
     return app
 
 
-def _mount(app: FastAPI, graph: Loregate) -> None:
+def _mount(app: HotRoutesApp, graph: Loregate) -> None:
     from gateway.http import mount_gateway
     from retrieval.api import build_router as ask_router
 

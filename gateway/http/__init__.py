@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.routing import Route
 
@@ -15,7 +15,7 @@ from gateway.http.openai_api import openai_router
 from gateway.service import Gateway
 from kernel.auth import Authenticate
 from kernel.errors import ApiError
-from kernel.hot_routes import Endpoint, HotRoutes
+from kernel.hot_routes import Endpoint, HotRoutesApp
 
 __all__ = ["VENDOR_ERRORS", "anthropic_error", "build_router", "mount_gateway", "openai_error"]
 
@@ -38,13 +38,12 @@ def build_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
     return _build(gateway, auth)[0]
 
 
-def mount_gateway(app: FastAPI, gateway: Gateway, auth: Authenticate) -> None:
+def mount_gateway(app: HotRoutesApp, gateway: Gateway, auth: Authenticate) -> None:
     """The gateway's endpoints on ``app``, the model-call ones also dispatched ahead of the
-    app's router (``kernel.hot_routes``). Add the request-id middleware after this call, so
-    that it runs first."""
+    app's middleware stack (``kernel.hot_routes``)."""
     router, hot = _build(gateway, auth)
     app.include_router(router)
-    app.add_middleware(HotRoutes, routes=hot)
+    app.hot_routes.update(hot)
 
 
 def _build(gateway: Gateway, auth: Authenticate) -> tuple[APIRouter, dict[str, Endpoint]]:

@@ -34,7 +34,7 @@ from kernel.after_response import Deferred
 from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
 from kernel.principal import Principal
-from kernel.request_context import started_at
+from kernel.request_context import header_value, started_at
 from kernel.sse import SSE_HEADERS, compact_json, sse_frame
 
 # Fields of the Messages API that ModelRequest models; everything else goes to extra_body.
@@ -60,9 +60,12 @@ def to_model_request(body: dict[str, Any], request: Request) -> tuple[ModelReque
     stream = body.get("stream", False)
     fields = {k: v for k, v in body.items() if k in _MODELLED}
     fields["extra_body"] = {k: v for k, v in body.items() if k not in _MODELLED and k != "stream"}
-    fields["extra_headers"] = {
-        h: request.headers[h] for h in PASSTHROUGH_HEADERS if h in request.headers
-    }
+    extra: dict[str, str] = {}
+    for name in PASSTHROUGH_HEADERS:
+        value = header_value(request, name)
+        if value is not None:
+            extra[name] = value
+    fields["extra_headers"] = extra
     return model_request(fields), bool(stream)
 
 

@@ -9,6 +9,7 @@ import orjson
 from fastapi import Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from gateway.types import AttemptRecord, ModelRequest
@@ -28,9 +29,28 @@ async def json_body(request: Request) -> dict[str, Any]:
     return (await raw_json_body(request))[1]
 
 
+async def body_bytes(request: Request) -> bytes:
+    """The request's body, read from ``receive`` as Starlette's ``Request.stream`` reads it
+    (a client that hangs up is ``ClientDisconnect``), without its async generator and
+    ``aclosing`` context: one ``receive`` for the usual body that arrives whole. Read it once:
+    ``request.body()`` would find nothing left."""
+    chunks: list[bytes] = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        body: bytes = message.get("body", b"")
+        if not message.get("more_body", False):
+            if not chunks:
+                return body
+            chunks.append(body)
+            return b"".join(chunks)
+        chunks.append(body)
+
+
 async def raw_json_body(request: Request) -> tuple[bytes, dict[str, Any]]:
     """The body's bytes (kept for the pass-through path) and the JSON object they hold."""
-    raw = await request.body()
+    raw = await body_bytes(request)
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.testclient import TestClient
 
 from kernel.errors import ApiError, InvalidRequest
-from kernel.hot_routes import HotRoutes
-from kernel.request_context import RequestIdMiddleware, request_id
+from kernel.hot_routes import HotRoutesApp
+from kernel.request_context import RequestIdMiddleware, current_request_id, request_id
 from loregate.errors_http import install_error_handlers
 
 
@@ -30,11 +32,11 @@ def app_with(hot: bool) -> FastAPI:
     def vendor(request: Request, exc: ApiError) -> Response:
         return JSONResponse({"type": "error", "error": {"message": exc.message}}, exc.status)
 
-    app = FastAPI()
+    app = HotRoutesApp()
     install_error_handlers(app, [("/v1/messages", vendor)])
     app.add_route("/v1/messages", messages, methods=["POST"])
     if hot:
-        app.add_middleware(HotRoutes, routes={"/v1/messages": messages})
+        app.hot_routes["/v1/messages"] = messages
     app.add_middleware(RequestIdMiddleware)
     return app
 
@@ -74,3 +76,39 @@ def test_under_a_root_path_the_hot_path_is_matched_without_it() -> None:
     with TestClient(app_with(True), root_path="/gw") as client:
         ok = client.post("/gw/v1/messages", json={"x": 2})
     assert ok.status_code == 200 and ok.json()["routed"] is False
+
+
+def test_a_hot_path_runs_ahead_of_every_middleware_with_its_request_id_set() -> None:
+    """Nothing of the app's stack runs for a hot request (a middleware sees only the others),
+    while the request id is stamped, current in the endpoint and returned, as the request-id
+    middleware would have done."""
+    seen: list[str] = []
+    current: list[str | None] = []
+
+    async def messages(request: Request) -> Response:
+        current.append(current_request_id.get())
+        return JSONResponse({"request_id": request_id(request)})
+
+    app = HotRoutesApp()
+    app.add_route("/v1/messages", messages, methods=["POST"])
+    app.add_route("/other", messages, methods=["POST"])
+    app.hot_routes["/v1/messages"] = messages
+
+    @app.middleware("http")
+    async def watch(request: Request, call_next: Any) -> Response:
+        seen.append(request.url.path)
+        response: Response = await call_next(request)
+        return response
+
+    app.add_middleware(RequestIdMiddleware)
+    with TestClient(app) as client:
+        hot = client.post("/v1/messages", json={}, headers={"x-request-id": "r-9"})
+        fresh = client.post("/v1/messages", json={})
+        other = client.post("/other", json={})
+    assert seen == ["/other"]
+    assert hot.json()["request_id"] == hot.headers["x-request-id"] == "r-9"
+    assert fresh.json()["request_id"] == fresh.headers["x-request-id"] != "r-9"
+    assert len(fresh.headers["x-request-id"]) == 32
+    assert current[:2] == ["r-9", fresh.headers["x-request-id"]]
+    assert other.headers["x-request-id"] == other.json()["request_id"]
+    assert current_request_id.get() is None  # reset once the request is over
