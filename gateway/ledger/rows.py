@@ -95,8 +95,20 @@ def ledger_rows(facts: RequestFacts) -> list[LedgerRow]:
         "stream": facts.stream,
         "tag": p.tag or None,
     }
-    total = Usage.total(a.usage for a in facts.attempts)
-    answered = next((a for a in reversed(facts.attempts) if a.outcome == "ok"), None)
+    attempts = facts.attempts
+    total = Usage.total([a.usage for a in attempts])
+    # The request's sums in one pass (a generator per sum was a call each, on every request).
+    answered = None
+    cost = retries = fallbacks = escalations = 0
+    for a in attempts:
+        cost += a.cost_nano_usd
+        retries += a.retries
+        if a.outcome == "ok":
+            answered = a
+        elif a.outcome == "fallback":
+            fallbacks += 1
+        elif a.outcome == "escalated":
+            escalations += 1
     if facts.rejected:
         outcome = "rejected"
     elif facts.error is not None or answered is None:
@@ -112,12 +124,12 @@ def ledger_rows(facts: RequestFacts) -> list[LedgerRow]:
             model_alias=answered.model_alias if answered else "",
             model_id=answered.model_id if answered else "",
             provider=answered.provider if answered else "",
-            cost_nano_usd=sum(a.cost_nano_usd for a in facts.attempts),
+            cost_nano_usd=cost,
             latency_ms=facts.latency_ms,
             ttft_ms=facts.ttft_ms,
-            retries=sum(a.retries for a in facts.attempts),
-            fallbacks=sum(1 for a in facts.attempts if a.outcome == "fallback"),
-            escalations=sum(1 for a in facts.attempts if a.outcome == "escalated"),
+            retries=retries,
+            fallbacks=fallbacks,
+            escalations=escalations,
             error_class=None if facts.error is None else error_class(facts.error),
             escalation_reason=facts.downgraded_reason,
             **common,
@@ -125,7 +137,7 @@ def ledger_rows(facts: RequestFacts) -> list[LedgerRow]:
         total,
     )
     rows = [request]
-    for step, a in enumerate(facts.attempts, start=1):
+    for step, a in enumerate(attempts, start=1):
         rows.append(
             _with_tokens(
                 LedgerRow(

@@ -39,6 +39,15 @@ class Candidate:
     spec: ModelSpec
     provider: Provider
 
+    # Fixed for the plan's life, so made once rather than per request.
+    @cached_property
+    def pinned(self) -> Pinned:
+        return Pinned(self.provider, self.spec)
+
+    @cached_property
+    def breaker_key(self) -> str:
+        return f"{self.spec.provider}/{self.spec.alias}"
+
 
 @dataclass(frozen=True)
 class TierPlan:
@@ -58,7 +67,7 @@ class RoutePlan:
     tiers: tuple[TierPlan, ...]
     is_alias: bool = False
 
-    @property
+    @cached_property
     def signals(self) -> list[tuple[EscalationSignal, ...]]:
         return [t.spec.escalate_on for t in self.tiers]
 
@@ -159,9 +168,8 @@ class Composer:
     def candidate(self, c: Candidate, tier: TierSpec, trace: Trace, deadline: Deadline) -> Recorded:
         spec = c.spec
         stats = CallStats()
-        chain: Provider = Pinned(c.provider, spec)
-        chain = AttemptTimeout(
-            chain,
+        chain: Provider = AttemptTimeout(
+            c.pinned,
             tier.attempt_timeout_s,
             provider=spec.provider,
             model=spec.model_id,
@@ -169,7 +177,7 @@ class Composer:
         )
         chain = Breaker(
             chain,
-            self.breakers.get(f"{spec.provider}/{spec.alias}"),
+            self.breakers.get(c.breaker_key),
             provider=spec.provider,
             model=spec.model_id,
         )
