@@ -15,7 +15,8 @@ from gateway.config import GatewayConfig, ModelSpec
 from gateway.provider_registry import ProviderRegistry
 from gateway.providers.base import Provider
 from gateway.resilience.breaker import Breakers
-from gateway.resilience.plan import RoutePlan, TierPlan, plan_route, resolve_name
+from gateway.resilience.plan import RoutePlan, plan_route, resolve_name
+from gateway.resilience.tier import TierPlan
 from kernel.clock import SYSTEM_CLOCK, Clock
 from kernel.errors import UnknownModel
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from gateway.hooks import Admission, CallContext, GovernanceHooks, NoGovernance, RequestFacts
 from gateway.journal import JournalSink, NullJournal
 from gateway.ledger.writer import LedgerSink, NullLedger
-from gateway.providers.base import Provider
+from gateway.providers.base import EventSource
 from gateway.resilience.fallback import Fallback
 from gateway.resilience.model_call import Pinned
 from gateway.resilience.plan import Composer
@@ -150,7 +150,7 @@ class Gateway:
     async def count_tokens(self, request: ModelRequest, route: str | None = None) -> int:
         """Input tokens of ``request`` as the first available model of the route counts them."""
         tier = self.catalogue.plan(route or request.model).tiers[0]
-        counters: list[Provider] = [
+        counters: list[EventSource] = [
             AttemptTimeout(
                 Pinned(c.provider, c.spec),
                 tier.spec.attempt_timeout_s,

@@ -1,4 +1,4 @@
-"""The one small protocol every model provider (and every resilience wrapper) implements."""
+"""The small protocols every model provider (and every resilience wrapper) implements."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from typing import Protocol, runtime_checkable
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
 
 
-@runtime_checkable
-class Provider(Protocol):
-    """A model behind a wire. ``request.model`` is already the pinned model id here."""
+class EventSource(Protocol):
+    """A model's events and token counts: what the stream wrappers of gateway/resilience
+    need of what they wrap, and are themselves."""
 
     name: str
-
-    async def complete(self, request: ModelRequest) -> ModelResponse: ...
 
     def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         """Anthropic-shaped events; the last ``message_delta`` carries cumulative usage.
@@ -24,3 +22,10 @@ class Provider(Protocol):
         ...
 
     async def count_tokens(self, request: ModelRequest) -> int: ...
+
+
+@runtime_checkable
+class Provider(EventSource, Protocol):
+    """A model behind a wire. ``request.model`` is already the pinned model id here."""
+
+    async def complete(self, request: ModelRequest) -> ModelResponse: ...

@@ -1,8 +1,11 @@
-"""Resilience as wrappers that are themselves providers, composed per request from the route.
+"""Resilience composed per request from the route.
 
     Escalation        escalation.py   tiers in order; a weak answer (the caller's judge) or a
                                       failed tier moves the request up
-    Fallback          fallback.py     a tier's model, then each fallback
+    Tier              tier.py         a tier's model, then each fallback; a complete answer
+                                      in one loop made of the same decisions as the wrappers
+                                      below, which a stream goes through
+    Fallback          fallback.py     a tier's model, then each fallback (streams)
     Recorded          model_call.py   one AttemptRecord per model tried (cost, latency, TTFT)
     Retry             retry.py        a plain loop on the injected sleep, honours retry-after
     Breaker           breaker.py      a circuit per provider/model on the injected clock

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 from typing import Literal
 
 from gateway.config import BreakerPolicy
-from gateway.providers.base import Provider
+from gateway.providers.base import EventSource
 from gateway.resilience.streams import close_quietly
 from gateway.resilience.trace import is_client_fault
-from gateway.types import ModelRequest, ModelResponse, StreamEvent
+from gateway.types import ModelRequest, StreamEvent
 from kernel.clock import Clock
 from kernel.errors import CircuitOpen, ProviderBusy, ProviderError
 
@@ -99,12 +99,20 @@ class Breakers:
         return {key: c.state for key, c in sorted(self._circuits.items())}
 
 
+def circuit_open(provider: str, model: str) -> CircuitOpen:
+    return CircuitOpen(
+        f"{provider}/{model}: circuit open after repeated failures",
+        provider=provider,
+        model=model,
+    )
+
+
 class Breaker:
     """Fails fast with ``CircuitOpen`` while the model's circuit is open."""
 
     __slots__ = ("circuit", "inner", "model", "name", "provider")
 
-    def __init__(self, inner: Provider, circuit: Circuit, *, provider: str, model: str) -> None:
+    def __init__(self, inner: EventSource, circuit: Circuit, *, provider: str, model: str) -> None:
         self.inner = inner
         self.circuit = circuit
         self.name = inner.name
@@ -113,21 +121,7 @@ class Breaker:
 
     def _admit(self) -> None:
         if not self.circuit.admit():
-            raise CircuitOpen(
-                f"{self.provider}/{self.model}: circuit open after repeated failures",
-                provider=self.provider,
-                model=self.model,
-            )
-
-    async def complete(self, request: ModelRequest) -> ModelResponse:
-        self._admit()
-        try:
-            response = await self.inner.complete(request)
-        except BaseException as exc:
-            self.circuit.record(exc)
-            raise
-        self.circuit.record(None)
-        return response
+            raise circuit_open(self.provider, self.model)
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         self._admit()

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from gateway.providers.base import Provider
+from gateway.providers.base import EventSource
 from gateway.resilience.streams import close_quietly
 from gateway.resilience.timeout import Deadline
 from gateway.resilience.trace import Trace, is_client_fault
-from gateway.types import ModelRequest, ModelResponse, StreamEvent
+from gateway.types import ModelRequest, StreamEvent
 from kernel.errors import AllProvidersFailed, ProviderError, ProviderTimeout, StreamInterrupted
 
 
@@ -26,12 +26,20 @@ def combined_error(label: str, errors: list[ProviderError]) -> ProviderError:
     return AllProvidersFailed(f"{label}: every model failed ({names})", errors=errors)
 
 
+def out_of_time(deadline: Deadline | None, label: str, errors: list[ProviderError]) -> bool:
+    """Whether the tier's total has run out (then it is the last of ``errors``)."""
+    if deadline is None or deadline.remaining() > 0:
+        return False
+    errors.append(ProviderTimeout(f"{label}: the tier's total {deadline.seconds:g}s ran out"))
+    return True
+
+
 class Fallback:
     __slots__ = ("candidates", "deadline", "label", "name", "trace")
 
     def __init__(
         self,
-        candidates: Sequence[Provider],
+        candidates: Sequence[EventSource],
         trace: Trace,
         *,
         label: str,
@@ -45,35 +53,11 @@ class Fallback:
         self.deadline = deadline
         self.name = f"fallback({', '.join(c.name for c in candidates)})"
 
-    def _out_of_time(self, errors: list[ProviderError]) -> bool:
-        if self.deadline is None or self.deadline.remaining() > 0:
-            return False
-        errors.append(
-            ProviderTimeout(f"{self.label}: the tier's total {self.deadline.seconds:g}s ran out")
-        )
-        return True
-
-    async def complete(self, request: ModelRequest) -> ModelResponse:
-        errors: list[ProviderError] = []
-        last = len(self.candidates) - 1
-        for i, candidate in enumerate(self.candidates):
-            if i and self._out_of_time(errors):
-                break
-            try:
-                return await candidate.complete(request)
-            except ProviderError as exc:
-                if is_client_fault(exc):
-                    raise
-                errors.append(exc)
-                if i < last:
-                    self.trace.relabel_last("fallback")
-        raise combined_error(self.label, errors)
-
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         errors: list[ProviderError] = []
         last = len(self.candidates) - 1
         for i, candidate in enumerate(self.candidates):
-            if i and self._out_of_time(errors):
+            if i and out_of_time(self.deadline, self.label, errors):
                 break
             it = candidate.stream(request).__aiter__()
             try:

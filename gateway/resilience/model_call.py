@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from gateway.config import ModelSpec
-from gateway.providers.base import Provider
+from gateway.providers.base import EventSource, Provider
 from gateway.resilience.streams import close_quietly
 from gateway.resilience.trace import CallStats, Trace
-from gateway.types import AttemptRecord, ModelRequest, ModelResponse, StreamEvent, Usage
+from gateway.types import ModelRequest, ModelResponse, StreamEvent
 from gateway.usage import CumulativeUsage
 from kernel.errors import StreamInterrupted
 
@@ -53,40 +53,14 @@ class Pinned:
 class Recorded:
     """Appends one ``AttemptRecord`` per call of this candidate to the trace."""
 
-    __slots__ = ("inner", "name", "record", "spec", "stats", "trace")
+    __slots__ = ("inner", "name", "spec", "stats", "trace")
 
-    def __init__(self, inner: Provider, spec: ModelSpec, trace: Trace, stats: CallStats) -> None:
+    def __init__(self, inner: EventSource, spec: ModelSpec, trace: Trace, stats: CallStats) -> None:
         self.inner = inner
         self.spec = spec
         self.trace = trace
         self.stats = stats
         self.name = inner.name
-        self.record: AttemptRecord | None = None
-
-    async def complete(self, request: ModelRequest) -> ModelResponse:
-        clock = self.trace.clock
-        started = self.trace.inflight = clock.monotonic()
-        try:
-            response = await self.inner.complete(request)
-        except BaseException as exc:
-            self.record = self.trace.record(
-                self.spec,
-                usage=Usage(),
-                started=started,
-                ttft=None,
-                error=exc,
-                retries=self.stats.retries,
-            )
-            raise
-        self.record = self.trace.record(
-            self.spec,
-            usage=response.usage,
-            started=started,
-            ttft=None,
-            error=None,
-            retries=self.stats.retries,
-        )
-        return response
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         clock = self.trace.clock
@@ -111,7 +85,7 @@ class Recorded:
                 )
         except BaseException as exc:
             await close_quietly(it)
-            self.record = self.trace.record(
+            self.trace.record(
                 self.spec,
                 usage=usage.usage,
                 started=started,
@@ -120,7 +94,7 @@ class Recorded:
                 retries=self.stats.retries,
             )
             raise
-        self.record = self.trace.record(
+        self.trace.record(
             self.spec,
             usage=usage.usage,
             started=started,

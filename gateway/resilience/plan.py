@@ -4,11 +4,13 @@ A ``RoutePlan`` is the static part, resolved once per route: each tier's candida
 provider is available (a provider without a key is skipped), and a tier whose candidates repeat
 the previous tier's is dropped. A route whose paid models are all unavailable (no keys) runs
 the configured ``offline_route`` instead (the extractive answerer, then the local model).
-``compose`` builds the per-request part, lazily, one tier at a time::
+``Composer`` builds the per-request part, lazily, one tier at a time::
 
     Escalation(tiers)                   escalation on the answer
-      └─ Fallback(candidates)           per tier: the model, then its fallbacks, in order
-           └─ Recorded(Retry(Breaker(AttemptTimeout(Pinned(provider)))))  per model
+      └─ Tier(candidates)               per tier: the model, then its fallbacks, in order;
+                                        a complete answer in one loop (gateway/resilience/tier.py),
+                                        a stream through the wrappers, built when it starts:
+           Fallback(Recorded(Retry(Breaker(AttemptTimeout(Pinned(provider))))))
 
 One ``Deadline`` per tier bounds all of it (retries, backoff waits, fallbacks).
 """
@@ -20,45 +22,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
 
-from gateway.config import EscalationSignal, GatewayConfig, ModelSpec, TierSpec
+from gateway.config import EscalationSignal, GatewayConfig, TierSpec
 from gateway.providers.base import Provider
-from gateway.resilience.breaker import Breaker, Breakers
+from gateway.resilience.breaker import Breakers
 from gateway.resilience.escalation import Escalation
-from gateway.resilience.fallback import Fallback
-from gateway.resilience.model_call import Pinned, Recorded
-from gateway.resilience.retry import Retry
-from gateway.resilience.timeout import AttemptTimeout, Deadline
-from gateway.resilience.trace import CallStats, Trace
+from gateway.resilience.tier import Candidate, Tier, TierPlan
+from gateway.resilience.trace import Trace
 from gateway.types import Judge
 from kernel.clock import Clock, Sleep
 from kernel.errors import AllProvidersFailed, UnknownModel
-
-
-@dataclass(frozen=True)
-class Candidate:
-    spec: ModelSpec
-    provider: Provider
-
-    # Fixed for the plan's life, so made once rather than per request.
-    @cached_property
-    def pinned(self) -> Pinned:
-        return Pinned(self.provider, self.spec)
-
-    @cached_property
-    def breaker_key(self) -> str:
-        return f"{self.spec.provider}/{self.spec.alias}"
-
-
-@dataclass(frozen=True)
-class TierPlan:
-    index: int
-    spec: TierSpec
-    candidates: tuple[Candidate, ...]
-    skipped: tuple[str, ...]  # aliases whose provider is not available
-
-    @property
-    def aliases(self) -> tuple[str, ...]:
-        return tuple(c.spec.alias for c in self.candidates)
 
 
 @dataclass(frozen=True)
@@ -165,31 +137,16 @@ class Composer:
         self.clock = clock
         self.sleep = sleep
 
-    def candidate(self, c: Candidate, tier: TierSpec, trace: Trace, deadline: Deadline) -> Recorded:
-        spec = c.spec
-        stats = CallStats()
-        chain: Provider = AttemptTimeout(
-            c.pinned,
-            tier.attempt_timeout_s,
-            provider=spec.provider,
-            model=spec.model_id,
-            deadline=deadline,
-        )
-        chain = Breaker(
-            chain,
-            self.breakers.get(c.breaker_key),
-            provider=spec.provider,
-            model=spec.model_id,
-        )
-        chain = Retry(chain, tier.retry, sleep=self.sleep, stats=stats, deadline=deadline)
-        return Recorded(chain, spec, trace, stats)
-
-    def tier(self, plan: RoutePlan, index: int, trace: Trace) -> Provider:
-        tier = plan.tiers[index]
-        deadline = Deadline(self.clock, tier.spec.total_timeout_s)
+    def tier(self, plan: RoutePlan, index: int, trace: Trace) -> Tier:
         label = f"route {plan.name!r} tier {index}"
-        candidates = [self.candidate(c, tier.spec, trace, deadline) for c in tier.candidates]
-        return Fallback(candidates, trace, label=label, deadline=deadline)
+        return Tier(
+            plan.tiers[index],
+            trace,
+            label=label,
+            breakers=self.breakers,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
 
     def route(self, plan: RoutePlan, trace: Trace, judge: Judge | None = None) -> Escalation:
         return Escalation(

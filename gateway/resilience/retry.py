@@ -15,11 +15,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 from gateway.config import RetryPolicy
-from gateway.providers.base import Provider
+from gateway.providers.base import EventSource
 from gateway.resilience.streams import close_quietly, open_stream, replay
 from gateway.resilience.timeout import Deadline
 from gateway.resilience.trace import CallStats
-from gateway.types import ModelRequest, ModelResponse, StreamEvent
+from gateway.types import ModelRequest, StreamEvent
 from kernel.clock import Sleep
 from kernel.errors import CircuitOpen, ProviderError, ProviderStatusError
 
@@ -36,12 +36,30 @@ def retry_after_of(exc: BaseException | None) -> float | None:
     return None
 
 
+def retry_wait(
+    policy: RetryPolicy, attempt: int, exc: BaseException, deadline: Deadline | None
+) -> float | None:
+    """Seconds to wait before attempt ``attempt + 1``, or ``None`` to stop retrying."""
+    p = policy
+    if attempt >= p.max_attempts or not is_retryable(exc):
+        return None
+    after = retry_after_of(exc)
+    if after is not None and after > p.max_retry_after_s:
+        return None
+    wait = min(p.max_backoff_s, p.initial_backoff_s * p.multiplier ** (attempt - 1))
+    if after is not None:
+        wait = max(wait, after)
+    if deadline is not None and wait >= deadline.remaining():
+        return None
+    return wait
+
+
 class Retry:
     __slots__ = ("deadline", "inner", "name", "policy", "sleep", "stats")
 
     def __init__(
         self,
-        inner: Provider,
+        inner: EventSource,
         policy: RetryPolicy,
         *,
         sleep: Sleep,
@@ -55,38 +73,20 @@ class Retry:
         self.deadline = deadline
         self.name = inner.name
 
-    def _wait(self, attempt: int, exc: BaseException) -> float | None:
-        """Seconds to wait before attempt ``attempt + 1``, or ``None`` to stop retrying."""
-        p = self.policy
-        if attempt >= p.max_attempts or not is_retryable(exc):
-            return None
-        after = retry_after_of(exc)
-        if after is not None and after > p.max_retry_after_s:
-            return None
-        wait = min(p.max_backoff_s, p.initial_backoff_s * p.multiplier ** (attempt - 1))
-        if after is not None:
-            wait = max(wait, after)
-        if self.deadline is not None and wait >= self.deadline.remaining():
-            return None
-        return wait
-
     async def _run(self, fn: Callable[[], Awaitable[T]]) -> T:
         attempt = 1
         while True:
             try:
                 return await fn()
             except Exception as exc:
-                wait = self._wait(attempt, exc)
+                wait = retry_wait(self.policy, attempt, exc, self.deadline)
                 if wait is None:
                     raise
             self.stats.retries += 1
             await self.sleep(wait)
             attempt += 1
 
-    # Provider -------------------------------------------------------------------------------
-    async def complete(self, request: ModelRequest) -> ModelResponse:
-        return await self._run(lambda: self.inner.complete(request))
-
+    # EventSource -------------------------------------------------------------------------------
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         held, rest = await self._run(lambda: open_stream(self.inner.stream(request)))
         events = replay(held, rest)

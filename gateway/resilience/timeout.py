@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from gateway.providers.base import Provider
+from gateway.providers.base import EventSource
 from gateway.resilience.streams import COMMIT_EVENTS, close_quietly
-from gateway.types import ModelRequest, ModelResponse, StreamEvent
+from gateway.types import ModelRequest, StreamEvent
 from kernel.clock import Clock
 from kernel.errors import ProviderTimeout
 
@@ -28,6 +28,27 @@ class Deadline:
 
     def remaining(self) -> float:
         return self.expires - self.clock.monotonic()
+
+
+def attempt_limit(seconds: float, deadline: Deadline | None) -> tuple[float, bool]:
+    """(seconds one attempt may take, whether the tier's deadline is what limits them)."""
+    if deadline is None:
+        return seconds, False
+    remaining = deadline.remaining()
+    if remaining < seconds:
+        return max(0.0, remaining), True
+    return seconds, False
+
+
+def timeout_error(
+    provider: str, model: str, seconds: float, deadline: Deadline | None, what: str
+) -> ProviderTimeout:
+    """No ``what`` within ``seconds``, or within the tier's total (``deadline``: it limited)."""
+    if deadline is not None:
+        message = f"no {what} within the tier's total {deadline.seconds:g}s"
+    else:
+        message = f"no {what} within {seconds:g}s"
+    return ProviderTimeout(f"{provider}/{model}: {message}", provider=provider, model=model)
 
 
 class _EventWatchdog:
@@ -83,7 +104,7 @@ class AttemptTimeout:
 
     def __init__(
         self,
-        inner: Provider,
+        inner: EventSource,
         seconds: float,
         *,
         provider: str,
@@ -98,32 +119,11 @@ class AttemptTimeout:
         self.model = model
 
     def _limit(self, committed: bool = False) -> tuple[float, bool]:
-        """(seconds allowed, whether the tier's deadline is what limits them)."""
-        if self.deadline is None or committed:
-            return self.seconds, False
-        remaining = self.deadline.remaining()
-        if remaining < self.seconds:
-            return max(0.0, remaining), True
-        return self.seconds, False
+        return attempt_limit(self.seconds, None if committed else self.deadline)
 
     def _error(self, what: str, by_deadline: bool) -> ProviderTimeout:
-        if by_deadline and self.deadline is not None:
-            message = f"no {what} within the tier's total {self.deadline.seconds:g}s"
-        else:
-            message = f"no {what} within {self.seconds:g}s"
-        return ProviderTimeout(
-            f"{self.provider}/{self.model}: {message}", provider=self.provider, model=self.model
-        )
-
-    async def complete(self, request: ModelRequest) -> ModelResponse:
-        limit, by_deadline = self._limit()
-        if limit <= 0:
-            raise self._error("answer", True)
-        try:
-            async with asyncio.timeout(limit):
-                return await self.inner.complete(request)
-        except TimeoutError:
-            raise self._error("answer", by_deadline) from None
+        deadline = self.deadline if by_deadline else None
+        return timeout_error(self.provider, self.model, self.seconds, deadline, what)
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         it = self.inner.stream(request).__aiter__()

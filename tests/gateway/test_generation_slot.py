@@ -7,9 +7,11 @@ import asyncio
 
 import pytest
 
-from gateway.config import BreakerPolicy
+from gateway.config import BreakerPolicy, TierSpec, load_config
 from gateway.providers.generation_slot import GenerationSlot
-from gateway.resilience.breaker import Breaker, Circuit
+from gateway.resilience.breaker import Breakers
+from gateway.resilience.tier import Candidate, Tier, TierPlan
+from gateway.resilience.trace import Trace
 from gateway.types import ModelRequest, ModelResponse
 from kernel.errors import ProviderBusy
 from testkit.clock import ManualClock
@@ -70,15 +72,26 @@ async def test_a_wait_past_the_deadline_is_busy_not_failed() -> None:
 
 
 async def test_load_never_opens_the_circuit() -> None:
-    circuit = Circuit(BreakerPolicy(fail_max=2, reset_timeout_s=30), ManualClock())
+    """Through a route's tier, as every call goes: busy refusals are not the model's failures
+    (and not retried: the caller gets the 429 with its retry-after)."""
+    clock = ManualClock()
+    breakers = Breakers(BreakerPolicy(fail_max=2, reset_timeout_s=30), clock)
     model = SlowModel(GenerationSlot(provider="local", max_waiting=1), 0.05)
-    guarded = Breaker(model, circuit, provider="local", model="local")  # type: ignore[arg-type]
+    spec = load_config().models["local"]
+    tier = TierSpec(model="local", attempt_timeout_s=5, total_timeout_s=10)
+    plan = TierPlan(0, tier, (Candidate(spec, model),), ())  # type: ignore[arg-type]
+
+    def local_tier() -> Tier:
+        return Tier(
+            plan, Trace(clock), label="local", breakers=breakers, clock=clock, sleep=asyncio.sleep
+        )
+
     results = await asyncio.gather(
-        *(guarded.complete(REQ) for _ in range(8)), return_exceptions=True
+        *(local_tier().complete(REQ) for _ in range(8)), return_exceptions=True
     )
     assert sum(isinstance(r, ProviderBusy) for r in results) == 6
-    assert circuit.state == "closed"
-    assert (await guarded.complete(REQ)).text == "ok"
+    assert breakers.states() == {"local/local": "closed"}
+    assert (await local_tier().complete(REQ)).text == "ok"
 
 
 def test_a_bad_queue_setting_is_refused() -> None:
