@@ -6,8 +6,8 @@ against every route of every included router (the console, the admin API, ingest
 and each layer wraps ``send`` again. For the gateway's model-call endpoints, plain Starlette
 endpoints that take a ``Request`` and return a ``Response``, none of that does anything a
 client sees, and a request's Python calls are what its added latency is made of
-(benchmarks/gateway_overhead.py). ``HotRoutesApp`` puts ``HotRoutes`` in front of its whole
-stack: ``POST`` to a hot path gets its request id and arrival time (``kernel.request_context``
+(benchmarks/gateway_overhead.py). ``HotRoutesApp`` serves them before entering the app at
+all: ``POST`` to a hot path gets its request id and arrival time (``kernel.request_context``
 stamps them as the request-id middleware does), its endpoint's response, and on an exception
 the app's own handler, found as Starlette finds it (by the exception's class, most specific
 first); an exception only the last-resort handler (``Exception``) takes is raised again after
@@ -23,9 +23,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from kernel.request_context import current_request_id, stamp
 
@@ -34,27 +35,14 @@ Handler = Callable[[Request, Exception], Any]
 
 
 class HotRoutes:
-    def __init__(
-        self,
-        app: ASGIApp,
-        routes: Mapping[str, Endpoint],
-        handlers: Mapping[Any, Handler] | None = None,
-    ) -> None:
-        """``routes``: path -> endpoint, for ``POST``; ``handlers``: the app's exception
-        handlers (class or status code -> handler), as ``FastAPI.exception_handlers``."""
-        self.app = app
-        self.endpoints = dict(routes)
+    """Serves the hot endpoints: request id, endpoint, response, the app's error handlers."""
+
+    def __init__(self, handlers: Mapping[Any, Handler] | None = None) -> None:
+        """``handlers``: the app's exception handlers (class or status code -> handler), as
+        ``FastAPI.exception_handlers``."""
         self.handlers = {k: v for k, v in (handlers or {}).items() if isinstance(k, type)}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            endpoint = self.endpoints.get(_route_path(scope))
-            if endpoint is not None:
-                await self._serve(endpoint, scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-    async def _serve(self, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
+    async def serve(self, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
         token, id_header = stamp(scope)
         started = False
 
@@ -93,19 +81,39 @@ class HotRoutes:
         return None, False
 
 
+# FastAPI's ``telemetry`` setting with its spans, metrics and logs off (``loregate.app`` passes
+# it unless OpenTelemetry is configured).
+TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
+
 class HotRoutesApp(FastAPI):
-    """A FastAPI app with ``hot_routes`` (path -> endpoint, for ``POST``) served ahead of its
-    middleware stack by ``HotRoutes``; add them before the app first serves a request."""
+    """A FastAPI app whose ``hot_routes`` (path -> endpoint, for ``POST``) are served by
+    ``HotRoutes`` before the app itself is entered (its ``__call__``, its middleware stack and
+    its router); add them before the app first serves a request. With FastAPI's telemetry on
+    (``telemetry`` not ``TELEMETRY_OFF``) they keep its spans: every request goes through the
+    whole app, the hot routes through the router like the others."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hot_routes: dict[str, Endpoint] = {}
+        self._hot: HotRoutes | None = None
+        telemetry = kwargs.get("telemetry")
+        self._bypass = telemetry is not None and not any(
+            telemetry.get(part, True) for part in ("tracing", "metrics", "logs")
+        )
 
-    def build_middleware_stack(self) -> ASGIApp:
-        stack = super().build_middleware_stack()
-        if not self.hot_routes:
-            return stack
-        return HotRoutes(stack, self.hot_routes, self.exception_handlers)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and self._bypass:
+            if self.root_path:
+                scope["root_path"] = self.root_path
+            endpoint = self.hot_routes.get(_route_path(scope))
+            if endpoint is not None:
+                scope["app"] = self
+                if self._hot is None:  # the handlers as they are once serving starts
+                    self._hot = HotRoutes(self.exception_handlers)
+                await self._hot.serve(endpoint, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def _route_path(scope: Scope) -> str:

@@ -22,7 +22,7 @@ from governance.redaction import PiiRedactor
 from governance.usage_api import usage_router
 from ingest.api import in_thread, ingest_router
 from kernel.heap_trim import HeapTrim
-from kernel.hot_routes import HotRoutesApp
+from kernel.hot_routes import TELEMETRY_OFF, HotRoutesApp
 from kernel.request_context import RequestIdMiddleware
 from loregate import __version__
 from loregate.errors_http import install_error_handlers
@@ -105,7 +105,7 @@ def fastapi_telemetry() -> TelemetryConfig | None:
     configured = os.environ.get("FASTAPI_OTEL_AUTO_CONFIGURE", "").lower() == "true" or any(
         name.startswith("OTEL_") for name in os.environ
     )
-    return None if configured else {"tracing": False, "metrics": False, "logs": False}
+    return None if configured else TELEMETRY_OFF  # FastAPI copies it
 
 
 def create_app(

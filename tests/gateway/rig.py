@@ -14,7 +14,7 @@ from gateway.ledger import MemoryLedger
 from gateway.providers.base import Provider
 from gateway.service import Gateway
 from kernel.auth import Authenticate, static_auth
-from kernel.hot_routes import HotRoutesApp
+from kernel.hot_routes import TELEMETRY_OFF, HotRoutesApp
 from kernel.principal import LOCAL_OPERATOR
 from kernel.request_context import RequestIdMiddleware
 from loregate.errors_http import install_error_handlers
@@ -105,7 +105,7 @@ def gateway_app(gw: Gateway, auth: Authenticate | None = None) -> FastAPI:
         yield
         await gw.aclose()
 
-    app = HotRoutesApp(lifespan=lifespan)
+    app = HotRoutesApp(lifespan=lifespan, telemetry=TELEMETRY_OFF)
     install_error_handlers(app, VENDOR_ERRORS)
     mount_gateway(app, gw, auth or static_auth(LOCAL_OPERATOR))
     app.add_middleware(RequestIdMiddleware)

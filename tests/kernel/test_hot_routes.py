@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.testclient import TestClient
 
 from kernel.errors import ApiError, InvalidRequest
-from kernel.hot_routes import HotRoutesApp
+from kernel.hot_routes import TELEMETRY_OFF, HotRoutesApp
 from kernel.request_context import RequestIdMiddleware, current_request_id, request_id
 from loregate.errors_http import install_error_handlers
 
@@ -32,7 +32,7 @@ def app_with(hot: bool) -> FastAPI:
     def vendor(request: Request, exc: ApiError) -> Response:
         return JSONResponse({"type": "error", "error": {"message": exc.message}}, exc.status)
 
-    app = HotRoutesApp()
+    app = HotRoutesApp(telemetry=TELEMETRY_OFF)
     install_error_handlers(app, [("/v1/messages", vendor)])
     app.add_route("/v1/messages", messages, methods=["POST"])
     if hot:
@@ -89,7 +89,7 @@ def test_a_hot_path_runs_ahead_of_every_middleware_with_its_request_id_set() -> 
         current.append(current_request_id.get())
         return JSONResponse({"request_id": request_id(request)})
 
-    app = HotRoutesApp()
+    app = HotRoutesApp(telemetry=TELEMETRY_OFF)
     app.add_route("/v1/messages", messages, methods=["POST"])
     app.add_route("/other", messages, methods=["POST"])
     app.hot_routes["/v1/messages"] = messages
@@ -112,3 +112,14 @@ def test_a_hot_path_runs_ahead_of_every_middleware_with_its_request_id_set() -> 
     assert current[:2] == ["r-9", fresh.headers["x-request-id"]]
     assert other.headers["x-request-id"] == other.json()["request_id"]
     assert current_request_id.get() is None  # reset once the request is over
+
+
+def test_with_fastapis_telemetry_on_the_hot_paths_keep_its_spans_through_the_router() -> None:
+    async def messages(request: Request) -> Response:
+        return JSONResponse({"routed": "endpoint" in request.scope})
+
+    app = HotRoutesApp()  # telemetry left on: every request goes through the whole app
+    app.add_route("/v1/messages", messages, methods=["POST"])
+    app.hot_routes["/v1/messages"] = messages
+    with TestClient(app) as client:
+        assert client.post("/v1/messages", json={}).json() == {"routed": True}
