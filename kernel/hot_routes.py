@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from kernel.loop_turns import TURNS
 from kernel.request_context import current_request_id, stamp
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -43,6 +44,7 @@ class HotRoutes:
         self.handlers = {k: v for k, v in (handlers or {}).items() if isinstance(k, type)}
 
     async def serve(self, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
+        await TURNS.take()  # many arriving together: the streams in flight go on between them
         token, id_header = stamp(scope)
         started = False
 
