@@ -44,15 +44,3 @@ async def open_stream(
     except BaseException:
         await close_quietly(it)
         raise
-
-
-async def replay(
-    held: list[StreamEvent], rest: AsyncIterator[StreamEvent]
-) -> AsyncIterator[StreamEvent]:
-    try:
-        for event in held:
-            yield event
-        async for event in rest:
-            yield event
-    finally:
-        await close_quietly(rest)

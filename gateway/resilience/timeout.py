@@ -94,10 +94,10 @@ class _EventWatchdog:
 
 
 class AttemptTimeout:
-    """One call may take ``seconds``, and never past the tier's deadline.
-
-    In a stream the limit applies to the wait for each next event; the deadline only until the
-    commit point (the first content event), after which a long answer may take its time.
+    """A stream's wait for each next event (or a token count) may take ``seconds``; until the
+    commit point (the first content event) never past the tier's deadline either, after it a
+    long answer may take its time. (A complete answer's attempt is bounded the same way by
+    ``attempt_limit`` in gateway/resilience/tier.py.)
     """
 
     __slots__ = ("deadline", "inner", "model", "name", "provider", "seconds")
