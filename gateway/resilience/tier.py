@@ -19,7 +19,7 @@ from functools import cached_property
 
 from gateway.config import ModelSpec, TierSpec
 from gateway.providers.base import Provider
-from gateway.resilience.breaker import Breaker, Breakers, circuit_open
+from gateway.resilience.breaker import Breaker, Breakers, Circuit, circuit_open
 from gateway.resilience.fallback import Fallback, combined_error, out_of_time
 from gateway.resilience.model_call import Pinned, Recorded
 from gateway.resilience.retry import Retry, retry_wait
@@ -101,49 +101,22 @@ class Tier:
 
     async def _answer(self, candidate: Candidate, request: ModelRequest) -> ModelResponse:
         """One candidate's answer, retried as its tier's policy allows, recorded in the trace
-        (what ``Recorded(Retry(Breaker(AttemptTimeout(Pinned))))`` does for a stream)."""
-        spec, tier, trace, deadline = candidate.spec, self.plan.spec, self.trace, self.deadline
+        (what ``Recorded(Retry(...))`` does for a stream)."""
+        spec, trace = candidate.spec, self.trace
         circuit = self.breakers.get(candidate.breaker_key)
         started = trace.inflight = self.clock.monotonic()
-        retries, attempt = 0, 1
+        retries = 0
         try:
             while True:
                 try:
-                    if not circuit.admit():
-                        raise circuit_open(spec.provider, spec.model_id)
-                    try:
-                        limit, by_deadline = attempt_limit(tier.attempt_timeout_s, deadline)
-                        if limit <= 0:
-                            raise timeout_error(
-                                spec.provider,
-                                spec.model_id,
-                                tier.attempt_timeout_s,
-                                deadline,
-                                "answer",
-                            )
-                        try:
-                            async with asyncio.timeout(limit):
-                                response = await candidate.pinned.complete(request)
-                        except TimeoutError:
-                            raise timeout_error(
-                                spec.provider,
-                                spec.model_id,
-                                tier.attempt_timeout_s,
-                                deadline if by_deadline else None,
-                                "answer",
-                            ) from None
-                    except BaseException as exc:
-                        circuit.record(exc)
-                        raise
-                    circuit.record(None)
+                    response = await self._attempt(candidate, circuit, request)
                     break
                 except Exception as exc:
-                    wait = retry_wait(tier.retry, attempt, exc, deadline)
+                    wait = retry_wait(self.plan.spec.retry, retries + 1, exc, self.deadline)
                     if wait is None:
                         raise
                 retries += 1
                 await self.sleep(wait)
-                attempt += 1
         except BaseException as exc:
             trace.record(
                 spec, usage=Usage(), started=started, ttft=None, error=exc, retries=retries
@@ -152,6 +125,32 @@ class Tier:
         trace.record(
             spec, usage=response.usage, started=started, ttft=None, error=None, retries=retries
         )
+        return response
+
+    async def _attempt(
+        self, candidate: Candidate, circuit: Circuit, request: ModelRequest
+    ) -> ModelResponse:
+        """One attempt: admitted by the circuit, within its timeout and the tier's deadline,
+        its outcome recorded by the circuit (``Breaker(AttemptTimeout(Pinned))`` for a stream)."""
+        spec, seconds = candidate.spec, self.plan.spec.attempt_timeout_s
+        if not circuit.admit():
+            raise circuit_open(spec.provider, spec.model_id)
+        try:
+            limit, by_deadline = attempt_limit(seconds, self.deadline)
+            if limit <= 0:
+                raise timeout_error(spec.provider, spec.model_id, seconds, self.deadline, "answer")
+            try:
+                async with asyncio.timeout(limit):
+                    response = await candidate.pinned.complete(request)
+            except TimeoutError:
+                deadline = self.deadline if by_deadline else None
+                raise timeout_error(
+                    spec.provider, spec.model_id, seconds, deadline, "answer"
+                ) from None
+        except BaseException as exc:
+            circuit.record(exc)
+            raise
+        circuit.record(None)
         return response
 
     def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
