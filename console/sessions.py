@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from cachetools import TTLCache
 from sqlalchemy import Engine, delete, insert, select, update
 
 from console.tables import sessions
@@ -26,6 +24,7 @@ from governance.keys import KeyStore
 from kernel.digest import sha256_hex
 from kernel.errors import AuthenticationError, PermissionDenied
 from kernel.principal import Principal
+from kernel.ttl_memo import TtlMemo
 
 COOKIE = "lg_console"
 CSRF_FIELD = "csrf"
@@ -64,10 +63,9 @@ class SessionStore:
         self.keys = keys
         self.ttl = ttl
         self.now = now
-        self._cache: TTLCache[str, Session] = TTLCache(
-            maxsize=10_000, ttl=cache_ttl_s, timer=monotonic
+        self._cache: TtlMemo[str, Session] = TtlMemo(
+            maxsize=10_000, ttl_s=cache_ttl_s, timer=monotonic
         )
-        self._lock = threading.Lock()
 
     def sign_in(self, key: str) -> NewSession:
         """A new session for ``key``; ``AuthenticationError`` if the key is unknown or revoked."""
@@ -93,8 +91,7 @@ class SessionStore:
     def get(self, token: str) -> Session:
         """The live session of ``token``; ``AuthenticationError`` when there is none."""
         digest = sha256_hex(token)
-        with self._lock:
-            hit = self._cache.get(digest)
+        hit = self._cache.get(digest)
         if hit is not None and hit.expires_at > self.now():
             return hit
         with self.engine.connect() as conn:
@@ -108,8 +105,7 @@ class SessionStore:
         if not record.active:
             raise AuthenticationError(f"API key {record.id} was revoked")
         session = Session(record.principal(), row.csrf, expires)
-        with self._lock:
-            self._cache[digest] = session
+        self._cache.put(digest, session)
         return session
 
     def sign_out(self, token: str) -> None:
@@ -120,8 +116,7 @@ class SessionStore:
                 .where(sessions.c.token_hash == digest, sessions.c.ended_at.is_(None))
                 .values(ended_at=self.now())
             )
-        with self._lock:
-            self._cache.pop(digest, None)
+        self._cache.discard(digest)
 
 
 def check_csrf(session: Session, sent: str | None) -> None:

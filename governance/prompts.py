@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cachetools import TTLCache
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,6 +33,7 @@ from governance.tables import prompt_activations as acts
 from governance.tables import prompt_versions as versions
 from kernel.digest import content_version
 from kernel.errors import InvalidRequest, NotFound
+from kernel.ttl_memo import TtlMemo
 
 SUFFIXES = (".md", ".txt", ".j2")
 IGNORED = {"README", "readme", "CHANGELOG"}
@@ -86,11 +86,10 @@ class PromptRegistry:
         self.engine = engine
         self.dirs = [Path(d) for d in dirs]
         self.cache_ttl_s = cache_ttl_s
-        self._cache: TTLCache[str, PromptVersion] = TTLCache(
-            maxsize=256, ttl=cache_ttl_s, timer=monotonic
+        self._cache: TtlMemo[str, PromptVersion] = TtlMemo(
+            maxsize=256, ttl_s=cache_ttl_s, timer=monotonic
         )
         self._sync_lock = threading.Lock()  # one sync at a time in this process
-        self._lock = threading.Lock()
 
     # Files ------------------------------------------------------------------------------------
     def scan(self) -> list[FoundTemplate]:
@@ -150,14 +149,11 @@ class PromptRegistry:
 
     # PromptSource -----------------------------------------------------------------------------
     def active(self, prompt_id: str) -> PromptVersion:
-        with self._lock:
-            hit = self._cache.get(prompt_id)
+        hit = self._cache.get(prompt_id)
         if hit is not None:
             return hit
         version = self._resolve(prompt_id)
-        if self.cache_ttl_s > 0:
-            with self._lock:
-                self._cache[prompt_id] = version
+        self._cache.put(prompt_id, version)
         return version
 
     def _resolve(self, prompt_id: str) -> PromptVersion:
@@ -310,5 +306,4 @@ class PromptRegistry:
         return self.activate(f"{prompt_id}@{previous}", by=by, action="rollback")
 
     def invalidate(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()

@@ -1,12 +1,13 @@
 """``TtlMemo``: values kept for a few seconds, read on every request without a lock.
 
-The API key cache and the cached budget and rate-limit rules are read by every model call and
-written rarely (a miss, a revocation, an operator's change). ``cachetools.TTLCache`` behind a
-lock cost about thirty Python calls a read (the lock, the timer's context, the expiry walk);
-here a read is one dict lookup and a comparison. Each entry holds its own expiry, so a stale
-one is never returned; expired entries are dropped when the memo is full, then the oldest.
-Writes take a lock (eviction walks the dict); reads need none, since a dict lookup and a tuple
-are atomic under the interpreter lock.
+The API key cache and the cached budget and rate-limit rules are read by every model call (the
+prompt versions and console sessions keep theirs the same way) and written rarely (a miss, a
+revocation, an operator's change). ``cachetools.TTLCache`` behind a lock cost about thirty
+Python calls a read (the lock, the timer's context, the expiry walk); here a read is one dict
+lookup and a comparison. Each entry holds its own expiry, so a stale one is never returned;
+expired entries are dropped when the memo is full, then the oldest. Writes take a lock
+(eviction walks the dict); reads need none, since a dict lookup and a tuple are atomic under
+the interpreter lock.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ class TtlMemo(Generic[K, V]):
                 while len(entries) >= self.maxsize:
                     del entries[next(iter(entries))]
             entries[key] = (value, now + self.ttl_s)
+
+    def discard(self, key: K) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:

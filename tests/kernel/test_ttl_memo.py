@@ -81,3 +81,12 @@ def test_writers_in_threads_never_exceed_the_size() -> None:
     for t in threads:
         t.join()
     assert len(memo) <= 50
+
+
+def test_discard_forgets_one_key_only() -> None:
+    memo: TtlMemo[str, int] = TtlMemo(maxsize=3, ttl_s=5.0)
+    memo.put("a", 1)
+    memo.put("b", 2)
+    memo.discard("a")
+    memo.discard("never")
+    assert (memo.get("a"), memo.get("b")) == (None, 2)
