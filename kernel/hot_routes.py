@@ -44,8 +44,7 @@ class HotRoutes:
         self.handlers = {k: v for k, v in (handlers or {}).items() if isinstance(k, type)}
 
     async def serve(self, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
-        await TURNS.take()  # many arriving together: the streams in flight go on between them
-        token, id_header = stamp(scope)
+        token, id_header = stamp(scope)  # arrival: a wait for a turn is the gateway's time
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -57,6 +56,7 @@ class HotRoutes:
 
         request = Request(scope, receive)
         try:
+            await TURNS.take()  # many arriving together: the streams in flight go on between them
             try:
                 response = await endpoint(request)
                 await response(scope, receive, send_with_id)
