@@ -157,23 +157,28 @@ class UsageRollup:
         return max(0, int(top or 0) - self.watermark())
 
     def refresh(self, max_batches: int | None = None) -> int:
-        """Fold in what the ledger gained; returns the number of ledger ids passed."""
+        """Fold in what the ledger held when the refresh began; returns the number of ledger
+        ids passed. Rows written meanwhile wait for the next refresh: under steady traffic,
+        rows settle as fast as a step folds them, and a refresh that chased them never ended
+        (a thread holding the interpreter lock beside the serving loop, for good)."""
+        with self.engine.connect() as conn:
+            end = int(conn.execute(select(func.max(ledger.c.id))).scalar() or 0)
         passed = 0
         batches = 0
         while max_batches is None or batches < max_batches:
-            step = self._step()
+            step = self._step(end)
             if step == 0:
                 break
             passed += step
             batches += 1
         return passed
 
-    def _upper_bound(self, lo: int) -> int:
+    def _upper_bound(self, lo: int, end: int) -> int:
         settled = self.now() - timedelta(seconds=self.settle_s)
         with self.engine.connect() as conn:
             top = conn.execute(
                 select(func.max(ledger.c.id)).where(
-                    ledger.c.id > lo, ledger.c.id <= lo + self.batch
+                    ledger.c.id > lo, ledger.c.id <= min(lo + self.batch, end)
                 )
             ).scalar()
             if top is None:
@@ -185,9 +190,11 @@ class UsageRollup:
             ).scalar()
         return int(top) if young is None else int(young) - 1
 
-    def _step(self) -> int:
+    def _step(self, end: int) -> int:
         lo = self.watermark()
-        hi = self._upper_bound(lo)
+        if lo >= end:
+            return 0
+        hi = self._upper_bound(lo, end)
         if hi <= lo:
             return 0
         with self.engine.begin() as conn:

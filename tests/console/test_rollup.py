@@ -98,6 +98,34 @@ def test_young_rows_wait_for_the_next_refresh(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_a_refresh_folds_what_the_ledger_held_when_it_began(tmp_path: Path) -> None:
+    """Under steady traffic rows settle as fast as a step folds them: a refresh that chased
+    them would never end, so the rows written meanwhile wait for the next refresh."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(ledger), [row(i) for i in range(10)])
+
+    class Busy(UsageRollup):
+        written = 10
+
+        def _step(self, end: int) -> int:
+            folded = super()._step(end)
+            if self.written < 40:  # traffic: a row lands after every step
+                with engine.begin() as conn:
+                    conn.execute(insert(ledger), [row(self.written)])
+                self.written += 1
+            return folded
+
+    rollup = Busy(engine, batch=3, settle_s=0)
+    assert rollup.refresh() == 10  # four steps of at most 3, then it stops
+    assert rollup.backlog() == 5  # the rows the traffic wrote meanwhile
+    assert rollup.refresh() == 5
+    everyone = report(engine, Scope(""), "department", "2026-11-01", "2026-11-30")
+    assert everyone.totals["requests"] == 15
+    engine.dispose()
+
+
 def test_the_background_refresher_folds_new_rows_in(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
     migrate(engine)
