@@ -44,8 +44,17 @@ def row(i: int, **values: object) -> dict[str, object]:
     return {**base, **values}
 
 
-def test_the_rollup_adds_up_to_the_ledger_once(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The embedded default and the real server (the rollup's day and sums are SQL)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'r.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def test_the_rollup_adds_up_to_the_ledger_once(database_url: str) -> None:
+    engine = make_engine(database_url)
     migrate(engine)
     with engine.begin() as conn:
         conn.execute(insert(ledger), [row(i) for i in range(200)])
