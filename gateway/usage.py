@@ -35,7 +35,8 @@ def usage_from_anthropic(usage: Mapping[str, Any] | None) -> Usage:
             creation = c5 + c1
     else:
         c5, c1 = creation, 0
-    return Usage(
+    # Every count is an int from ``_int``: built without validating them again.
+    return Usage.model_construct(
         input_tokens=_int(usage.get("input_tokens")),
         output_tokens=_int(usage.get("output_tokens")),
         cache_creation_input_tokens=creation,

@@ -88,11 +88,22 @@ class DeferringResponse(Response):
     media_type = "application/json"
 
     def __init__(self, content: bytes | str, headers: dict[str, str], deferred: Deferred) -> None:
-        super().__init__(content, headers=headers)
+        """``headers``: names in lower case (the answer's own, made by loregate). Built here
+        rather than by ``Response.__init__``, which lowercases and searches them again on
+        every answer; the same headers, in the same order."""
+        self.status_code = 200
+        self.background = None
+        self.body = content if isinstance(content, bytes) else content.encode()
+        self.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        if "content-length" not in headers:
+            self.raw_headers.append((b"content-length", b"%d" % len(self.body)))
+        if "content-type" not in headers:
+            self.raw_headers.append((b"content-type", b"application/json"))
         self.deferred = deferred
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            await send({"type": "http.response.body", "body": self.body})
         finally:
             self.deferred.run_now()

@@ -49,16 +49,31 @@ def response_of(data: Any, raw: bytes, request: ModelRequest, name: str) -> Mode
         raise ProviderError(
             f"{name} returned a non-object body", provider=name, model=request.model, retryable=True
         )
-    return ModelResponse(
-        id=str(data.get("id", "")),
-        provider=name,
-        model_alias=request.model,
-        model_id=str(data.get("model") or request.model),
-        content=list(data.get("content") or []),
-        stop_reason=data.get("stop_reason"),
-        stop_sequence=data.get("stop_sequence"),
-        usage=usage_from_anthropic(data.get("usage")),
-    ).with_raw(WireBytes("anthropic", raw))
+    fields: dict[str, Any] = {
+        "id": str(data.get("id", "")),
+        "provider": name,
+        "model_alias": request.model,
+        "model_id": str(data.get("model") or request.model),
+        "content": list(data.get("content") or []),
+        "stop_reason": data.get("stop_reason"),
+        "stop_sequence": data.get("stop_sequence"),
+        "usage": usage_from_anthropic(data.get("usage")),
+    }
+    if _well_formed(fields):  # the usual answer: its fields checked here, not validated again
+        response = ModelResponse.model_construct(**fields)
+    else:  # what validation says of the rest, as before
+        response = ModelResponse(**fields)
+    return response.with_raw(WireBytes("anthropic", raw))
+
+
+def _well_formed(fields: dict[str, Any]) -> bool:
+    """The fields of an answer as ``ModelResponse`` would accept them unchanged."""
+    content: list[Any] = fields["content"]
+    return (
+        all(type(block) is dict for block in content)
+        and (fields["stop_reason"] is None or type(fields["stop_reason"]) is str)
+        and (fields["stop_sequence"] is None or type(fields["stop_sequence"]) is str)
+    )
 
 
 async def complete(pool: UpstreamPool, request: ModelRequest) -> ModelResponse:

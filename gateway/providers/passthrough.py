@@ -267,12 +267,16 @@ class UpstreamPool:
             response.release()
 
     async def post_json(self, path: str, body: bytes, request: ModelRequest) -> tuple[bytes, Any]:
-        """POST ``body``; the answer's bytes and the JSON value they hold."""
-        raw = await self.post(path, body, request)
+        """POST ``body``; the answer's bytes and the JSON value they hold (``post`` in line:
+        one coroutine less between the tier and the socket)."""
+        response = await self.open(path, body, request)
         try:
+            raw = await response.read()
             return raw, orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
+        except Exception as exc:  # a cut answer, a read timeout, or bytes that are not JSON
             self.raise_transport(exc, request)
+        finally:
+            response.release()
 
     def status(
         self, response: UpstreamResponse, raw: bytes, request: ModelRequest

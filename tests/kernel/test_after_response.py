@@ -101,3 +101,15 @@ async def test_a_client_gone_before_the_answer_still_gets_the_work_done() -> Non
     with pytest.raises(OSError):
         await response({"type": "http", "method": "POST"}, receive, send)
     assert done == ["audit"]
+
+
+def test_the_answer_carries_the_headers_a_starlette_response_would() -> None:
+    """Built without ``Response.__init__``: the same header list, in the same order."""
+    headers = {"request-id": "req_1", "x-loregate-cost-nano-usd": "12"}
+    for content in (b'{"a":1}', '{"é":1}'):
+        with Deferred() as deferred:
+            pass
+        ours = DeferringResponse(content, headers, deferred)
+        theirs = Response(content, headers=headers, media_type="application/json")
+        assert ours.raw_headers == theirs.raw_headers and ours.body == theirs.body
+        assert ours.status_code == 200 and ours.background is None

@@ -246,3 +246,42 @@ async def test_large_max_tokens_is_not_refused_by_the_sdk() -> None:
     with pytest.raises(ProviderStatusError, match="too large") as info:
         await provider(handler).complete(big)
     assert sent == [1_000_000] and not info.value.retryable
+
+
+def test_a_pass_through_answer_is_the_model_validation_would_make() -> None:
+    """Well-formed answers are built without validating them again; anything else still gets
+    validation's own error."""
+    import orjson
+    from pydantic import ValidationError
+
+    from gateway.providers.anthropic_passthrough import response_of
+    from gateway.types import ModelResponse, Usage, WireBytes
+
+    request = ModelRequest(model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}])
+    data: dict[str, Any] = {
+        "id": "msg_1",
+        "model": "claude-haiku-4-5-20251001",
+        "content": [{"type": "text", "text": "pong"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 3, "output_tokens": 1, "cache_read_input_tokens": 2},
+    }
+    raw = orjson.dumps(data)
+    got = response_of(data, raw, request, "anthropic")
+    validated = ModelResponse(
+        id="msg_1",
+        provider="anthropic",
+        model_alias="claude-haiku-4-5",
+        model_id="claude-haiku-4-5-20251001",
+        content=[{"type": "text", "text": "pong"}],
+        stop_reason="end_turn",
+        stop_sequence=None,
+        usage=usage_from_anthropic(data["usage"]),
+    ).with_raw(WireBytes("anthropic", raw))
+    assert got == validated and got.model_fields_set == validated.model_fields_set
+    assert got.usage == Usage(input_tokens=3, output_tokens=1, cache_read_input_tokens=2)
+    assert got.usage.total_input_tokens == 5
+    assert got.raw is not None and got.raw.raw == raw
+    for bad in ({"content": ["pong"]}, {"stop_reason": 3}):
+        with pytest.raises(ValidationError):
+            response_of({**data, **bad}, raw, request, "anthropic")
