@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 REQUEST_ID_HEADER = b"x-request-id"
 _ID = "loregate.request_id"
 _STARTED = "loregate.started"
+_HEADERS = "loregate.headers"
 
 current_request_id: ContextVar[str | None] = ContextVar("loregate_request_id", default=None)
 
@@ -42,13 +43,23 @@ def started_at(request: Any) -> float:
 def header_value(request: Any, name: str) -> str | None:
     """The first value of header ``name`` (lower case) of a Starlette ``Request`` or an ASGI
     scope, or None. Starlette's ``Headers.get`` finds a missing header by raising and catching
-    a ``KeyError``; the hot path asks for several that are usually absent."""
+    a ``KeyError``; the hot path asks for several that are usually absent, so the headers are
+    made a dict once per request (kept on the scope) instead of scanned for each."""
     scope = request if isinstance(request, dict) else request.scope
-    key = name.encode("latin-1")
-    for k, v in scope.get("headers") or ():
-        if k == key:
-            return str(v.decode("latin-1"))
-    return None
+    value = _headers(scope).get(name.encode("latin-1"))
+    return None if value is None else str(value.decode("latin-1"))
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    """The request's headers by name, the first value of each (as Starlette's ``get``); made
+    again if a middleware replaced the scope's headers since."""
+    raw = scope.get("headers") or ()
+    memo: tuple[object, dict[bytes, bytes]] | None = scope.get(_HEADERS)
+    if memo is not None and memo[0] is raw:
+        return memo[1]
+    found = dict(reversed(raw if isinstance(raw, list | tuple) else list(raw)))
+    scope[_HEADERS] = (raw, found)
+    return found
 
 
 def new_id() -> str:
@@ -61,7 +72,7 @@ def stamp(scope: Scope) -> tuple[Token[str | None], tuple[bytes, bytes]]:
     """Stamp an HTTP request's id (the caller's ``x-request-id``, else a new one) and arrival
     time on its scope and set ``current_request_id``: the token that resets it and the header
     that returns the id on the response. (``RequestIdMiddleware`` and ``kernel.hot_routes``.)"""
-    incoming = dict(scope.get("headers") or ()).get(REQUEST_ID_HEADER)
+    incoming = _headers(scope).get(REQUEST_ID_HEADER)
     rid = incoming.decode("latin-1")[:128] if incoming else new_id()
     scope[_ID] = rid
     scope[_STARTED] = time.perf_counter()

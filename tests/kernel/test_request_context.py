@@ -30,3 +30,10 @@ def test_a_present_header_gives_its_first_value_from_a_scope_or_a_request() -> N
 def test_an_absent_header_or_headerless_scope_is_none() -> None:
     assert header_value(SCOPE, "authorization") is None
     assert header_value({"type": "http"}, "x-api-key") is None
+
+
+def test_headers_a_middleware_replaced_are_read_again() -> None:
+    scope = {"type": "http", "headers": [(b"x-api-key", b"old")]}
+    assert header_value(scope, "x-api-key") == "old"  # the headers made a dict, kept
+    scope["headers"] = [(b"x-api-key", b"new")]
+    assert header_value(scope, "x-api-key") == "new"
