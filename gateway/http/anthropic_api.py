@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from gateway.http.common import (
     OVERHEAD_HEADER,
@@ -35,7 +35,7 @@ from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
 from kernel.principal import Principal
 from kernel.request_context import header_value, started_at
-from kernel.sse import SSE_HEADERS, compact_json, sse_frame
+from kernel.sse import SSE_HEADERS, EventStreamResponse, compact_json, sse_frame
 
 # Fields of the Messages API that ModelRequest models; everything else goes to extra_body.
 _MODELLED = frozenset(
@@ -169,9 +169,7 @@ def anthropic_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
             "x-loregate-routing-version": gateway.routing_version,
             OVERHEAD_HEADER: overhead_ms(started, events.trace.upstream_ms()),
         }
-        return StreamingResponse(
-            relay(events, first), media_type="text/event-stream", headers=headers
-        )
+        return EventStreamResponse(relay(events, first), headers=headers)
 
     async def count_tokens(request: Request) -> Response:
         await auth(request)

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from gateway.http.anthropic_api import answer
 from gateway.http.common import (
@@ -29,7 +29,7 @@ from gateway.usage import CumulativeUsage
 from kernel.auth import Authenticate
 from kernel.errors import ApiError, ProviderError
 from kernel.request_context import started_at
-from kernel.sse import SSE_HEADERS, compact_json, sse_frame
+from kernel.sse import SSE_HEADERS, EventStreamResponse, compact_json, sse_frame
 
 
 async def relay_chunks(
@@ -93,9 +93,8 @@ def openai_router(gateway: Gateway, auth: Authenticate) -> APIRouter:
             "x-loregate-routing-version": gateway.routing_version,
             OVERHEAD_HEADER: overhead_ms(started, events.trace.upstream_ms()),
         }
-        return StreamingResponse(
+        return EventStreamResponse(
             relay_chunks(events, first, include_usage),
-            media_type="text/event-stream",
             headers=headers,
         )
 

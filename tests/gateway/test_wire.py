@@ -9,11 +9,13 @@ timeouts and connection resets are real, on loopback.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import anthropic
+import httpx
 import openai
 import pytest
 
@@ -343,3 +345,33 @@ def test_an_openai_client_of_an_openai_model(wire: Wire) -> None:
             )
         )
     assert wire.ledger.requests()[-1].outcome == "error"
+
+
+def test_a_client_that_hangs_up_mid_stream_ends_the_model_call(wire: Wire) -> None:
+    """The stream stops when its client goes: the model call is closed and the ledger says
+    cancelled, long before the answer would have ended."""
+    wire.emu.set_reply("claude-haiku", " ".join(f"w{i}" for i in range(300)))
+    wire.emu.state.delta_interval_s = 0.02  # the whole answer: about two seconds
+    try:
+        body = {
+            "model": "default",
+            "max_tokens": 1024,
+            "stream": True,
+            "messages": [{"role": "user", "content": "hi"}],
+        }
+        started = time.monotonic()
+        with (
+            httpx.Client(base_url=wire.url, timeout=10) as http,
+            http.stream("POST", "/v1/messages", json=body, headers={"x-api-key": "k"}) as r,
+        ):
+            assert r.status_code == 200
+            for line in r.iter_lines():
+                if line.startswith("event: content_block_delta"):
+                    break  # hang up after the first delta
+        while not wire.ledger.requests() and time.monotonic() - started < 5:
+            time.sleep(0.01)
+        (row,) = wire.ledger.requests()
+        assert (row.outcome, row.error_class) == ("error", "cancelled")
+        assert time.monotonic() - started < 1.5
+    finally:
+        wire.emu.state.delta_interval_s = 0.0
