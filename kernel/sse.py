@@ -48,8 +48,9 @@ class EventStreamResponse(StreamingResponse):
         try:
             await asyncio.wait((writer, listener), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            # The body's last write ends the response, which wakes the listener: cancelled
-            # here, before it runs, it never takes the finished stream for a hang-up.
+            # The body's last write ends the response, which wakes the listener too (the
+            # server's "disconnect" after a complete response): whichever ran first, a writer
+            # that is done is never cancelled, so a finished stream is never taken for one.
             listener.cancel()
             if not writer.done():  # the client went (or this request is being cancelled)
                 writer.cancel()
