@@ -257,18 +257,8 @@ class UpstreamPool:
             raise self.status(response, raw, request)
         return response
 
-    async def post(self, path: str, body: bytes, request: ModelRequest) -> bytes:
-        response = await self.open(path, body, request)
-        try:
-            return await response.read()
-        except Exception as exc:
-            self.raise_transport(exc, request)
-        finally:
-            response.release()
-
     async def post_json(self, path: str, body: bytes, request: ModelRequest) -> tuple[bytes, Any]:
-        """POST ``body``; the answer's bytes and the JSON value they hold (``post`` in line:
-        one coroutine less between the tier and the socket)."""
+        """POST ``body``; the answer's bytes and the JSON value they hold."""
         response = await self.open(path, body, request)
         try:
             raw = await response.read()
