@@ -54,8 +54,9 @@ def ledger_day(engine: Engine) -> ColumnElement[Any]:
     return func.substr(cast(ledger.c.created_at, String), 1, 10)
 
 
-# The ledger's columns a facet groups or scopes by, as the combined query names them.
-_COLUMNS = ("department", "project", "user", "model", "route", "tier")
+# The ledger's columns a facet groups or scopes by, as the combined query names them: every
+# grouping the whole company's scope offers (each narrower scope is one of them).
+_COLUMNS = FACETS[""]
 
 
 def _sums() -> list[ColumnElement[Any]]:

@@ -21,7 +21,6 @@ from gateway.journal import JournalSink, NullJournal
 from gateway.ledger.writer import LedgerSink, NullLedger
 from gateway.providers.base import EventSource
 from gateway.resilience.fallback import Fallback
-from gateway.resilience.model_call import Pinned
 from gateway.resilience.plan import Composer
 from gateway.resilience.streams import close_quietly
 from gateway.resilience.timeout import AttemptTimeout
@@ -152,7 +151,7 @@ class Gateway:
         tier = self.catalogue.plan(route or request.model).tiers[0]
         counters: list[EventSource] = [
             AttemptTimeout(
-                Pinned(c.provider, c.spec),
+                c.pinned,
                 tier.spec.attempt_timeout_s,
                 provider=c.spec.provider,
                 model=c.spec.model_id,
