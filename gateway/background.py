@@ -59,7 +59,8 @@ class BatchWorker(Generic[T, R]):
         self._giving_up = giving_up
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._pending = 0  # items put and not yet handled
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()  # the condition's, taken directly by ``put``
+        self._cond = threading.Condition(self._lock)
         self._wake = threading.Event()  # set: a batch is full, a call waits, flush or close
         self._hurry = threading.Event()  # set while someone flushes: do not wait until due
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -68,7 +69,7 @@ class BatchWorker(Generic[T, R]):
     # Callers ----------------------------------------------------------------------------------
     def put(self, item: T) -> None:
         """Enqueue ``item`` (callers decide what to do once ``closed`` is set)."""
-        with self._cond:
+        with self._lock:  # (nothing to notify: two Python calls less than the condition's)
             self._pending += 1
         self._queue.put(item)
         if self._queue.qsize() >= self.batch_size:

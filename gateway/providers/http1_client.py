@@ -62,12 +62,15 @@ class _Connection(asyncio.Protocol):
         self.paused = False
         self.error: BaseException | None = None
         self.waiter: asyncio.Future[None] | None = None
+        # False while a reader waits for the body too: the head alone does not wake it.
+        self.wake_on_head = True
 
     # The request ---------------------------------------------------------------------------
-    def send(self, head: bytes, body: bytes) -> None:
+    def send(self, head: bytes, body: bytes, *, wake_on_head: bool = True) -> None:
         self.active = True
         self.head = []
         self.head_done = self.complete = self.keep_alive = False
+        self.wake_on_head = wake_on_head
         self.chunks.clear()
         self.buffered = 0
         assert self.transport is not None
@@ -141,7 +144,8 @@ class _Connection(asyncio.Protocol):
     # llhttp's callbacks --------------------------------------------------------------------
     def on_headers_complete(self) -> None:
         self.head_done = True
-        self._wake()
+        if self.wake_on_head:
+            self._wake()
 
     def on_body(self, body: bytes) -> None:
         self.chunks.append(body)
@@ -279,9 +283,17 @@ class Http1Pool:
         self._closed = False
 
     async def post(
-        self, path: str, body: bytes, extra_headers: Mapping[str, str] | None = None
+        self,
+        path: str,
+        body: bytes,
+        extra_headers: Mapping[str, str] | None = None,
+        *,
+        with_body: bool = False,
     ) -> Http1Response:
-        """Send the request; the answer once its head is there (any status)."""
+        """Send the request; the answer once its head is there (any status). ``with_body``:
+        once its body has begun to arrive too, the usual answer whole (a caller that reads it
+        whole is then woken once, not for the head and again for the body; each wake resumes
+        every frame of the call). The read timeout then runs until the first body byte."""
         lines = self._lines(extra_headers) if extra_headers else self._static
         head = b"POST %s HTTP/1.1\r\n%scontent-length: %d\r\n\r\n" % (
             (self.prefix + path).encode("latin-1"),
@@ -292,8 +304,8 @@ class Http1Pool:
         conn: _Connection | None = None
         try:
             conn = self._idle_connection() or await self._connect()
-            conn.send(head, body)
-            while not conn.head_done:
+            conn.send(head, body, wake_on_head=not with_body)
+            while not conn.head_done or (with_body and not (conn.chunks or conn.complete)):
                 await conn.wait(self.read_timeout_s)
         except BaseException:
             if conn is not None:

@@ -228,15 +228,17 @@ class UpstreamPool:
             return self.headers
         return {**self.headers, **forwardable_headers(request.extra_headers)}
 
-    async def open(self, path: str, body: bytes, request: ModelRequest) -> UpstreamResponse:
-        """POST ``body``; the response with a 2xx status (headers read, body not yet), else the
-        mapped ``ProviderError``."""
+    async def open(
+        self, path: str, body: bytes, request: ModelRequest, *, with_body: bool = False
+    ) -> UpstreamResponse:
+        """POST ``body``; the response with a 2xx status (headers read, body not yet, or
+        begun with ``with_body``: ``Http1Pool.post``), else the mapped ``ProviderError``."""
         response: UpstreamResponse
         try:
             if self.proxy is None:
                 extra = request.extra_headers
                 response = await self.direct().post(
-                    path, body, forwardable_headers(extra) if extra else None
+                    path, body, forwardable_headers(extra) if extra else None, with_body=with_body
                 )
             else:
                 response = await self.session().post(
@@ -259,7 +261,7 @@ class UpstreamPool:
 
     async def post_json(self, path: str, body: bytes, request: ModelRequest) -> tuple[bytes, Any]:
         """POST ``body``; the answer's bytes and the JSON value they hold."""
-        response = await self.open(path, body, request)
+        response = await self.open(path, body, request, with_body=True)
         try:
             raw = await response.read()
             return raw, orjson.loads(raw)

@@ -95,6 +95,9 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
+        # uvicorn builds each request's access line (client address, quoted path) before the
+        # logger drops it; at a level that shows none, it is not built at all.
+        access_log=log_level.lower() in ("trace", "debug", "info"),
     )
 
 

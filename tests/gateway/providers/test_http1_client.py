@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 import uvloop
 
-from gateway.providers.http1_client import Http1Pool, UpstreamDisconnected, UpstreamTimeout
+from gateway.providers.http1_client import (
+    Http1Pool,
+    UpstreamDisconnected,
+    UpstreamTimeout,
+    _Connection,
+)
 
 Answer = Callable[[asyncio.StreamWriter, dict[str, str], bytes], Awaitable[None]]
 RUNNERS = {"asyncio": asyncio.run, "uvloop": uvloop.run}
@@ -210,6 +215,51 @@ def test_an_upstream_that_says_nothing_times_out_per_read(run: Any) -> None:
         async with Upstream(slow_pieces) as url:
             p = pool(url, read_timeout_s=0.2, limit=1)
             assert await fetch(p) == b"abcdef"
+
+    run(main())
+
+
+def test_an_answer_asked_for_with_its_body_comes_once_the_body_does(
+    run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``with_body``: the caller is woken once, when the body arrives, not already for the
+    head (a body that never comes is still the read timeout)."""
+    waits: list[int] = []
+    real_wait = _Connection.wait
+
+    async def counted(self: _Connection, timeout_s: float) -> None:
+        waits.append(1)
+        await real_wait(self, timeout_s)
+
+    monkeypatch.setattr(_Connection, "wait", counted)
+
+    def head_then(body: bytes | None) -> Answer:
+        async def answer(writer: asyncio.StreamWriter, headers: dict[str, str], _: bytes) -> None:
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n")
+            await writer.drain()
+            await asyncio.sleep(0.3 if body is not None else 5)
+            if body is not None:
+                writer.write(body)
+
+        return answer
+
+    async def main() -> None:
+        async with Upstream(head_then(b"late")) as url:
+            p = pool(url, limit=1)
+            loop = asyncio.get_running_loop()
+            for with_body in (False, True):
+                waits.clear()
+                started = loop.time()
+                response = await p.post("/x", b"", with_body=with_body)
+                waited = loop.time() - started
+                assert (waited >= 0.3) is with_body
+                assert await response.read() == b"late"
+                response.release()
+                assert len(waits) == (1 if with_body else 2)  # the head, then the body
+        async with Upstream(head_then(None)) as url:
+            p = pool(url, read_timeout_s=0.2, limit=1)
+            with pytest.raises(UpstreamTimeout, match=r"within 0\.2s"):
+                await p.post("/x", b"", with_body=True)
 
     run(main())
 
