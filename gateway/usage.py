@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.types import StreamEvent, Usage
+from gateway.types import StreamEvent, Usage, trusted
 
 
 def _int(value: Any) -> int:
@@ -36,13 +36,16 @@ def usage_from_anthropic(usage: Mapping[str, Any] | None) -> Usage:
     else:
         c5, c1 = creation, 0
     # Every count is an int from ``_int``: built without validating them again.
-    return Usage.model_construct(
-        input_tokens=_int(usage.get("input_tokens")),
-        output_tokens=_int(usage.get("output_tokens")),
-        cache_creation_input_tokens=creation,
-        cache_creation_5m_input_tokens=c5,
-        cache_creation_1h_input_tokens=c1,
-        cache_read_input_tokens=_int(usage.get("cache_read_input_tokens")),
+    return trusted(
+        Usage,
+        {
+            "input_tokens": _int(usage.get("input_tokens")),
+            "output_tokens": _int(usage.get("output_tokens")),
+            "cache_creation_input_tokens": creation,
+            "cache_creation_5m_input_tokens": c5,
+            "cache_creation_1h_input_tokens": c1,
+            "cache_read_input_tokens": _int(usage.get("cache_read_input_tokens")),
+        },
     )
 
 

@@ -14,7 +14,14 @@ from typing import Any
 import orjson
 
 from gateway.providers.passthrough import UpstreamPool, sse_batches, wire_body
-from gateway.types import ModelRequest, ModelResponse, StreamEvent, StreamEventType, WireBytes
+from gateway.types import (
+    ModelRequest,
+    ModelResponse,
+    StreamEvent,
+    StreamEventType,
+    WireBytes,
+    trusted,
+)
 from gateway.usage import usage_from_anthropic
 from kernel.errors import ProviderError, StreamInterrupted
 
@@ -59,11 +66,12 @@ def response_of(data: Any, raw: bytes, request: ModelRequest, name: str) -> Mode
         "stop_sequence": data.get("stop_sequence"),
         "usage": usage_from_anthropic(data.get("usage")),
     }
+    wire = WireBytes("anthropic", raw)
     if _well_formed(fields):  # the usual answer: its fields checked here, not validated again
-        response = ModelResponse.model_construct(**fields)
-    else:  # what validation says of the rest, as before
-        response = ModelResponse(**fields)
-    return response.with_raw(WireBytes("anthropic", raw))
+        given = set(fields)
+        fields["confidence"] = None  # (an upstream model states none)
+        return trusted(ModelResponse, fields, {"_raw": wire}, given)
+    return ModelResponse(**fields).with_raw(wire)  # what validation says of the rest
 
 
 def _well_formed(fields: dict[str, Any]) -> bool:
@@ -109,8 +117,8 @@ async def stream(pool: UpstreamPool, request: ModelRequest) -> AsyncIterator[Str
                 finished = finished or frame.event == "message_stop"
                 started = True
                 # Type and data checked above: built without validating them again.
-                event = StreamEvent.model_construct(type=EVENT_TYPES[frame.event], data=data)
-                events.append(event.with_raw(WireBytes("anthropic", frame.raw)))
+                wire = WireBytes("anthropic", frame.raw)
+                events.append(StreamEvent.relayed(EVENT_TYPES[frame.event], data, wire))
             for event in joined(events):
                 yield event
     except (StreamInterrupted, GeneratorExit):
