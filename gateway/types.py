@@ -88,8 +88,19 @@ class ModelRequest(BaseModel):
         return private.get("_wire") if private else None
 
     def with_wire(self, wire: WireBody | None) -> ModelRequest:
-        self._wire = wire
+        _set_private(self, "_wire", wire)
         return self
+
+    def pinned(self, model: str, max_tokens: int) -> ModelRequest:
+        """A copy for one model: its id and output limit (``model_copy(update=...)``, made by
+        ``trusted``: the copy keeps the wire body, and its fields set gain both names)."""
+        private = self.__pydantic_private__
+        return trusted(
+            ModelRequest,
+            {**self.__dict__, "model": model, "max_tokens": max_tokens},
+            None if private is None else dict(private),
+            self.__pydantic_fields_set__ | {"model", "max_tokens"},
+        )
 
 
 class Usage(BaseModel):
@@ -152,12 +163,22 @@ class ModelResponse(BaseModel):
         return _raw_of(self)
 
     def with_raw(self, raw: WireBytes | None) -> ModelResponse:
-        self._raw = raw
+        _set_private(self, "_raw", raw)
         return self
 
     @property
     def text(self) -> str:
         return "".join(b.get("text", "") for b in self.content if b.get("type") == "text")
+
+
+def _set_private(model: BaseModel, name: str, value: Any) -> None:
+    """``model.<name> = value`` for a private attribute, into pydantic's store of them directly
+    (its ``__setattr__`` finds the handler for the name first: two calls more, per event)."""
+    private = model.__pydantic_private__
+    if private is None:
+        setattr(model, name, value)
+    else:
+        private[name] = value
 
 
 def _raw_of(model: BaseModel) -> WireBytes | None:
@@ -193,7 +214,7 @@ class StreamEvent(BaseModel):
         return _raw_of(self)
 
     def with_raw(self, raw: WireBytes | None) -> StreamEvent:
-        self._raw = raw
+        _set_private(self, "_raw", raw)
         return self
 
     @classmethod

@@ -34,9 +34,7 @@ class Pinned:
         limit = self.spec.max_output_tokens
         if request.model == self.spec.model_id and request.max_tokens <= limit:
             return request
-        return request.model_copy(
-            update={"model": self.spec.model_id, "max_tokens": min(request.max_tokens, limit)}
-        )
+        return request.pinned(self.spec.model_id, min(request.max_tokens, limit))
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         response = await self.provider.complete(self._pin(request))

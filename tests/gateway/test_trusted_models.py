@@ -69,3 +69,19 @@ def test_the_models_built_this_way_have_no_hidden_state(model: type) -> None:
     assert not model.__pydantic_decorators__.model_validators
     assert model.model_config.get("extra") in (None, "ignore", "forbid")
     assert set(model.__private_attributes__) <= {"_raw"}
+
+
+def test_a_pinned_request_is_the_copy_model_copy_makes() -> None:
+    from gateway.types import ModelRequest, WireBody
+
+    body = {"model": "fast", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
+    request = ModelRequest.model_validate({**body, "extra_headers": {"anthropic-beta": "x"}})
+    wire = WireBody("anthropic", b"{}", body)
+    request.with_wire(wire)
+    got = request.pinned("claude-haiku-4-5-20251001", 32)
+    made = request.model_copy(update={"model": "claude-haiku-4-5-20251001", "max_tokens": 32})
+    assert got == made and got.model_fields_set == made.model_fields_set
+    assert got.wire is wire and got.extra_headers == {"anthropic-beta": "x"}
+    assert (request.model, request.max_tokens) == ("fast", 64)  # the original is untouched
+    got.with_wire(None)
+    assert got.wire is None and request.wire is wire  # each keeps its own private attributes
