@@ -29,8 +29,8 @@ def trusted(
 
     What pydantic's ``model_construct`` stores (the field values, the fields set, no extra,
     the private attributes), without its walk over each field's aliases and defaults and the
-    default factories of the private attributes: for a relayed stream event that was most of
-    the event's Python calls. ``fields_set``: the fields the source gave (default: all)."""
+    default factories of the private attributes: Python loops that ran for every relayed
+    stream event. ``fields_set``: the fields the source gave (default: all)."""
     m = cls.__new__(cls)
     _set(m, "__dict__", values)
     _set(m, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
