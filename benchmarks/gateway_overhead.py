@@ -104,8 +104,8 @@ def settled_rss(pid: int, still_s: float = 3.0, limit_s: float = 15.0) -> tuple[
     """(RSS as the load stops, RSS once it has held still for ``still_s``, at most ``limit_s``
     later). What a burst took is given back within a few seconds (the writers drain, the heap
     trim runs every 2 s: ``kernel.heap_trim``): a fixed wait sampled before or after that at
-    random, and the same code read -8 % to +14 % between 10,000 and 100,000 requests. Still
-    for longer than the trim's period: a trim ran and had nothing more to give back."""
+    random. Still for longer than the trim's period: a trim ran and had nothing more to give
+    back."""
     first = last = rss_mib(pid)
     start = still_since = time.monotonic()
     while time.monotonic() - start < limit_s:
@@ -461,15 +461,15 @@ def measure(emu_url: str, args: argparse.Namespace, workers: int) -> float:
                 report_streams(emu_url, url, key, n)
             if args.soak:
                 soak(url, key, args.soak_first)
-                peak_before, before = settled_rss(proc.pid)
+                stopped_before, before = settled_rss(proc.pid)
                 soak(url, key, args.soak - args.soak_first)
-                peak_after, after = settled_rss(proc.pid)
+                stopped_after, after = settled_rss(proc.pid)
                 growth = (after - before) / before * 100
                 ok = verdict(abs(growth) <= 10)
                 print(
                     f"RSS {before:.1f} MiB after {args.soak_first} requests, {after:.1f} MiB after "
                     f"{args.soak}, each once settled: {growth:+.1f}% (target within 10%: {ok}); "
-                    f"as each soak stopped: {peak_before:.1f} and {peak_after:.1f} MiB"
+                    f"as each soak stopped: {stopped_before:.1f} and {stopped_after:.1f} MiB"
                 )
             return rps_t
         finally:
