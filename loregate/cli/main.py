@@ -72,17 +72,25 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="TCP port."),
     workers: int = typer.Option(1, help="Worker processes (metrics stay correct across them)."),
-    log_level: str = typer.Option("warning", help="uvicorn log level."),
+    log_level: str = typer.Option(
+        "warning", help="uvicorn log level: critical, error, warning, info, debug or trace."
+    ),
 ) -> None:
     """Run the HTTP API (gateway, ask/search, ingestion, admin) on the configured backends."""
     import os
     import tempfile
 
     import uvicorn
+    from uvicorn.config import LOG_LEVELS
 
     from loregate.offline import configure_offline
     from loregate.settings import get_settings
 
+    level = log_level.lower()
+    if level not in LOG_LEVELS:  # (uvicorn's own check is a KeyError, once it has started)
+        raise typer.BadParameter(
+            f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="'--log-level'"
+        )
     configure_offline()
     settings = get_settings()  # fail here, naming the variable, before any worker starts
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
@@ -94,10 +102,10 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level=log_level,
+        log_level=level,
         # uvicorn builds each request's access line (client address, quoted path) before the
         # logger drops it; at a level that shows none, it is not built at all.
-        access_log=log_level.lower() in ("trace", "debug", "info"),
+        access_log=level in ("trace", "debug", "info"),
     )
 
 
