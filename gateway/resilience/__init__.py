@@ -13,5 +13,7 @@
     Pinned            model_call.py   the pinned model id on the request
 
 ``plan.py`` resolves a route to the available models and composes the chain; ``streams.py``
-holds the commit point (the first content event) before which a stream may still be retried.
+holds the commit point (the first content event) before which a stream may still be retried,
+and ``Handoff``, by which the layers that only choose a stream (Retry, Fallback, Escalation
+without a judge) hand the chosen one to their caller instead of relaying each event.
 """

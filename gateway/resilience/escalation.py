@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from gateway.config import EscalationSignal
 from gateway.providers.base import Provider
 from gateway.resilience.fallback import combined_error
-from gateway.resilience.streams import close_quietly
+from gateway.resilience.streams import Handoff, Opened, close_quietly
 from gateway.resilience.trace import Trace, is_client_fault
 from gateway.stream_assembly import StreamAssembler
 from gateway.types import Judge, ModelRequest, ModelResponse, StreamEvent, Verdict
@@ -134,28 +134,44 @@ class Escalation:
             return response
         raise AssertionError("unreachable: the last tier returns or raises")
 
-    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        if self.judge is None:  # the first tier that opens is the answer: handed on as it is
+            return Handoff(lambda: self._first_opened(request))
+        return self._judged(request, self.judge)
+
+    async def _open(
+        self, index: int, request: ModelRequest, errors: list[ProviderError]
+    ) -> Opened | None:
+        """Tier ``index``'s first event and the rest of its stream; ``None`` if it failed
+        (and a later tier is to answer: ``_failed`` raises otherwise)."""
+        self.trace.tier = index
+        it = self.build(index).stream(request).__aiter__()
+        try:
+            first = await it.__anext__()
+        except StopAsyncIteration:
+            self._failed(index, StreamInterrupted("the stream ended before any event"), errors)
+            return None
+        except ProviderError as exc:
+            self._failed(index, exc, errors)
+            return None
+        return [first], it
+
+    async def _first_opened(self, request: ModelRequest) -> Opened:
+        errors: list[ProviderError] = []
+        for index in range(len(self.signals)):
+            opened = await self._open(index, request, errors)
+            if opened is not None:
+                return opened
+        raise AssertionError("unreachable: the last tier opens or raises")
+
+    async def _judged(self, request: ModelRequest, judge: Judge) -> AsyncIterator[StreamEvent]:
         last = len(self.signals) - 1
         errors: list[ProviderError] = []
         for index in range(len(self.signals)):
-            self.trace.tier = index
-            it = self.build(index).stream(request).__aiter__()
-            try:
-                first = await it.__anext__()
-            except StopAsyncIteration:
-                self._failed(index, StreamInterrupted("the stream ended before any event"), errors)
+            opened = await self._open(index, request, errors)
+            if opened is None:
                 continue
-            except ProviderError as exc:
-                self._failed(index, exc, errors)
-                continue
-            if self.judge is None:
-                try:
-                    yield first
-                    async for event in it:
-                        yield event
-                finally:
-                    await close_quietly(it)
-                return
+            (first,), it = opened
             assembler = StreamAssembler()
             try:
                 assembler.feed(first)
@@ -176,7 +192,7 @@ class Escalation:
             response = assembler.response(
                 provider=done.provider, model_alias=done.model_alias, model_id=done.model_id
             )
-            verdict = await run_judge(self.judge, response)
+            verdict = await run_judge(judge, response)
             weak = self._verdict(index, response, verdict)
             if weak is None or index == last:
                 return

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 
 from gateway.providers.base import EventSource
-from gateway.resilience.streams import close_quietly
+from gateway.resilience.streams import Handoff, Opened
 from gateway.resilience.timeout import Deadline
 from gateway.resilience.trace import Trace, is_client_fault
 from gateway.types import ModelRequest, StreamEvent
@@ -53,7 +53,11 @@ class Fallback:
         self.deadline = deadline
         self.name = f"fallback({', '.join(c.name for c in candidates)})"
 
-    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        return Handoff(lambda: self._choose(request))
+
+    async def _choose(self, request: ModelRequest) -> Opened:
+        """The first candidate whose stream gives an event: that event and the rest of it."""
         errors: list[ProviderError] = []
         last = len(self.candidates) - 1
         for i, candidate in enumerate(self.candidates):
@@ -69,13 +73,7 @@ class Fallback:
                     raise
                 errors.append(exc)
             else:
-                try:
-                    yield first
-                    async for event in it:
-                        yield event
-                finally:
-                    await close_quietly(it)
-                return
+                return [first], it
             if i < last:
                 self.trace.relabel_last("fallback")
         raise combined_error(self.label, errors)

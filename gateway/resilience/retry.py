@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from gateway.config import RetryPolicy
 from gateway.providers.base import EventSource
-from gateway.resilience.streams import close_quietly, open_stream
+from gateway.resilience.streams import Handoff, open_stream
 from gateway.resilience.timeout import Deadline
 from gateway.resilience.trace import CallStats
 from gateway.types import ModelRequest, StreamEvent
@@ -87,15 +87,9 @@ class Retry:
             attempt += 1
 
     # EventSource -------------------------------------------------------------------------------
-    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        held, rest = await self._run(lambda: open_stream(self.inner.stream(request)))
-        try:  # the held events, then the rest: one generator less on every event's way
-            for event in held:
-                yield event
-            async for event in rest:
-                yield event
-        finally:
-            await close_quietly(rest)
+    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        """Attempts up to the commit point; then the committed attempt's events, handed on."""
+        return Handoff(lambda: self._run(lambda: open_stream(self.inner.stream(request))))
 
     async def count_tokens(self, request: ModelRequest) -> int:
         return await self._run(lambda: self.inner.count_tokens(request))

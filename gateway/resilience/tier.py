@@ -7,7 +7,9 @@ made by the same functions the stream wrappers use (``retry_wait``, ``attempt_li
 ``Circuit``, ``out_of_time``, ``Trace.record``). Every model call passes here; as five nested
 wrappers built per request (``Recorded(Retry(Breaker(AttemptTimeout(Pinned))))`` in a
 ``Fallback``) the layers were a seventh of a request's Python calls. A stream keeps those
-wrappers (each layer's part of a stream is a generator of its own), built when it starts.
+wrappers, built when it starts; the ones that only choose a stream (the retries up to the
+commit point, the fallback) hand the chosen one on (``streams.Handoff``), so each relayed event
+passes only the layers that do something with it (the timeout, the breaker, the record).
 """
 
 from __future__ import annotations
