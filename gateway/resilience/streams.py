@@ -88,6 +88,12 @@ class Handoff:
         if choose is None:  # chosen already and failed, or closed
             raise StopAsyncIteration
         held, it = await choose()
+        while isinstance(it, Handoff) and it._it is not None:
+            # A layer below chose too (fallback under escalation, retries under fallback):
+            # take what it holds and its chosen stream, so each later event is one call away.
+            held += reversed(it._held)
+            it._held = []
+            it = it._it
         self._it = it
         if not held:
             return await it.__anext__()

@@ -115,3 +115,43 @@ async def test_closing_closes_the_chosen_stream_and_closing_early_chooses_nothin
     assert chosen.closed  # its ``finally`` ran, as a relaying generator's close would make it
     with pytest.raises(StopAsyncIteration):
         await handoff.__anext__()
+
+
+async def test_a_handoff_under_a_handoff_is_taken_over_events_held_by_both_in_order() -> None:
+    """Fallback under escalation, retries under fallback: once both have chosen, each later
+    event is one ``__anext__`` away from the consumer, not one per layer."""
+    chosen = Chosen(3)
+
+    async def choose_inner() -> Opened:
+        return [event("message_start"), event("content_block_start")], chosen.events()
+
+    inner = Handoff(choose_inner)
+
+    async def choose_outer() -> Opened:
+        first = await inner.__anext__()  # as Fallback and Escalation read a candidate's first
+        return [first], inner
+
+    outer = Handoff(choose_outer)
+    calls = 0
+
+    def count(frame, event_kind, arg):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        if event_kind == "call" and frame.f_code is Handoff.__anext__.__code__:
+            calls += 1
+
+    got = [await outer.__anext__()]
+    sys.setprofile(count)
+    try:
+        got += await consumer(outer)
+    finally:
+        sys.setprofile(None)
+    assert [(e.type, e.data["n"]) for e in got] == [
+        ("message_start", 0),
+        ("content_block_start", 0),
+        ("content_block_delta", 0),
+        ("content_block_delta", 1),
+        ("content_block_delta", 2),
+    ]
+    assert calls == 5  # four events and the end, one call each (two each through both layers)
+    await outer.aclose()
+    assert chosen.closed
