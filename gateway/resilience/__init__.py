@@ -8,8 +8,9 @@
     Fallback          fallback.py     a tier's model, then each fallback (streams)
     Recorded          model_call.py   one AttemptRecord per model tried (cost, latency, TTFT)
     Retry             retry.py        a plain loop on the injected sleep, honours retry-after
-    Breaker           breaker.py      a circuit per provider/model on the injected clock
-    AttemptTimeout    timeout.py      per attempt, capped by the tier's Deadline
+    Circuit           breaker.py      a circuit per provider/model on the injected clock
+    AttemptTimeout    timeout.py      per attempt, capped by the tier's Deadline; with a
+                                      circuit, the attempt's breaker too (admission, outcome)
     Pinned            model_call.py   the pinned model id on the request
 
 ``plan.py`` resolves a route to the available models and composes the chain; ``streams.py``

@@ -11,14 +11,10 @@ the state needs no lock.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Literal
 
 from gateway.config import BreakerPolicy
-from gateway.providers.base import EventSource
-from gateway.resilience.streams import close_quietly
 from gateway.resilience.trace import is_client_fault
-from gateway.types import ModelRequest, StreamEvent
 from kernel.clock import Clock
 from kernel.errors import CircuitOpen, ProviderBusy, ProviderError
 
@@ -105,37 +101,3 @@ def circuit_open(provider: str, model: str) -> CircuitOpen:
         provider=provider,
         model=model,
     )
-
-
-class Breaker:
-    """Fails fast with ``CircuitOpen`` while the model's circuit is open."""
-
-    __slots__ = ("circuit", "inner", "model", "name", "provider")
-
-    def __init__(self, inner: EventSource, circuit: Circuit, *, provider: str, model: str) -> None:
-        self.inner = inner
-        self.circuit = circuit
-        self.name = inner.name
-        self.provider = provider
-        self.model = model
-
-    def _admit(self) -> None:
-        if not self.circuit.admit():
-            raise circuit_open(self.provider, self.model)
-
-    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        self._admit()
-        it = self.inner.stream(request).__aiter__()
-        try:
-            async for event in it:
-                yield event
-        except BaseException as exc:
-            self.circuit.record(exc)
-            raise
-        else:
-            self.circuit.record(None)
-        finally:
-            await close_quietly(it)
-
-    async def count_tokens(self, request: ModelRequest) -> int:
-        return await self.inner.count_tokens(request)

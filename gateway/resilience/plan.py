@@ -10,7 +10,7 @@ the configured ``offline_route`` instead (the extractive answerer, then the loca
       └─ Tier(candidates)               per tier: the model, then its fallbacks, in order;
                                         a complete answer in one loop (gateway/resilience/tier.py),
                                         a stream through the wrappers, built when it starts:
-           Fallback(Recorded(Retry(Breaker(AttemptTimeout(Pinned(provider))))))
+           Fallback(Recorded(Retry(AttemptTimeout(Pinned(provider), circuit))))
 
 One ``Deadline`` per tier bounds all of it (retries, backoff waits, fallbacks).
 """

@@ -6,10 +6,11 @@ and tries again, and the candidate's ``AttemptRecord`` goes to the trace, with e
 made by the same functions the stream wrappers use (``retry_wait``, ``attempt_limit``,
 ``Circuit``, ``out_of_time``, ``Trace.record``). Every model call passes here; as five nested
 wrappers built per request (``Recorded(Retry(Breaker(AttemptTimeout(Pinned))))`` in a
-``Fallback``) the layers were a seventh of a request's Python calls. A stream keeps those
-wrappers, built when it starts; the ones that only choose a stream (the retries up to the
-commit point, the fallback) hand the chosen one on (``streams.Handoff``), so each relayed event
-passes only the layers that do something with it (the timeout, the breaker, the record).
+``Fallback``) the layers were a seventh of a request's Python calls. A stream keeps wrappers,
+built when it starts: ``Fallback(Recorded(Retry(AttemptTimeout(Pinned, circuit))))``; the ones
+that only choose a stream (the retries up to the commit point, the fallback) hand the chosen
+one on (``streams.Handoff``), so each relayed event passes only the layers that do something
+with it (the attempt's timeout and circuit, one generator; the record).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from functools import cached_property
 
 from gateway.config import ModelSpec, TierSpec
 from gateway.providers.base import Provider
-from gateway.resilience.breaker import Breaker, Breakers, Circuit, circuit_open
+from gateway.resilience.breaker import Breakers, Circuit, circuit_open
 from gateway.resilience.fallback import Fallback, combined_error, out_of_time
 from gateway.resilience.model_call import Pinned, Recorded
 from gateway.resilience.retry import Retry, retry_wait
@@ -133,7 +134,7 @@ class Tier:
         self, candidate: Candidate, circuit: Circuit, request: ModelRequest
     ) -> ModelResponse:
         """One attempt: admitted by the circuit, within its timeout and the tier's deadline,
-        its outcome recorded by the circuit (``Breaker(AttemptTimeout(Pinned))`` for a stream)."""
+        its outcome recorded by the circuit (a stream: ``AttemptTimeout`` with the circuit)."""
         spec, seconds = candidate.spec, self.plan.spec.attempt_timeout_s
         if not circuit.admit():
             raise circuit_open(spec.provider, spec.model_id)
@@ -173,18 +174,13 @@ class Tier:
     def _candidate(self, c: Candidate) -> Recorded:
         spec, tier, deadline = c.spec, self.plan.spec, self.deadline
         stats = CallStats()
-        timed = AttemptTimeout(
+        guarded = AttemptTimeout(  # the attempt's timeouts and its circuit, one generator
             c.pinned,
             tier.attempt_timeout_s,
             provider=spec.provider,
             model=spec.model_id,
             deadline=deadline,
-        )
-        guarded = Breaker(
-            timed,
-            self.breakers.get(c.breaker_key),
-            provider=spec.provider,
-            model=spec.model_id,
+            circuit=self.breakers.get(c.breaker_key),
         )
         retried = Retry(guarded, tier.retry, sleep=self.sleep, stats=stats, deadline=deadline)
         return Recorded(retried, spec, self.trace, stats)

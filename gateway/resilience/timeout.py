@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from gateway.providers.base import EventSource
+from gateway.resilience.breaker import Circuit, circuit_open
 from gateway.resilience.streams import COMMIT_EVENTS, close_quietly
 from gateway.types import ModelRequest, StreamEvent
 from kernel.clock import Clock
@@ -98,9 +99,13 @@ class AttemptTimeout:
     commit point (the first content event) never past the tier's deadline either, after it a
     long answer may take its time. (A complete answer's attempt is bounded the same way by
     ``attempt_limit`` in gateway/resilience/tier.py.)
+
+    With a ``circuit`` it is the attempt's breaker too: a stream starts only if the circuit
+    admits it (else ``CircuitOpen``) and its outcome goes to the circuit when it ends, fails or
+    is closed; one generator for both, as ``Tier._attempt`` is one loop for a complete answer.
     """
 
-    __slots__ = ("deadline", "inner", "model", "name", "provider", "seconds")
+    __slots__ = ("circuit", "deadline", "inner", "model", "name", "provider", "seconds")
 
     def __init__(
         self,
@@ -110,10 +115,12 @@ class AttemptTimeout:
         provider: str,
         model: str,
         deadline: Deadline | None = None,
+        circuit: Circuit | None = None,
     ) -> None:
         self.inner = inner
         self.seconds = seconds
         self.deadline = deadline
+        self.circuit = circuit
         self.name = inner.name
         self.provider = provider
         self.model = model
@@ -126,8 +133,12 @@ class AttemptTimeout:
         return timeout_error(self.provider, self.model, self.seconds, deadline, what)
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        circuit = self.circuit
+        if circuit is not None and not circuit.admit():
+            raise circuit_open(self.provider, self.model)
         it = self.inner.stream(request).__aiter__()
         watchdog: _EventWatchdog | None = None
+        ended = False
         try:
             while watchdog is None:  # up to the commit point: each wait also within the deadline
                 limit, by_deadline = self._limit()
@@ -137,18 +148,20 @@ class AttemptTimeout:
                     async with asyncio.timeout(limit):
                         event = await it.__anext__()
                 except StopAsyncIteration:
-                    return
+                    ended = True
+                    break
                 except TimeoutError:
                     raise self._error("stream event", by_deadline) from None
                 if event.type in COMMIT_EVENTS:
                     watchdog = _EventWatchdog(self.seconds)
                 yield event
-            while True:  # after it: each wait within ``seconds``, one timer for all of them
+            while not ended:  # after it: each wait within ``seconds``, one timer for all of them
+                assert watchdog is not None
                 watchdog.wait()
                 try:
                     event = await it.__anext__()
                 except StopAsyncIteration:
-                    return
+                    break
                 except asyncio.CancelledError:
                     task = asyncio.current_task()
                     if not watchdog.fired or task is None or task.uncancel() > 0:
@@ -157,10 +170,16 @@ class AttemptTimeout:
                 finally:
                     watchdog.done()
                 yield event
+        except BaseException as exc:  # a failure, or the caller closing it: the circuit decides
+            if circuit is not None:
+                circuit.record(exc)
+            raise
         finally:
             if watchdog is not None:
                 watchdog.close()
             await close_quietly(it)
+        if circuit is not None:
+            circuit.record(None)
 
     async def count_tokens(self, request: ModelRequest) -> int:
         try:

@@ -1,5 +1,6 @@
 """The pass-through path's transport details: the per-event limit of a committed stream (one
-watchdog timer per stream) and the proxy read once from the environment."""
+watchdog timer per stream), the attempt's circuit in the same generator, and the proxy read
+once from the environment."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from gateway.config import BreakerPolicy
+from gateway.resilience.breaker import Circuit
 from gateway.resilience.timeout import AttemptTimeout
 from gateway.types import ModelRequest, ModelResponse, StreamEvent
-from kernel.errors import ProviderTimeout
+from kernel.clock import SystemClock
+from kernel.errors import CircuitOpen, ProviderTimeout
 
 DELTA = StreamEvent(type="content_block_delta", data={"index": 0, "delta": {"text": "x"}})
 
@@ -22,11 +26,13 @@ class Upstream:
 
     def __init__(self, n: int, gap: float, hang: bool) -> None:
         self.n, self.gap, self.hang = n, gap, hang
+        self.calls = 0
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         raise NotImplementedError
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        self.calls += 1
         yield StreamEvent(type="message_start", data={"message": {}})
         for _ in range(self.n):
             await asyncio.sleep(self.gap)
@@ -72,6 +78,34 @@ async def test_a_cancellation_from_outside_stays_a_cancellation() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_the_attempts_circuit_opens_on_its_failures_and_then_refuses_before_calling() -> None:
+    circuit = Circuit(BreakerPolicy(fail_max=2, reset_timeout_s=60), SystemClock())
+    stalls = Upstream(1, 0.0, hang=True)
+    guarded = AttemptTimeout(stalls, 0.05, provider="fake", model="m", circuit=circuit)
+    for _ in range(2):
+        with pytest.raises(ProviderTimeout):
+            async for _ in guarded.stream(REQUEST):
+                pass
+    assert circuit.state == "open" and stalls.calls == 2
+    with pytest.raises(CircuitOpen):
+        async for _ in guarded.stream(REQUEST):
+            pass
+    assert stalls.calls == 2  # refused before the upstream was asked
+
+
+async def test_a_stream_that_ends_or_that_its_caller_closes_is_no_failure_of_the_model() -> None:
+    circuit = Circuit(BreakerPolicy(fail_max=1, reset_timeout_s=60), SystemClock())
+    guarded = AttemptTimeout(
+        Upstream(3, 0.0, hang=False), 0.05, provider="fake", model="m", circuit=circuit
+    )
+    assert [e.type async for e in guarded.stream(REQUEST)][-1] == "message_stop"
+    stream = guarded.stream(REQUEST)
+    assert (await stream.__anext__()).type == "message_start"
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert circuit.state == "closed"
+    assert len([e async for e in guarded.stream(REQUEST)]) == 5  # still admitted
 
 
 def test_the_pass_through_pool_takes_its_proxy_from_the_environment_once(
