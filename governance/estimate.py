@@ -1,7 +1,8 @@
 """What a request may cost at most, before it is sent (the amount reserved on budgets).
 
 Prompt tokens are counted locally (never by calling a provider on the hot path): one token per
-three UTF-8 bytes of every text the request carries, rounded up. That over-counts English
+three UTF-8 bytes of every text the request carries and of its tools' schemas (compact JSON),
+rounded up. That over-counts English
 (about four characters a token) and matches CJK (three bytes, about one token, a character),
 so the estimate stays on the safe side.
 
@@ -17,6 +18,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from gateway.config import ModelSpec
 from gateway.pricing import estimate_nano_usd
 from gateway.types import ModelRequest
@@ -24,31 +27,61 @@ from gateway.types import ModelRequest
 BYTES_PER_TOKEN = 3
 
 
+# A base64 image or document page: about 1,600 tokens, whatever the size of its data.
+IMAGE_BYTES = 1600 * BYTES_PER_TOKEN
+_NOT_TEXT = frozenset({"cache_control", "type"})
+
+
 def _text_bytes(value: Any) -> int:
-    if isinstance(value, str):
-        return len(value.encode("utf-8"))
-    if isinstance(value, dict):
-        total = 0
-        for k, v in value.items():
-            if k in ("cache_control", "type"):
-                continue
-            if k == "data" and isinstance(v, str) and value.get("type") == "base64":
-                total += 1600 * BYTES_PER_TOKEN  # an image or document page: ~1,600 tokens
-                continue
-            total += _text_bytes(v)
-        return total
-    if isinstance(value, list):
-        return sum(_text_bytes(v) for v in value)
-    if value is None or isinstance(value, bool):
-        return 0
-    return len(json.dumps(value))
+    """UTF-8 bytes of every text in ``value`` (a request's system prompt or messages).
+
+    A loop over a stack rather than a call per node: a coding agent's request carries tens of
+    thousands of blocks and strings (its whole conversation, every time), and a recursive walk
+    cost about 100 µs per 100 KB on the event loop, before the request could go upstream."""
+    total = 0
+    todo = [value]
+    pop, push, extend = todo.pop, todo.append, todo.extend
+    while todo:
+        v = pop()
+        kind = type(v)
+        if kind is str:
+            total += len(v) if v.isascii() else len(v.encode("utf-8"))
+        elif kind is dict:
+            base64 = v.get("type") == "base64"
+            for k, item in v.items():
+                if k in _NOT_TEXT:
+                    continue
+                if base64 and k == "data" and isinstance(item, str):
+                    total += IMAGE_BYTES
+                else:
+                    push(item)
+        elif kind is list:
+            extend(v)
+        elif v is None or isinstance(v, bool):
+            continue
+        elif isinstance(v, str):  # a str subclass (an enum's value)
+            total += len(v.encode("utf-8"))
+        elif isinstance(v, dict | list):  # subclasses, walked as above
+            push(dict(v) if isinstance(v, dict) else list(v))
+        else:  # a number
+            total += len(json.dumps(v))
+    return total
+
+
+def _json_bytes(value: Any) -> int:
+    """The size of ``value`` as compact UTF-8 JSON (orjson: a coding agent's tool schemas
+    are tens of KB on every request)."""
+    try:
+        return len(orjson.dumps(value))
+    except (orjson.JSONEncodeError, TypeError):  # e.g. an integer beyond 64 bits
+        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def estimate_prompt_tokens(request: ModelRequest) -> int:
     """A cheap, conservative count of the input tokens of ``request``."""
     size = _text_bytes(request.system) + _text_bytes(request.messages)
     if request.tools:
-        size += len(json.dumps(request.tools, ensure_ascii=False).encode("utf-8"))
+        size += _json_bytes(request.tools)
     per_message = 4 * len(request.messages)  # role markers and separators
     return -(-size // BYTES_PER_TOKEN) + per_message
 
