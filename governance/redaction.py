@@ -18,6 +18,8 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Protocol
 
+from cachetools import LRUCache
+
 from gateway.hooks import RequestFacts
 from gateway.ledger.writer import LedgerSink
 from governance.pii_rules import merge, possible_entities, quick_redact, replace_spans
@@ -41,7 +43,13 @@ STRUCTURAL_KEYS = frozenset(
     }
 )
 MIN_LENGTH = 6  # nothing we look for is shorter ("a@b.cn")
-CACHE_MIN, CACHE_MAX = 200, 64 * 1024
+# Redactions remembered, by text: a coding agent sends its whole conversation on every turn
+# (its system prompt, its tools' schemas, every message so far), so without them each turn
+# re-analysed all of it (about 5 ms of the audit process's CPU for a 110 KB turn, growing with
+# the session); with them a turn costs what is new in it. Bounded by the characters held (each
+# redaction is about as long again); a text under ``CACHE_MIN`` is looked at faster than up.
+CACHE_MIN = 32
+MEMO_CHARS = 32 * 1024 * 1024
 
 
 @lru_cache(maxsize=4)
@@ -66,12 +74,16 @@ class PiiRedactor:
         *,
         phone_regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS,
         score_threshold: float = 0.35,
+        memo_chars: int = MEMO_CHARS,
     ) -> None:
         self.phone_regions = phone_regions
         self.score_threshold = score_threshold
         self._lock = threading.Lock()
         self._analyzer: Any = None
-        self._cached = lru_cache(maxsize=1024)(self._redact)
+        # the characters of redacted text remembered; one text at most an eighth of them
+        self._memo: LRUCache[str, str] = LRUCache(maxsize=memo_chars, getsizeof=len)
+        self._memo_max = memo_chars // 8
+        self._memo_lock = threading.Lock()  # cachetools' caches are not thread-safe
 
     @property
     def analyzer(self) -> Any:
@@ -112,10 +124,15 @@ class PiiRedactor:
         return self.redact(text) if self.ready else quick_redact(text)
 
     def redact(self, text: str) -> str:
-        # Long texts repeat (system prompts, retrieved chunks): remember their redaction.
-        if CACHE_MIN <= len(text) <= CACHE_MAX:
-            return self._cached(text)
-        return self._redact(text)
+        if not CACHE_MIN <= len(text) <= self._memo_max:
+            return self._redact(text)
+        with self._memo_lock:
+            done = self._memo.get(text)
+        if done is None:
+            done = self._redact(text)
+            with self._memo_lock:
+                self._memo[text] = done
+        return done
 
     def _redact(self, text: str) -> str:
         found = self.findings(text)
