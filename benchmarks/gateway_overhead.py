@@ -525,6 +525,8 @@ def main() -> None:
     args.sequential = args.sequential or (600 if quick else 3000)
     if args.agent is None:
         args.agent = 150 if quick else 600
+    if args.agent < 0:
+        parser.error(f"--agent must be 0 (skip) or a number of requests, not {args.agent}")
     args.concurrent = args.concurrent or (2000 if quick else 8000)
     args.soak_first = args.soak_first or (2000 if quick else 10000)
     if args.soak is None:
