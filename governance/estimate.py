@@ -2,9 +2,8 @@
 
 Prompt tokens are counted locally (never by calling a provider on the hot path): one token per
 three UTF-8 bytes of every text the request carries and of its tools' schemas (compact JSON),
-rounded up. That over-counts English
-(about four characters a token) and matches CJK (three bytes, about one token, a character),
-so the estimate stays on the safe side.
+rounded up. That over-counts English (about four characters a token) and matches CJK (three
+bytes, about one token, a character), so the estimate stays on the safe side.
 
 The cost bound walks the route: each tier may be tried (escalation), and inside a tier the
 dearest candidate may answer (fallback). For every tier it takes the dearest candidate's
