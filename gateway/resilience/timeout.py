@@ -138,7 +138,6 @@ class AttemptTimeout:
             raise circuit_open(self.provider, self.model)
         it = self.inner.stream(request).__aiter__()
         watchdog: _EventWatchdog | None = None
-        ended = False
         try:
             while watchdog is None:  # up to the commit point: each wait also within the deadline
                 limit, by_deadline = self._limit()
@@ -147,16 +146,14 @@ class AttemptTimeout:
                 try:
                     async with asyncio.timeout(limit):
                         event = await it.__anext__()
-                except StopAsyncIteration:
-                    ended = True
+                except StopAsyncIteration:  # ended before the commit point
                     break
                 except TimeoutError:
                     raise self._error("stream event", by_deadline) from None
                 if event.type in COMMIT_EVENTS:
                     watchdog = _EventWatchdog(self.seconds)
                 yield event
-            while not ended:  # after it: each wait within ``seconds``, one timer for all of them
-                assert watchdog is not None
+            while watchdog is not None:  # after it: each wait within ``seconds``, one timer
                 watchdog.wait()
                 try:
                     event = await it.__anext__()

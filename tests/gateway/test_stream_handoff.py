@@ -11,6 +11,15 @@ from gateway.resilience.streams import Handoff, Opened
 from gateway.types import StreamEvent
 from kernel.errors import ProviderError
 
+# What the tests' chosen streams give, held events and deltas alike: (type, number)
+OPENING_AND_THREE_DELTAS = [
+    ("message_start", 0),
+    ("content_block_start", 0),
+    ("content_block_delta", 0),
+    ("content_block_delta", 1),
+    ("content_block_delta", 2),
+]
+
 
 def event(kind: str, n: int = 0) -> StreamEvent:
     return StreamEvent(type=kind, data={"n": n})
@@ -52,13 +61,7 @@ async def test_the_held_events_come_first_then_the_chosen_streams_own_in_order()
     handoff = Handoff(choose)
     assert calls == 0  # nothing happens until the first event is asked for
     got = await consumer(handoff)
-    assert [(e.type, e.data["n"]) for e in got] == [
-        ("message_start", 0),
-        ("content_block_start", 0),
-        ("content_block_delta", 0),
-        ("content_block_delta", 1),
-        ("content_block_delta", 2),
-    ]
+    assert [(e.type, e.data["n"]) for e in got] == OPENING_AND_THREE_DELTAS
     assert calls == 1 and chosen.closed
 
 
@@ -145,13 +148,7 @@ async def test_a_handoff_under_a_handoff_is_taken_over_events_held_by_both_in_or
         got += await consumer(outer)
     finally:
         sys.setprofile(None)
-    assert [(e.type, e.data["n"]) for e in got] == [
-        ("message_start", 0),
-        ("content_block_start", 0),
-        ("content_block_delta", 0),
-        ("content_block_delta", 1),
-        ("content_block_delta", 2),
-    ]
+    assert [(e.type, e.data["n"]) for e in got] == OPENING_AND_THREE_DELTAS
     assert calls == 5  # four events and the end, one call each (two each through both layers)
     await outer.aclose()
     assert chosen.closed
