@@ -250,6 +250,31 @@ def start_bare_hop(port: int, emulator_url: str) -> subprocess.Popen[bytes]:
 
 
 Target = tuple[str, dict[str, str], dict[str, object]]  # base URL, headers, body
+WARM_UP = 200  # requests to each target before the measured ones
+
+
+@dataclass
+class CpuPerRequest:
+    """CPU milliseconds per request of the bare hop's process, loregate's serving process
+    (every thread) and loregate's whole tree (its writer processes too), over a run of
+    ``one_at_a_time``: the work each does, whatever the machine's wake-ups cost."""
+
+    hop: list[int]
+    serving: int
+    _before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def _now(self) -> tuple[float, float, float]:
+        return (cpu_seconds(self.hop), cpu_seconds([self.serving]), cpu_seconds(tree(self.serving)))
+
+    def start(self) -> None:
+        self._before = self._now()
+
+    def per_request(self, requests: int) -> tuple[float, float, float]:
+        after = self._now()
+        hop, serving, whole = (
+            (b - a) * 1000 / requests for a, b in zip(self._before, after, strict=True)
+        )
+        return hop, serving, whole
 
 
 def one_at_a_time(targets: list[Target], n: int) -> tuple[list[list[float]], list[float]]:
@@ -260,7 +285,7 @@ def one_at_a_time(targets: list[Target], n: int) -> tuple[list[list[float]], lis
     own: list[float] = []
     clients = [httpx.Client(base_url=u, headers=h, timeout=30) for u, h, _ in targets]
     try:
-        for _ in range(200):  # warm up connections, imports, caches
+        for _ in range(WARM_UP):  # connections, imports, caches
             for client, (_u, _h, payload) in zip(clients, targets, strict=True):
                 client.post("/v1/messages", json=payload).raise_for_status()
         for block in range(0, n, 50):
@@ -293,13 +318,17 @@ def sequential_pair(
     return direct, through, own
 
 
-def report_sequential(emu_url: str, url: str, key: str, n: int, agent_n: int) -> None:
+def report_sequential(
+    emu_url: str, url: str, key: str, n: int, agent_n: int, serving_pid: int
+) -> None:
     port = free_port()
     hop_url = f"http://127.0.0.1:{port}"
     hop = start_bare_hop(port, emu_url)
     through_headers = {**HEADERS, "x-api-key": key}
     try:
         wait_up(hop_url, "/healthz", hop)
+        cpu = CpuPerRequest(tree(hop.pid), serving_pid)
+        cpu.start()
         (direct, bare, through), own = one_at_a_time(
             [
                 (emu_url, HEADERS, DIRECT_BODY),
@@ -309,6 +338,7 @@ def report_sequential(emu_url: str, url: str, key: str, n: int, agent_n: int) ->
             n,
         )
         print_sequential(f"one request at a time, {len(direct)} each", direct, bare, through, own)
+        print_cpu(cpu.per_request(n + WARM_UP))
         if agent_n:
             direct_agent = agent_request(DIRECT_BODY["model"])
             (direct, bare, through), own = one_at_a_time(
@@ -324,6 +354,15 @@ def report_sequential(emu_url: str, url: str, key: str, n: int, agent_n: int) ->
             print_sequential(what, direct, bare, through, own, target=False)
     finally:
         stop(hop)
+
+
+def print_cpu(figures: tuple[float, float, float]) -> None:
+    hop, serving, whole = figures
+    print(
+        f"  {'CPU per request':>16} bare hop {hop:.3f} ms; loregate {serving:.3f} ms in its "
+        f"serving process, {whole:.3f} ms with its writer processes ({serving / hop:.1f}x the "
+        "hop's: what its own work costs on this machine, whatever a wake-up costs here)"
+    )
 
 
 def print_sequential(
@@ -473,7 +512,7 @@ def measure(emu_url: str, args: argparse.Namespace, workers: int) -> float:
                 time.sleep(5)  # every worker up and warmed
             print(f"\n=== `loregate serve --workers {workers}` (governance and audit on) ===")
             if workers == 1:
-                report_sequential(emu_url, url, key, args.sequential, args.agent)
+                report_sequential(emu_url, url, key, args.sequential, args.agent, proc.pid)
             rps_d = asyncio.run(concurrent(emu_url, args.concurrent, 32, "claude-haiku-4-5", "b"))
             pids = tree(proc.pid)
             cpu0 = cpu_seconds(pids)
