@@ -12,7 +12,8 @@ Prints, against the targets of issue 14:
   1. added p50/p99 one request at a time (<= 0.5 ms / <= 2 ms), beside a bare ASGI forwarder
      on the same server stack (``bare_hop.py``: the floor of any Python hop); then the same for
      a coding agent's request (``agent_request.py``, about 110 KB: no target, what the work
-     that grows with the body costs);
+     that grows with the body costs); and the CPU per request of the hop's process and of
+     loregate's (its serving process, then with its writer processes);
   2. requests per second at 32 connections, through vs direct (>= 20 %);
   3. streams at 1 and 100 at once: added time to first delta, largest gap between deltas
      (no stall: never more than 10 ms over the upstream's 20 ms);
