@@ -3,8 +3,8 @@
 # the tests of LOREGATE_EMBEDDINGS_URL (tests/retrieval/test_remote_embedder_server.py), linked
 # at .tools/infinity (git-ignored). The venv lives in this user's cache, one per version of its
 # requirements (~/.cache/loregate/tools/infinity-<hash>; LOREGATE_TOOLS_CACHE names another
-# folder), so a fresh clone on the same machine (CI's) links it instead of installing it again
-# (about 90 s). Returns at once when already installed.
+# folder), so a fresh clone on the same machine (CI's) links it instead of installing it again.
+# Returns at once when already installed.
 #
 #   scripts/install_embeddings_server.sh
 #   .tools/infinity/bin/infinity_emb v2 --model-id DIR --served-model-name NAME --port 7997 \

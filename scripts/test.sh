@@ -13,8 +13,8 @@ if command -v npm >/dev/null 2>&1; then
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 # mypy's incremental cache outside the checkout, so a fresh clone on the same machine (CI's)
-# starts warm: about 100 s less here. mypy checks each entry against its module's source hash,
-# so an entry another checkout left is used only where the code is the same.
+# starts warm instead of checking every module again. mypy checks each entry against its
+# module's source hash, so an entry another checkout left is used only where the code is the same.
 export MYPY_CACHE_DIR="${MYPY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/loregate/mypy}"
 section() { echo "== $1 (${SECONDS} s since the gate began)"; }
 section "ruff";          ruff check .
