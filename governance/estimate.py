@@ -17,11 +17,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
 from gateway.config import ModelSpec
 from gateway.pricing import estimate_nano_usd
 from gateway.types import ModelRequest
+from kernel.json_bytes import compact_json_bytes
 
 BYTES_PER_TOKEN = 3
 
@@ -67,20 +66,11 @@ def _text_bytes(value: Any) -> int:
     return total
 
 
-def _json_bytes(value: Any) -> int:
-    """The size of ``value`` as compact UTF-8 JSON (orjson: a coding agent's tool schemas
-    are tens of KB on every request)."""
-    try:
-        return len(orjson.dumps(value))
-    except (orjson.JSONEncodeError, TypeError):  # e.g. an integer beyond 64 bits
-        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-
-
 def estimate_prompt_tokens(request: ModelRequest) -> int:
     """A cheap, conservative count of the input tokens of ``request``."""
     size = _text_bytes(request.system) + _text_bytes(request.messages)
     if request.tools:
-        size += _json_bytes(request.tools)
+        size += len(compact_json_bytes(request.tools))  # tens of KB for an agent
     per_message = 4 * len(request.messages)  # role markers and separators
     return -(-size // BYTES_PER_TOKEN) + per_message
 

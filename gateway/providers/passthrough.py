@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.metadata
-import json
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Mapping
@@ -38,6 +37,7 @@ from gateway.providers.wire import (
 )
 from gateway.types import ModelRequest, WireBody
 from kernel.errors import ProviderError
+from kernel.json_bytes import compact_json_bytes
 
 # How many connections the pool keeps to one upstream (a gateway serving many clients at once).
 POOL_SIZE = 256
@@ -85,10 +85,7 @@ def wire_body(request: ModelRequest, *, stream: bool, include_usage: bool = Fals
     else:
         out.pop("stream", None)
         out.pop("stream_options", None)
-    try:
-        return orjson.dumps(out)
-    except (orjson.JSONEncodeError, TypeError):  # e.g. an integer beyond 64 bits
-        return json.dumps(out, separators=(",", ":"), ensure_ascii=False).encode()
+    return compact_json_bytes(out)
 
 
 class Body(Protocol):
