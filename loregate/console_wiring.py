@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from console.app import create_console
 from console.refresher import RollupRefresher
 from console.rollup import UsageRollup
+from console.rollup_process import RollupProcess
 from console.services import ConsoleServices
 from console.sessions import SessionStore
 from ingest.api import in_thread, submit_job
@@ -56,7 +57,13 @@ def console_services(graph: Loregate) -> ConsoleServices:
 
 def build_console(graph: Loregate) -> FastAPI:
     services = console_services(graph)
-    refresher = RollupRefresher(services.rollup, graph.settings.console_rollup_interval_s)
+    rollup = services.rollup
+    # ``loregate serve``: the refresh in a child process, off the interpreter lock
+    factory = graph.process_engine(make_engine) if graph.settings.audit_process else None
+    process = (
+        RollupProcess(factory, settle_s=rollup.settle_s, batch=rollup.batch) if factory else None
+    )
+    refresher = RollupRefresher(rollup, graph.settings.console_rollup_interval_s, process=process)
     refresher.start()
     graph.on_close(refresher.close)
     return create_console(services)

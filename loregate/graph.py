@@ -106,7 +106,7 @@ class Loregate(GraphBase):
     def ledger_writer(self) -> LedgerWriter:
         """The batched writer of ledger rows (``flush`` waits for what was recorded); with
         ``LOREGATE_AUDIT_PROCESS`` on our own database, it inserts in a child process."""
-        factory = self._engine_factory(make_engine) if self.settings.audit_process else None
+        factory = self.process_engine(make_engine) if self.settings.audit_process else None
         return LedgerWriter(self.engine, inserts=InsertProcess(factory) if factory else None)
 
     @cached_property
@@ -137,9 +137,9 @@ class Loregate(GraphBase):
         self.on_close(journal.close)  # built before the writers: closed after they flushed
         return journal
 
-    def _engine_factory(self, make: Callable[[str], Engine]) -> Callable[[], Engine] | None:
-        """How a writer process makes its engine for our database URL (the ledger's as
-        durable as ours); ``None`` for a caller's engine (a test's): the threads write."""
+    def process_engine(self, make: Callable[[str], Engine]) -> Callable[[], Engine] | None:
+        """How a worker process (the audit's, the ledger's, the rollup's) makes its engine for
+        our database URL; ``None`` for a caller's engine (a test's): the threads write."""
         if self.overrides.engine is not None:
             return None
         return functools.partial(make, self.settings.resolved_database_url)
@@ -250,7 +250,7 @@ class Loregate(GraphBase):
                 redaction=ProcessRedaction(
                     phone_regions=self.redactor.phone_regions,
                     score_threshold=self.redactor.score_threshold,
-                    engine_factory=self._engine_factory(writer_engine),
+                    engine_factory=self.process_engine(writer_engine),
                 )
                 if self.settings.audit_process and isinstance(self.redactor, PiiRedactor)
                 else None,

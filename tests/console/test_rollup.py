@@ -3,15 +3,19 @@ the ledger's (as the billing export sums them)."""
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from console.refresher import RollupRefresher
 from console.rollup import UsageRollup
+from console.rollup_process import RefreshFailed, RollupProcess
+from console.tables import usage_facets
 from console.usage import Scope, report, scope_for
 from gateway.ledger.tables import ledger
 from governance import exports
@@ -151,3 +155,71 @@ def test_the_background_refresher_folds_new_rows_in(tmp_path: Path) -> None:
     finally:
         refresher.close()
     engine.dispose()
+
+
+def test_a_refresh_in_the_child_process_folds_what_the_thread_would(tmp_path: Path) -> None:
+    """``loregate serve``'s refresher folds in a child process (off the serving process's
+    interpreter lock): the same facets as a refresh in the thread, each row once; a child
+    killed between refreshes is started again."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(ledger), [row(i) for i in range(40)])
+    process = RollupProcess(functools.partial(make_engine, url), settle_s=0, batch=16)
+    refresher = RollupRefresher(UsageRollup(engine, settle_s=0), process=process)
+    try:
+        assert refresher.refresh() == 40
+        assert process.child.pid is not None and process.child.pid != os.getpid()
+        process.child.kill()
+        with engine.begin() as conn:
+            conn.execute(insert(ledger), [row(i) for i in range(40, 50)])
+        assert refresher.refresh() == 10
+        assert refresher.refresh() == 0
+    finally:
+        refresher.close()
+    in_thread_url = f"sqlite:///{tmp_path / 't.db'}"
+    other = make_engine(in_thread_url)
+    migrate(other)
+    with other.begin() as conn:
+        conn.execute(insert(ledger), [row(i) for i in range(50)])
+    assert UsageRollup(other, settle_s=0).refresh() == 50
+    with engine.connect() as a, other.connect() as b:
+        ordered = select(usage_facets).order_by(*usage_facets.primary_key.columns)
+        assert [tuple(r) for r in a.execute(ordered)] == [tuple(r) for r in b.execute(ordered)]
+    engine.dispose()
+    other.dispose()
+
+
+def test_a_child_that_cannot_start_leaves_the_refresh_to_the_thread(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(ledger), [row(i) for i in range(5)])
+    # An engine factory that raises in the child: it dies before it is ready.
+    broken = RollupProcess(functools.partial(int, "no engine"), settle_s=0, batch=100)
+    refresher = RollupRefresher(UsageRollup(engine, settle_s=0), process=broken)
+    try:
+        assert refresher.refresh() == 5
+        assert UsageRollup(engine).backlog() == 0
+    finally:
+        refresher.close()
+    engine.dispose()
+
+
+def test_a_refresh_the_childs_database_refuses_is_an_error_the_next_turn_retries(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    process = RollupProcess(functools.partial(make_engine, url), settle_s=0, batch=100)
+    try:
+        with pytest.raises(RefreshFailed, match="OperationalError"):  # no tables yet
+            process.refresh()
+        engine = make_engine(url)
+        migrate(engine)
+        with engine.begin() as conn:
+            conn.execute(insert(ledger), [row(i) for i in range(3)])
+        assert process.refresh() == 3
+        engine.dispose()
+    finally:
+        process.close()
