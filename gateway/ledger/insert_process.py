@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy import Engine
 
 from gateway.ledger.bulk_insert import BulkInsert
-from gateway.ledger.rows import ROW_FIELDS, LedgerRow, row_from_json
+from gateway.ledger.rows import ROW_FIELDS, LedgerRow, pack, row_from_json, row_values
 from gateway.ledger.tables import ledger
 from kernel.child_worker import ChildWorker
 
@@ -30,7 +30,7 @@ class InsertFailed(RuntimeError):
 
 
 def pack_rows(rows: Sequence[LedgerRow]) -> bytes:
-    return orjson.dumps(list(rows))  # dataclass rows, datetimes as RFC 3339
+    return pack([row_values(row) for row in rows])
 
 
 def unpack_rows(packed: Sequence[bytes]) -> list[LedgerRow]:

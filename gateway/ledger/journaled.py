@@ -13,8 +13,7 @@ import orjson
 
 from gateway.hooks import RequestFacts
 from gateway.journal import JournalSink
-from gateway.ledger.insert_process import pack_rows
-from gateway.ledger.rows import ledger_rows
+from gateway.ledger.rows import ledger_values, pack
 from gateway.ledger.writer import LedgerWriter
 
 LEDGER = "ledger"
@@ -26,11 +25,11 @@ class JournaledLedger:
         self.journal = journal
 
     def record(self, facts: RequestFacts) -> None:
-        rows = ledger_rows(facts)
+        values = ledger_values(facts)
         # Serialized once for both: the insert process's batch and the journal's line hold the
-        # same JSON (orjson writes the dataclass rows itself, the fields of ``as_dict``).
-        packed = pack_rows(rows)
-        self.writer.write(rows, packed)  # first: a segment is deleted once the writer flushed
+        # same JSON (each row an array of its values).
+        packed = pack(values)
+        self.writer.write_values(values, packed)  # first: a segment goes once the writer flushed
         self.journal.put(facts.ctx.request_id, LEDGER, {"rows": orjson.Fragment(packed)})
 
     async def aclose(self) -> None:

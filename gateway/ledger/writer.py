@@ -19,7 +19,7 @@ from gateway.background import BatchOwner, BatchWorker
 from gateway.hooks import RequestFacts
 from gateway.ledger.bulk_insert import BulkInsert
 from gateway.ledger.insert_process import InsertProcess, pack_rows, unpack_rows
-from gateway.ledger.rows import ROW_FIELDS, LedgerRow, ledger_rows
+from gateway.ledger.rows import ROW_FIELDS, LedgerRow, RowValues, ledger_rows
 from gateway.ledger.tables import ledger
 from gateway.stored_ids import present
 from kernel.child_worker import ChildFailed
@@ -135,6 +135,12 @@ class LedgerWriter(BatchOwner):
                 self._put(list(rows))
             else:
                 self._put(packed if packed is not None else pack_rows(rows))
+
+    def write_values(self, values: Sequence[RowValues], packed: bytes) -> None:
+        """Rows as ``ledger_values`` makes them, and ``packed``, their ``pack``: only the
+        bytes go to an insert process; the thread's own inserts get the rows."""
+        if values:
+            self._put(packed if self.inserts is not None else [LedgerRow(*v) for v in values])
 
     def _put(self, item: Item) -> None:
         if self._worker.closed:

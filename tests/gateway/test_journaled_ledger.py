@@ -14,7 +14,7 @@ from gateway.hooks import CallContext, RequestFacts
 from gateway.journal import RequestJournal
 from gateway.ledger.insert_process import pack_rows, unpack_rows
 from gateway.ledger.journaled import JournaledLedger
-from gateway.ledger.rows import LedgerRow
+from gateway.ledger.rows import LedgerRow, RowValues
 from gateway.ledger.writer import LedgerWriter
 from gateway.types import AttemptRecord, ModelRequest, Usage
 from kernel.principal import Principal
@@ -24,8 +24,8 @@ class RecordingWriter:
     def __init__(self) -> None:
         self.calls: list[tuple[list[LedgerRow], bytes | None]] = []
 
-    def write(self, rows: Sequence[LedgerRow], packed: bytes | None = None) -> None:
-        self.calls.append((list(rows), packed))
+    def write_values(self, values: Sequence[RowValues], packed: bytes) -> None:
+        self.calls.append(([LedgerRow(*v) for v in values], packed))
 
 
 def facts() -> RequestFacts:
