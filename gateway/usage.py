@@ -26,7 +26,7 @@ def usage_from_anthropic(usage: Mapping[str, Any] | None) -> Usage:
         return Usage()
     creation = _int(usage.get("cache_creation_input_tokens"))
     split = usage.get("cache_creation")
-    if isinstance(split, Mapping) and (
+    if isinstance(split, dict) and (  # JSON's objects (not ``Mapping``: an ABC's check per call)
         "ephemeral_5m_input_tokens" in split or "ephemeral_1h_input_tokens" in split
     ):
         c5 = _int(split.get("ephemeral_5m_input_tokens"))

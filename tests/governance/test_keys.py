@@ -152,3 +152,20 @@ def test_authenticator_reads_both_headers_and_answers_401_and_403(sqlite_engine:
     assert client.get("/admin", headers={"x-api-key": adm.key}).json() == {"user": "root"}
     store.revoke(emp.record.id)
     assert client.get("/me", headers={"x-api-key": emp.key}).status_code == 401
+
+
+async def test_a_request_authenticated_once_is_not_looked_up_again(sqlite_engine: Engine) -> None:
+    """The principal is kept in the request's state (where ``request.state`` finds it): a
+    second check of the same request (a dependency, then the endpoint) reads it back."""
+    from starlette.requests import Request
+
+    store = KeyStore(sqlite_engine)
+    emp = store.create(user="alice")
+    authenticate = api_key_auth(store)
+    scope = {"type": "http", "method": "POST", "headers": [(b"x-api-key", emp.key.encode())]}
+    request = Request(scope)
+    first = await authenticate(request)
+    store.revoke(emp.record.id)
+    store.cached = lambda key: None  # type: ignore[method-assign]  # no lookup may happen now
+    assert await authenticate(request) is first
+    assert request.state.loregate_principal is first
