@@ -19,7 +19,14 @@ from gateway.background import BatchOwner, BatchWorker
 from gateway.hooks import RequestFacts
 from gateway.ledger.bulk_insert import BulkInsert
 from gateway.ledger.insert_process import InsertProcess, pack_rows, unpack_rows
-from gateway.ledger.rows import ROW_FIELDS, LedgerRow, RowValues, ledger_rows
+from gateway.ledger.rows import (
+    ROW_FIELDS,
+    LedgerRow,
+    RowValues,
+    ledger_rows,
+    ledger_values,
+    pack,
+)
 from gateway.ledger.tables import ledger
 from gateway.stored_ids import present
 from kernel.child_worker import ChildFailed
@@ -124,17 +131,14 @@ class LedgerWriter(BatchOwner):
     # Producer side ---------------------------------------------------------------------------
     def record(self, facts: RequestFacts) -> None:
         if self.inserts is not None:
-            self.write(ledger_rows(facts))
+            values = ledger_values(facts)
+            self.write_values(values, pack(values))
         else:
             self._put(facts)
 
-    def write(self, rows: Sequence[LedgerRow], packed: bytes | None = None) -> None:
-        """``packed``: ``pack_rows(rows)`` if the caller has made it already."""
+    def write(self, rows: Sequence[LedgerRow]) -> None:
         if rows:
-            if self.inserts is None:
-                self._put(list(rows))
-            else:
-                self._put(packed if packed is not None else pack_rows(rows))
+            self._put(list(rows) if self.inserts is None else pack_rows(rows))
 
     def write_values(self, values: Sequence[RowValues], packed: bytes) -> None:
         """Rows as ``ledger_values`` makes them, and ``packed``, their ``pack``: only the
