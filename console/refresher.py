@@ -60,8 +60,11 @@ class RollupRefresher:
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=10)
+            if thread.is_alive():  # a long refresh under way: it ends with the process (daemons)
+                log.warning("the usage rollup's refresh was still running at shutdown")
+                return
         if self.process is not None:
             self.process.close()
