@@ -59,7 +59,7 @@ def build_console(graph: Loregate) -> FastAPI:
     services = console_services(graph)
     rollup = services.rollup
     # ``loregate serve``: the refresh in a child process, off the interpreter lock
-    factory = graph.process_engine(make_engine) if graph.settings.audit_process else None
+    factory = graph.process_engine(make_engine)
     process = (
         RollupProcess(factory, settle_s=rollup.settle_s, batch=rollup.batch) if factory else None
     )

@@ -106,7 +106,7 @@ class Loregate(GraphBase):
     def ledger_writer(self) -> LedgerWriter:
         """The batched writer of ledger rows (``flush`` waits for what was recorded); with
         ``LOREGATE_AUDIT_PROCESS`` on our own database, it inserts in a child process."""
-        factory = self.process_engine(make_engine) if self.settings.audit_process else None
+        factory = self.process_engine(make_engine)
         return LedgerWriter(self.engine, inserts=InsertProcess(factory) if factory else None)
 
     @cached_property
@@ -138,9 +138,9 @@ class Loregate(GraphBase):
         return journal
 
     def process_engine(self, make: Callable[[str], Engine]) -> Callable[[], Engine] | None:
-        """How a worker process (the audit's, the ledger's, the rollup's) makes its engine for
-        our database URL; ``None`` for a caller's engine (a test's): the threads write."""
-        if self.overrides.engine is not None:
+        """How a worker process (audit, ledger, rollup) makes its engine for our database URL;
+        ``None`` without ``LOREGATE_AUDIT_PROCESS`` or for a test's engine: threads write."""
+        if not self.settings.audit_process or self.overrides.engine is not None:
             return None
         return functools.partial(make, self.settings.resolved_database_url)
 
