@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -11,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from console.rollup import UsageRollup
+from console.tables import usage_facets
 from gateway.hooks import NoGovernance
 from gateway.ledger import MemoryLedger
 from governance.keys import KeyStore
@@ -121,3 +125,35 @@ def test_with_worker_processes_the_ledger_is_written_by_its_child(loregate_env: 
         with graph.engine.connect() as conn:
             kinds = conn.execute(sa.text("SELECT kind FROM gateway_ledger ORDER BY step")).all()
     assert [k for (k,) in kinds] == ["request", "attempt"]
+
+
+def test_with_worker_processes_the_console_rollup_is_folded_by_its_child(
+    loregate_env: Path,
+) -> None:
+    """``LOREGATE_AUDIT_PROCESS``: the console's refresher starts its rollup child with the app
+    and a request's ledger rows are folded into the usage facets through it."""
+    with EmulatorServer() as emu:
+        settings = load_settings(
+            anthropic_api_key="emulated",
+            anthropic_base_url=emu.base_url,
+            audit_process=True,
+            console_rollup_interval_s=0.2,
+        )
+        graph = Loregate(settings, Overrides(embedder=FakeEmbedder(dim=64)))
+        graph.migrate()
+        key = graph.governance_parts.keys.create(user="lena", department="legal").key
+        with TestClient(create_app(graph=graph, serving=True)) as client:
+            assert "loregate-rollup" in {p.name for p in multiprocessing.active_children()}
+            called = client.post("/v1/messages", json=HELLO, headers={"x-api-key": key})
+            assert called.status_code == 200, called.text
+            assert graph.ledger_writer.flush(timeout=60)
+            rollup = UsageRollup(graph.engine)
+            deadline = time.monotonic() + 30  # rows wait out the rollup's 2 s settling first
+            while rollup.backlog() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert rollup.backlog() == 0
+        with graph.engine.connect() as conn:
+            facets = sa.select(usage_facets.c.requests).where(
+                usage_facets.c.scope == "department:legal", usage_facets.c.dim == "user"
+            )
+            assert conn.execute(facets).scalars().all() == [1]
